@@ -1,0 +1,55 @@
+"""Alembic environment of thirdai_platform: models as target metadata, URL from DATABASE_URI, one lock per run."""
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from thirdai_platform.database.models import Base
+from thirdai_platform.database.url import database_url
+from thirdai_platform.migrate.lock import migration_lock
+
+config = context.config
+target_metadata = Base.metadata
+
+if config.config_file_name and not config.attributes.get("quiet"):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+# The same options online and offline, so `--sql` shows exactly what an upgrade runs.
+OPTIONS = dict(
+    target_metadata=target_metadata,
+    compare_type=True,
+    transaction_per_migration=True,  # a failing revision leaves nothing of itself applied
+)
+
+
+def configured_url():
+    # Callers of the Python API hand over an already parsed URL; otherwise DATABASE_URI decides.
+    return config.attributes.get("url") or database_url()
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=configured_url(), literal_binds=True, dialect_opts={"paramstyle": "named"}, **OPTIONS)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_with(connection) -> None:
+    context.configure(connection=connection, **OPTIONS)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:  # the caller owns the connection, its transaction and its locking
+        run_with(connection)
+        return
+    engine = create_engine(configured_url(), poolclass=pool.NullPool, connect_args={"connect_timeout": 5})
+    with engine.connect() as connection, migration_lock(connection):
+        run_with(connection)
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
