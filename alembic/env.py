@@ -1,11 +1,12 @@
 """Alembic environment of thirdai_platform: models as target metadata, URL from DATABASE_URI, one lock per run."""
+import os
 from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
 from thirdai_platform.database.models import Base
-from thirdai_platform.database.url import database_url
+from thirdai_platform.database.url import ENV_VAR, database_url
 from thirdai_platform.migrate.lock import migration_lock
 
 config = context.config
@@ -28,7 +29,9 @@ def configured_url():
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=configured_url(), literal_binds=True, dialect_opts={"paramstyle": "named"}, **OPTIONS)
+    # Rendering SQL needs only the dialect, so `--sql` works without any database configured.
+    target = {"url": configured_url()} if config.attributes.get("url") or os.environ.get(ENV_VAR) else {"dialect_name": "postgresql"}
+    context.configure(literal_binds=True, dialect_opts={"paramstyle": "named"}, **target, **OPTIONS)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,0 +1,103 @@
+"""Daily database tasks: `inv --list`, then e.g. `inv db.upgrade`, `inv db.revision -m "add x"`, `inv db.current`.
+
+Each task is a thin call into thirdai_platform.migrate.commands; a UserError becomes one line and exit code 1.
+"""
+from functools import wraps
+
+from invoke import Collection, Exit, task
+
+from thirdai_platform.errors import UserError
+from thirdai_platform.migrate import commands
+
+
+def one_line_errors(body):
+    @wraps(body)
+    def run(c, *args, **kwargs):
+        try:
+            return body(c, *args, **kwargs)
+        except UserError as error:
+            raise Exit(f"error: {error}", code=1) from None
+
+    return run
+
+
+def config():
+    return commands.load_config()
+
+
+@task(help={"revision": "target revision (default: head)", "sql": "print the SQL instead of running it"})
+@one_line_errors
+def upgrade(c, revision="head", sql=False):
+    """Apply migrations up to a revision (default: head)."""
+    commands.upgrade(config(), revision, sql=sql)
+
+
+@task(help={"revision": "target revision or -N (default: -1, one step)", "yes": "confirm undoing more than one revision or going to base"})
+@one_line_errors
+def downgrade(c, revision="-1", yes=False):
+    """Undo migrations: one step by default; more, or down to base, needs --yes."""
+    undone = commands.downgrade(config(), revision, confirmed=yes)
+    print(f"undid {len(undone)} revision(s): {', '.join(s.revision for s in undone)}")
+
+
+@task(help={"message": "what the revision changes", "empty": "write an empty script instead of autogenerating from the models"})
+@one_line_errors
+def revision(c, message="", empty=False):
+    """Upgrade to head, then write a new revision from the model changes and list what needs review."""
+    new = commands.revision(config(), message, autogenerate=not empty)
+    if new.path is None:
+        print("no change between the models and the database: no revision written")
+        return
+    print(f"wrote {new.path}")
+    for line in new.risky:
+        print(f"  review: {line}")
+    for line in new.review:
+        print(f"  finding: {line}")
+
+
+@task
+@one_line_errors
+def current(c):
+    """Show the revision the database is at."""
+    for line in commands.current(config()):
+        print(line)
+
+
+@task(positional=["revision"], help={"revision": "the revision the database's schema already matches (e.g. head)"})
+@one_line_errors
+def stamp(c, revision):
+    """Record a revision as applied without running it (adopting an existing database)."""
+    commands.stamp(config(), revision)
+
+
+@task(help={"range": "revision range, e.g. base:head or -3:", "verbose": "show full details"})
+@one_line_errors
+def history(c, range=None, verbose=False):
+    """List the revisions, newest first."""
+    commands.history(config(), range, verbose=verbose)
+
+
+@task(help={"verbose": "show full details"})
+@one_line_errors
+def heads(c, verbose=False):
+    """Show the head revision(s) of the history."""
+    commands.heads(config(), verbose=verbose)
+
+
+@task(help={"message": "message of the merge revision"})
+@one_line_errors
+def merge(c, message="merge heads"):
+    """Join several heads into one with a merge revision."""
+    print(f"wrote {commands.merge(config(), message)}")
+
+
+@task
+@one_line_errors
+def check(c):
+    """Compare the models with the database schema; fail when a migration is missing."""
+    commands.check(config())
+    print("models and database schema match")
+
+
+db = Collection("db", upgrade, downgrade, revision, current, stamp, history, heads, merge, check)
+namespace = Collection(db)
