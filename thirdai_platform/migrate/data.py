@@ -1,0 +1,120 @@
+"""Table contents kept inside the database and compared there, so no row travels to Python unless it is a sample.
+
+A copy is a temp table of the live table's columns cast to text: text survives every type change and enum type
+drop a migration may do, and text has equality where json and friends do not. Temp tables live in pg_temp, out of
+sight of the schema comparison and of autogenerate, for as long as the walk's one connection lives.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import count
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+SCHEMA = "public"
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Where rows are read from: a live table (cast to text on the way) or a copy (already text)."""
+
+    relation: str
+    live: bool
+
+    def select(self, columns: list[str]) -> str:
+        if not columns:  # still counts rows: one constant per row
+            return f"SELECT 1 AS one FROM {self.relation}"
+        cast = "::text" if self.live else ""
+        return "SELECT " + ", ".join(f"{quote(c)}{cast} AS {quote(c)}" for c in columns) + f" FROM {self.relation}"
+
+
+def live(table: str) -> Rows:
+    return Rows(f"{SCHEMA}.{quote(table)}", live=True)
+
+
+@dataclass(frozen=True)
+class TableCopy:
+    rows: Rows
+    columns: tuple[str, ...]
+    count: int
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Rows of one side that the other side lacks (as a multiset), with one of them as a sample."""
+
+    count: int
+    sample: dict | None
+
+
+NONE_MISSING = Missing(0, None)
+_copy_numbers = count()
+
+
+class DataCopies:
+    """Copies of the current data, one temp table per table, under a label such as 'before upgrade'."""
+
+    def __init__(self, connection: Connection, columns: dict[str, list[str]]):
+        self.connection = connection
+        self.tables: dict[str, TableCopy] = {}
+        for table, table_columns in columns.items():
+            temp = f"walk_copy_{next(_copy_numbers)}"
+            connection.execute(text(f"CREATE TEMP TABLE {temp} AS {live(table).select(table_columns)}"))
+            rows = connection.execute(text(f"SELECT count(*) FROM {temp}")).scalar_one()
+            self.tables[table] = TableCopy(Rows(temp, live=False), tuple(table_columns), rows)
+        connection.commit()
+
+    def drop(self) -> None:
+        for copy in self.tables.values():
+            self.connection.execute(text(f"DROP TABLE IF EXISTS {copy.rows.relation}"))
+        self.connection.commit()
+        self.tables.clear()
+
+
+def missing_rows(connection: Connection, source: Rows, target: Rows, columns: list[str], minus: Rows | None = None) -> Missing:
+    """Rows of source (less those of `minus`) that target does not have, compared on the given columns."""
+    left = source.select(columns)
+    if minus is not None:
+        left = f"({left}) EXCEPT ALL ({minus.select(columns)})"
+    query = f"""
+        WITH gone AS (({left}) EXCEPT ALL ({target.select(columns)}))
+        SELECT (SELECT count(*) FROM gone), (SELECT row_to_json(gone) FROM gone LIMIT 1)
+    """
+    found, sample = connection.execute(text(query)).one()
+    return Missing(found, sample) if found else NONE_MISSING
+
+
+def count_rows(connection: Connection, rows: Rows) -> int:
+    return connection.execute(text(f"SELECT count(*) FROM ({rows.select([])}) counted")).scalar_one()
+
+
+def row_by_key(connection: Connection, rows: Rows, columns: list[str], key: dict[str, str]) -> dict | None:
+    """The row of `rows` whose key columns have the given text values, to show what a change did to it."""
+    if not key:
+        return None
+    where = " AND ".join(f"{quote(c)}::text = :k{i}" for i, c in enumerate(key))
+    query = f"SELECT row_to_json(r) FROM ({rows.select(columns)}) r WHERE {where} LIMIT 1"
+    return connection.execute(text(query), {f"k{i}": v for i, v in enumerate(key.values())}).scalar()
+
+
+def distinct_values(connection: Connection, rows: Rows, column: str) -> int:
+    query = f"SELECT count(DISTINCT {quote(column)}) FROM ({rows.select([column])}) r"
+    return connection.execute(text(query)).scalar_one()
+
+
+def values_found_in(connection: Connection, rows: Rows, column: str, places: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The first (table, column) of the live database holding every distinct non-NULL value of rows.column."""
+    wanted = distinct_values(connection, rows, column)
+    if wanted == 0:
+        return None
+    values = f"SELECT DISTINCT {quote(column)} AS v FROM ({rows.select([column])}) r WHERE {quote(column)} IS NOT NULL"
+    for table, other in places:
+        query = f"SELECT count(*) FROM ({values}) w WHERE w.v IN (SELECT {quote(other)}::text FROM {live(table).relation})"
+        if connection.execute(text(query)).scalar_one() == wanted:
+            return table, other
+    return None

@@ -1,0 +1,72 @@
+"""What a check found (a Finding), and what one revision's walk produced (a RevisionResult)."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+FAILURE = "failure"
+NOTE = "note"
+
+
+@dataclass
+class Finding:
+    revision: str | None
+    check: str  # the leg or check that found it: upgrade, downgrade, upgrade again, seed, heads, drift, review, lint
+    severity: str  # FAILURE fails the run; NOTE is information
+    message: str
+    table: str | None = None
+    column: str | None = None
+    rows: int | None = None
+    sample: dict | None = None
+    statement: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.revision} " if self.revision else ""
+        line = f"[{self.severity}] {where}{self.check}: {self.message}"
+        if self.sample:
+            line += f"\n    sample row: {json.dumps(self.sample, ensure_ascii=False, default=str)[:400]}"
+        if self.statement:
+            line += f"\n    statement: {' '.join(self.statement.split())[:400]}"
+        return line
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class RevisionResult:
+    revision: str
+    message: str
+    legs: dict[str, str] = field(default_factory=dict)  # leg → "ok" | "failed" | "skipped"
+    rows_checked: int = 0
+    seconds: float = 0.0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity == FAILURE for f in self.findings)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "findings": [f.to_dict() for f in self.findings]}
+
+
+@dataclass
+class WalkReport:
+    revisions: list[RevisionResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # about the whole history: heads, drift, …
+    seconds: float = 0.0
+
+    def all_findings(self) -> list[Finding]:
+        return self.findings + [f for r in self.revisions for f in r.findings]
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity == FAILURE for f in self.all_findings())
+
+    def to_dict(self) -> dict:
+        return {
+            "passed": not self.failed,
+            "seconds": round(self.seconds, 3),
+            "findings": [f.to_dict() for f in self.findings],
+            "revisions": [r.to_dict() for r in self.revisions],
+        }
