@@ -1,0 +1,206 @@
+"""squawk lint of revision SQL: offline rendering of a throwaway Alembic project's revisions, and real squawk runs."""
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.config import Config
+
+from thirdai_platform.errors import UserError
+from thirdai_platform.migrate.sqllint import lint_revisions, lint_sql, render_revision_sql
+
+REPO_SQUAWK_CONFIG = Path(__file__).resolve().parents[1] / ".squawk.toml"
+
+ENV_PY = """\
+from alembic import context
+
+config = context.config
+context.configure(url=config.attributes["url"], literal_binds=True, transaction_per_migration=True)
+with context.begin_transaction():
+    context.run_migrations()
+"""
+
+FIRST_REVISION = """\
+from alembic import op
+import sqlalchemy as sa
+
+revision = "a1"
+down_revision = None
+
+
+def upgrade():
+    op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True), sa.Column("name", sa.Text()))
+
+
+def downgrade():
+    op.drop_table("users")
+"""
+
+SECOND_REVISION = """\
+from alembic import op
+import sqlalchemy as sa
+
+revision = "b2"
+down_revision = "a1"
+
+
+def upgrade():
+    op.add_column("users", sa.Column("age", sa.BigInteger(), nullable=False))
+    op.create_index("ix_users_age", "users", ["age"])
+    with op.get_context().autocommit_block():
+        op.create_index("ix_users_name", "users", ["name"], postgresql_concurrently=True)
+
+
+def downgrade():
+    with op.get_context().autocommit_block():
+        op.drop_index("ix_users_name", table_name="users", postgresql_concurrently=True)
+    op.drop_index("ix_users_age", table_name="users")
+    op.drop_column("users", "age")
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Config:
+    """A two-revision Alembic project of its own, with the repository's .squawk.toml next to its alembic.ini."""
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    (tmp_path / ".squawk.toml").write_text(REPO_SQUAWK_CONFIG.read_text())
+    (tmp_path / "migrations" / "env.py").write_text(ENV_PY)
+    (tmp_path / "migrations" / "versions" / "a1_users.py").write_text(FIRST_REVISION)
+    (tmp_path / "migrations" / "versions" / "b2_age.py").write_text(SECOND_REVISION)
+    return Config(str(tmp_path / "alembic.ini"))
+
+
+def lint(sql: str) -> list:
+    return lint_sql(sql, revision="r1", direction="upgrade", config_path=REPO_SQUAWK_CONFIG)
+
+
+def test_render_upgrade_holds_only_that_revision(project):
+    sql = render_revision_sql(project, "b2", "upgrade")
+    assert "ALTER TABLE users ADD COLUMN age BIGINT NOT NULL" in sql
+    assert "CREATE TABLE users" not in sql
+
+
+def test_render_downgrade_holds_only_that_revision(project):
+    sql = render_revision_sql(project, "b2", "downgrade")
+    assert "ALTER TABLE users DROP COLUMN age" in sql
+    assert "DROP TABLE users" not in sql
+
+
+def test_render_first_revision_starts_from_base(project):
+    assert "CREATE TABLE users" in render_revision_sql(project, "a1", "upgrade")
+    assert "DROP TABLE users" in render_revision_sql(project, "a1", "downgrade")
+
+
+def test_render_leaves_the_config_as_it_found_it(project):
+    render_revision_sql(project, "b2", "upgrade")
+    assert project.output_buffer is None
+    assert project.attributes == {}
+
+
+def test_render_of_an_unknown_revision_is_a_user_error(project):
+    with pytest.raises(UserError, match="nope"):
+        render_revision_sql(project, "nope", "upgrade")
+
+
+def test_not_null_column_without_default_is_flagged_with_squawks_advice():
+    findings = lint("ALTER TABLE users ADD COLUMN age bigint NOT NULL;")
+    [finding] = [f for f in findings if f.rule == "adding-required-field"]
+    assert finding.statement == "ALTER TABLE users ADD COLUMN age bigint NOT NULL;"
+    assert finding.help and finding.message
+    assert (finding.revision, finding.direction, finding.severity) == ("r1", "upgrade", "warning")
+
+
+def test_index_without_concurrently_is_flagged():
+    rules = {finding.rule for finding in lint("CREATE INDEX ix_users_name ON users (name);")}
+    assert "require-concurrent-index-creation" in rules
+
+
+def test_a_safe_statement_with_timeouts_is_clean():
+    sql = "SET lock_timeout = '2s';\nSET statement_timeout = '60s';\nALTER TABLE users ADD COLUMN nickname text;\n"
+    assert lint(sql) == []
+
+
+def test_a_finding_points_at_its_statement_when_statements_share_a_line():
+    findings = lint("UPDATE users SET name = 'été'; CREATE INDEX ix_users_name ON users (name); SELECT 1;")
+    [index] = [finding for finding in findings if finding.rule == "require-concurrent-index-creation"]
+    assert index.statement == "CREATE INDEX ix_users_name ON users (name);"
+
+
+def test_semicolons_inside_quotes_and_dollar_quotes_do_not_split_statements():
+    sql = "SELECT ';' AS a, $$ ; $$ AS b;\nCREATE INDEX ix_users_name ON users (name);\n"
+    [index] = [finding for finding in lint(sql) if finding.rule == "require-concurrent-index-creation"]
+    assert index.statement == "CREATE INDEX ix_users_name ON users (name);"
+
+
+def test_alembic_bookkeeping_is_not_linted(project):
+    sql = render_revision_sql(project, "a1", "upgrade")
+    findings = lint_sql(sql, revision="a1", direction="upgrade", config_path=None)
+    assert findings, "squawk's defaults flag the BIGSERIAL of users"
+    assert not [finding for finding in findings if "alembic_version" in finding.statement]
+
+
+def test_alembics_own_transactions_are_understood(project):
+    # The concurrent index runs after Alembic's COMMIT: squawk must not think it is inside a transaction.
+    sql = render_revision_sql(project, "b2", "upgrade")
+    findings = lint_sql(sql, revision="b2", direction="upgrade", config_path=None)
+    rules = {finding.rule for finding in findings}
+    assert "ban-concurrent-index-creation-in-transaction" not in rules
+    assert "transaction-nesting" not in rules
+    assert "require-concurrent-index-creation" in rules  # the plain CREATE INDEX inside the transaction
+
+
+def test_lint_revisions_lints_both_directions_of_every_revision(project):
+    found = {(f.revision, f.direction, f.rule) for f in lint_revisions(project)}
+    assert ("b2", "upgrade", "adding-required-field") in found
+    assert ("b2", "downgrade", "ban-drop-column") in found
+    assert ("a1", "downgrade", "ban-drop-table") in found
+    assert not any(rule == "prefer-robust-stmts" for _, _, rule in found), "excluded in .squawk.toml"
+
+
+def test_drops_declared_in_data_loss_are_reviewed_decisions(project, tmp_path):
+    for name, text, loss in [
+        ("a1_users.py", FIRST_REVISION, '{"downgrade": ["users"]}'),
+        ("b2_age.py", SECOND_REVISION, '{"downgrade": ["users.age"]}'),
+    ]:
+        text = text.replace("\ndef upgrade", f"data_loss = {loss}\n\n\ndef upgrade", 1)
+        (tmp_path / "migrations" / "versions" / name).write_text(text)
+    rules = {finding.rule for finding in lint_revisions(project)}
+    assert not rules & {"ban-drop-table", "ban-drop-column"}
+    assert "adding-required-field" in rules
+
+
+def test_lint_revisions_can_be_limited_to_some_revisions(project):
+    assert {finding.revision for finding in lint_revisions(project, ["a1"])} == {"a1"}
+
+
+def test_ignore_with_a_reason_silences_a_rule_for_that_revision(project, tmp_path):
+    script = tmp_path / "migrations" / "versions" / "b2_age.py"
+    script.write_text(
+        SECOND_REVISION.replace(
+            "def upgrade():", "# squawk: ignore require-concurrent-index-creation -- users has 10 rows\ndef upgrade():"
+        )
+    )
+    rules = {finding.rule for finding in lint_revisions(project, ["b2"])}
+    assert "require-concurrent-index-creation" not in rules
+    assert "adding-required-field" in rules
+
+
+def test_ignore_without_a_reason_is_a_finding_and_silences_nothing(project, tmp_path):
+    script = tmp_path / "migrations" / "versions" / "b2_age.py"
+    script.write_text(
+        SECOND_REVISION.replace("def upgrade():", "# squawk: ignore require-concurrent-index-creation\ndef upgrade():")
+    )
+    rules = {finding.rule for finding in lint_revisions(project, ["b2"])}
+    assert {"invalid-ignore", "require-concurrent-index-creation"} <= rules
+
+
+def test_missing_squawk_is_a_user_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(UserError, match="squawk is not installed"):
+        lint("SELECT 1;")
+
+
+def test_repository_config_is_accepted_by_squawk():
+    # squawk rejects a config with an unknown rule name; a clean run proves every excluded rule exists.
+    assert lint("SELECT 1;") == []

@@ -1,0 +1,268 @@
+"""Lint the SQL each revision runs with squawk (https://squawkhq.com): locks, rewrites, destructive statements.
+
+Alembic renders a revision offline (`--sql`), one revision and one direction at a time, so every finding belongs to
+exactly one revision. A rule is silenced for one revision with `# squawk: ignore RULE -- reason` in its script.
+"""
+from __future__ import annotations
+
+import bisect
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+
+from thirdai_platform.errors import UserError
+from thirdai_platform.migrate.review import declared_data_loss
+
+DIRECTIONS = ("upgrade", "downgrade")
+CONFIG_FILE = ".squawk.toml"
+# Rendering offline needs a dialect, not a server: nothing connects to this URL.
+RENDER_URL = "postgresql+psycopg2://render@localhost/render"
+IGNORE_COMMENT = re.compile(r"#\s*squawk:\s*ignore\s+(?P<rule>[\w-]+)\s*(?:--\s*(?P<reason>.*))?$")
+TRANSACTION_START = re.compile(r"(BEGIN|START\s+TRANSACTION)\b", re.IGNORECASE)
+STATEMENT_PREVIEW = 160
+DROPPED_TABLE = re.compile(r'DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:\w+\.)?"?(\w+)"?', re.IGNORECASE)
+DROPPED_COLUMN = re.compile(
+    r'ALTER\s+TABLE\s+(?:\w+\.)?"?(\w+)"?\s+DROP\s+COLUMN\s+(?:IF\s+EXISTS\s+)?"?(\w+)"?', re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    revision: str
+    direction: str  # "upgrade" | "downgrade"
+    rule: str
+    statement: str  # the offending SQL statement on one line, shortened
+    message: str
+    help: str  # squawk's advice, "" when it has none
+    severity: str  # "error" | "warning"
+
+
+def squawk_executable() -> str:
+    """The squawk binary installed next to this Python (the venv's bin), else the one on PATH."""
+    beside_python = Path(sys.executable).with_name("squawk")
+    if beside_python.is_file():
+        return str(beside_python)
+    found = shutil.which("squawk")
+    if found is None:
+        raise UserError("squawk is not installed: install the dev dependencies (pip install squawk-cli)")
+    return found
+
+
+def render_revision_sql(config: Config, revision: str, direction: str) -> str:
+    """The SQL that upgrading to `revision` from its parent (or downgrading it to its parent) runs, rendered offline."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
+    script = _revision_script(ScriptDirectory.from_config(config), revision)
+    parent = script.down_revision or "base"
+    if isinstance(parent, (tuple, list)):
+        parent = parent[0]  # a merge is rendered from its first parent; merges rarely carry operations
+    steps = f"{parent}:{script.revision}" if direction == "upgrade" else f"{script.revision}:{parent}"
+
+    buffer = io.StringIO()
+    saved_buffer, saved_attributes = config.output_buffer, dict(config.attributes)
+    config.output_buffer = buffer
+    config.attributes.setdefault("url", RENDER_URL)
+    config.attributes["quiet"] = True  # our env.py skips logging setup: the "Running upgrade" lines stay out
+    try:
+        getattr(command, direction)(config, steps, sql=True)
+    finally:
+        config.output_buffer = saved_buffer
+        config.attributes.clear()
+        config.attributes.update(saved_attributes)
+    return buffer.getvalue()
+
+
+def lint_sql(sql: str, *, revision: str, direction: str, config_path: Path | None) -> list[LintFinding]:
+    """squawk's findings for one revision's SQL, each tied to the statement it is about.
+
+    config_path None means squawk's default rules, whatever .squawk.toml the working directory has.
+
+    Alembic's own bookkeeping (the alembic_version table) is left out. SQL rendered by Alembic carries its
+    transaction boundaries (BEGIN/COMMIT, and a COMMIT before an autocommit block), so squawk is told to assume
+    a surrounding transaction only when the SQL has none of its own.
+    """
+    statements = [statement for statement in _split_statements(sql) if "alembic_version" not in statement]
+    if not statements:
+        return []
+    # squawk reads one statement per paragraph, so the line of a finding tells its statement.
+    text = "\n\n".join(statements) + "\n"
+    first_lines = _first_lines(statements)
+    in_transaction = not any(TRANSACTION_START.match(statement) for statement in statements)
+    arguments = [
+        squawk_executable(),
+        "--reporter",
+        "json",
+        "--assume-in-transaction" if in_transaction else "--no-assume-in-transaction",
+        "--stdin-filepath",
+        f"{revision}.{direction}.sql",
+    ]
+    # Without a config file of ours, squawk's defaults: an empty file stops it from finding one in the cwd.
+    arguments += ["--config", str(config_path) if config_path is not None else os.devnull]
+    result = subprocess.run(arguments, input=text, capture_output=True, text=True, check=False)
+    try:
+        violations = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise UserError(f"squawk failed (exit {result.returncode}): {result.stderr.strip() or result.stdout.strip()}")
+    findings = []
+    for violation in violations:
+        index = bisect.bisect_right(first_lines, violation["line"]) - 1
+        findings.append(
+            LintFinding(
+                revision=revision,
+                direction=direction,
+                rule=violation["rule_name"],
+                statement=_shorten(statements[max(index, 0)]),
+                message=violation["message"],
+                help=violation.get("help") or "",
+                severity=violation["level"].lower(),
+            )
+        )
+    return findings
+
+
+def lint_revisions(config: Config, revisions: list[str] | None = None) -> list[LintFinding]:
+    """Lint upgrade and downgrade SQL of the given revisions (all of them, oldest first, by default).
+
+    Uses the .squawk.toml next to alembic.ini when there is one. A drop the revision declares in its `data_loss`
+    is a reviewed decision, so squawk's ban-drop-table / ban-drop-column findings for it are left out.
+    """
+    scripts = ScriptDirectory.from_config(config)
+    if revisions is None:
+        revisions = [script.revision for script in reversed(list(scripts.walk_revisions()))]
+    config_path = _squawk_config(config)
+    findings = []
+    for revision in revisions:
+        script = _revision_script(scripts, revision)
+        ignored, ignore_findings = _ignores(Path(script.path), script.revision)
+        findings += ignore_findings
+        data_loss = declared_data_loss(script.path)
+        for direction in DIRECTIONS:
+            sql = render_revision_sql(config, script.revision, direction)
+            found = lint_sql(sql, revision=script.revision, direction=direction, config_path=config_path)
+            declared = set(data_loss.get(direction, []))
+            findings += [f for f in found if f.rule not in ignored and not _declared_drop(f, declared)]
+    return findings
+
+
+def _revision_script(scripts: ScriptDirectory, revision: str):
+    try:
+        script = scripts.get_revision(revision)
+    except CommandError as error:
+        raise UserError(str(error)) from None
+    if script is None:
+        raise UserError(f"unknown revision {revision!r}")
+    return script
+
+
+def _squawk_config(config: Config) -> Path | None:
+    if not config.config_file_name:
+        return None
+    candidate = Path(config.config_file_name).resolve().parent / CONFIG_FILE
+    return candidate if candidate.is_file() else None
+
+
+def _declared_drop(finding: LintFinding, declared: set[str]) -> bool:
+    if finding.rule == "ban-drop-table" and (match := DROPPED_TABLE.search(finding.statement)):
+        return match[1] in declared
+    if finding.rule == "ban-drop-column" and (match := DROPPED_COLUMN.search(finding.statement)):
+        return bool({match[1], f"{match[1]}.{match[2]}"} & declared)
+    return False
+
+
+def _ignores(path: Path, revision: str) -> tuple[set[str], list[LintFinding]]:
+    """squawk rules silenced in a revision script, and a finding for each ignore comment without a reason."""
+    ignored, findings = set(), []
+    source = path.read_text(encoding="utf-8")
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        match = IGNORE_COMMENT.search(token.string) if token.type == tokenize.COMMENT else None
+        if match is None:
+            continue
+        if (match["reason"] or "").strip():
+            ignored.add(match["rule"])
+        else:
+            findings.append(
+                LintFinding(
+                    revision=revision,
+                    direction="upgrade",
+                    rule="invalid-ignore",
+                    statement="",
+                    message=f"{path.name}:{token.start[0]}: squawk ignore of {match['rule']} has no reason",
+                    help=f"write it as: # squawk: ignore {match['rule']} -- why this is safe here",
+                    severity="error",
+                )
+            )
+    return ignored, findings
+
+
+# --- SQL text ------------------------------------------------------------------------------------------------------
+
+
+def _split_statements(sql: str) -> list[str]:
+    """Statements of a SQL script, split at semicolons outside quotes, dollar quotes and comments.
+
+    Comment-only pieces (Alembic's "-- Running upgrade" lines) are dropped.
+    """
+    statements, start, position = [], 0, 0
+    has_code = False
+    while position < len(sql):
+        char = sql[position]
+        if sql.startswith("--", position):
+            position = _end_of(sql, "\n", position)
+            continue
+        if sql.startswith("/*", position):
+            position = _end_of(sql, "*/", position + 2)
+            continue
+        if char in "'\"":
+            position = _end_of(sql, char, position + 1)
+        elif char == "$" and (tag := re.match(r"\$\w*\$", sql[position:])):
+            position = _end_of(sql, tag.group(), position + len(tag.group()))
+        elif char == ";":
+            if has_code:
+                statements.append(_statement(sql, start, position + 1))
+            start, position, has_code = position + 1, position + 1, False
+            continue
+        else:
+            position += 1
+        has_code = has_code or not char.isspace()
+    if has_code:
+        statements.append(_statement(sql, start, len(sql)))
+    return statements
+
+
+def _end_of(sql: str, closing: str, position: int) -> int:
+    found = sql.find(closing, position)
+    return len(sql) if found == -1 else found + len(closing)
+
+
+def _statement(sql: str, start: int, end: int) -> str:
+    """The piece without the comments and blank lines before it."""
+    lines = sql[start:end].splitlines(keepends=True)
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
+        lines.pop(0)
+    return "".join(lines).strip()
+
+
+def _first_lines(statements: list[str]) -> list[int]:
+    """0-based line on which each statement starts once they are joined with a blank line between them."""
+    lines, line = [], 0
+    for statement in statements:
+        lines.append(line)
+        line += statement.count("\n") + 2
+    return lines
+
+
+def _shorten(statement: str) -> str:
+    one_line = " ".join(statement.split())
+    return one_line if len(one_line) <= STATEMENT_PREVIEW else one_line[: STATEMENT_PREVIEW - 1] + "…"
