@@ -3,7 +3,7 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 
 from thirdai_platform.database.models import Base
 from thirdai_platform.database.url import ENV_VAR, database_url
@@ -22,6 +22,10 @@ OPTIONS = dict(
     transaction_per_migration=True,  # a failing revision leaves nothing of itself applied
 )
 
+# Fail fast instead of queueing behind the application's traffic (and blocking it meanwhile). Set only once the
+# advisory lock is held: lock_timeout also bounds waiting for that lock.
+TIMEOUTS = ("SET lock_timeout = '10s'", "SET statement_timeout = '30min'")
+
 
 def configured_url():
     # Callers of the Python API hand over an already parsed URL; otherwise DATABASE_URI decides.
@@ -33,10 +37,15 @@ def run_migrations_offline() -> None:
     target = {"url": configured_url()} if config.attributes.get("url") or os.environ.get(ENV_VAR) else {"dialect_name": "postgresql"}
     context.configure(literal_binds=True, dialect_opts={"paramstyle": "named"}, **target, **OPTIONS)
     with context.begin_transaction():
+        for statement in TIMEOUTS:
+            context.execute(statement)
         context.run_migrations()
 
 
 def run_with(connection) -> None:
+    for statement in TIMEOUTS:
+        connection.execute(text(statement))
+    connection.commit()  # leave no transaction open: Alembic must run its own, one per migration
     context.configure(connection=connection, **OPTIONS)
     with context.begin_transaction():
         context.run_migrations()
