@@ -1,0 +1,5 @@
+import sys
+
+from thirdai_platform.migrate.cli import main
+
+sys.exit(main())

@@ -1,0 +1,78 @@
+"""`python -m thirdai_platform.migrate`: walk an Alembic history on an ephemeral PostgreSQL (or --url) and report."""
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+from rich.console import Console
+from sqlalchemy import create_engine, pool
+
+from thirdai_platform.database.url import masked, parse_url
+from thirdai_platform.errors import UserError
+from thirdai_platform.migrate.commands import load_config
+from thirdai_platform.migrate.report import print_report, progress_bar, write_json, write_junit
+from thirdai_platform.migrate.findings import Finding, WalkReport
+from thirdai_platform.migrate.runner import Runner
+from thirdai_platform.migrate.static_checks import static_findings
+from thirdai_platform.migrate.walk import WalkOptions, walk
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m thirdai_platform.migrate",
+                                description="Prove that every revision upgrades, downgrades and upgrades again "
+                                            "without losing data.")
+    p.add_argument("--config", type=Path, default=Path("alembic.ini"), help="alembic.ini of the project (default: ./alembic.ini)")
+    p.add_argument("--url", help="an EMPTY database to walk on, instead of an ephemeral server")
+    p.add_argument("--pg-bin", help="directory of PostgreSQL server binaries for the ephemeral server")
+    p.add_argument("--rows", type=int, default=5, help="generated rows per table at each step (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated data (default: %(default)s)")
+    p.add_argument("--no-drift", action="store_true", help="skip the models-vs-migrations check at head")
+    p.add_argument("--no-lint", action="store_true", help="skip the static review and squawk lint of the scripts")
+    p.add_argument("--junit-xml", type=Path, help="write a JUnit report here")
+    p.add_argument("--json", type=Path, help="write a JSON report here")
+    return p
+
+
+def attach(report: WalkReport, findings: list[Finding]) -> None:
+    """Put each finding on its revision's row (the summary table, JUnit, JSON), or on the history."""
+    by_revision = {result.revision: result for result in report.revisions}
+    for finding in findings:
+        target = by_revision.get(finding.revision)
+        (target.findings if target else report.findings).append(finding)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    console = Console() if sys.stdout.isatty() else Console(width=140)  # CI logs: room for the summary table
+    try:
+        if args.rows < 1:
+            raise UserError("--rows must be at least 1")
+        with ExitStack() as stack:
+            if args.url:
+                url = parse_url(args.url)
+            else:
+                from thirdai_platform.migrate.server import start_server
+
+                server = stack.enter_context(start_server(args.pg_bin))
+                url = server.create_database("walk")
+            console.print(f"walking {args.config} on {masked(url)}", highlight=False)
+            engine = create_engine(url, poolclass=pool.NullPool, connect_args={"connect_timeout": 5})
+            stack.callback(engine.dispose)
+            connection = stack.enter_context(engine.connect())
+            runner = Runner(load_config(args.config, url=url), connection, url)
+            options = WalkOptions(rows=args.rows, seed=args.seed, check_drift=not args.no_drift)
+            with progress_bar(console, len(runner.revisions())) as advance:
+                report = walk(runner, options, on_revision=advance)
+            if not args.no_lint:
+                attach(report, static_findings(runner.config))
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print_report(console, report)
+    if args.junit_xml:
+        write_junit(report, args.junit_xml)
+    if args.json:
+        write_json(report, args.json)
+    return 1 if report.failed else 0
