@@ -1,0 +1,145 @@
+"""Models vs database: what autogenerate compares, plus the enum label changes it cannot see.
+
+A Python Enum whose labels differ from its PostgreSQL enum type is drift like a missing column; `inv db.revision`
+writes the change with alembic-enums (an operation rendered into the new script) so values are mapped both ways.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata, renderers
+from alembic.config import Config
+from alembic.operations.ops import MigrateOperation
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+# The label a removed or added value must be mapped to is the author's decision: this placeholder fails loudly
+# (invalid input value for enum) until it is replaced, so `nox -s migrations` cannot pass with it.
+DECIDE = "REPLACE_WITH_A_LABEL"
+
+
+@dataclass(frozen=True)
+class EnumDrift:
+    name: str
+    database_labels: tuple[str, ...]
+    model_labels: tuple[str, ...]
+    columns: tuple[tuple[str, str, str | None], ...]  # (table, column, default label or None)
+
+    @property
+    def added(self) -> list[str]:
+        return [label for label in self.model_labels if label not in self.database_labels]
+
+    @property
+    def removed(self) -> list[str]:
+        return [label for label in self.database_labels if label not in self.model_labels]
+
+    def __str__(self) -> str:
+        change = [f"{what} {labels}" for what, labels in (("add", self.added), ("remove", self.removed)) if labels]
+        if not change:
+            change = [f"reorder {list(self.database_labels)} → {list(self.model_labels)}"]
+        return f"enum {self.name}: the models {' and '.join(change)} (autogenerate cannot see this; see `inv db.revision`)"
+
+
+def model_enums(metadata: sa.MetaData) -> dict[str, tuple[str, ...]]:
+    found = {}
+    for table in metadata.tables.values():
+        for column in table.columns:
+            if isinstance(column.type, sa.Enum) and column.type.name:
+                found[column.type.name] = tuple(column.type.enums)
+    return found
+
+
+DATABASE_ENUMS = text("""
+    SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)
+    FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname = current_schema() GROUP BY t.typname
+""")
+ENUM_COLUMNS = text("""
+    SELECT c.relname, a.attname, substring(pg_get_expr(d.adbin, d.adrelid) from '^''(.*)''::')
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE t.typname = :name AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+      AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+    ORDER BY c.relname, a.attnum
+""")
+
+
+def enum_drift(connection: Connection, metadata: sa.MetaData) -> list[EnumDrift]:
+    """Enum types that exist in both the models and the database with different labels (or label order)."""
+    in_database = {name: tuple(labels) for name, labels in connection.execute(DATABASE_ENUMS)}
+    drifts = []
+    for name, labels in sorted(model_enums(metadata).items()):
+        if name in in_database and in_database[name] != labels:
+            columns = tuple(tuple(row) for row in connection.execute(ENUM_COLUMNS, {"name": name}))
+            drifts.append(EnumDrift(name, in_database[name], labels, columns))
+    return drifts
+
+
+@dataclass
+class Drift:
+    differences: list  # autogenerate's diff tuples
+    enums: list[EnumDrift]
+
+    def lines(self) -> list[str]:
+        return [str(d) for d in self.differences] + [str(e) for e in self.enums]
+
+
+def model_drift(config: Config) -> Drift:
+    """Run the project's env.py once and compare its target_metadata with the database it connects to."""
+    script = ScriptDirectory.from_config(config)
+    found: dict[str, Drift] = {}
+
+    def compare(_heads, context):
+        metadata = context.opts.get("target_metadata")
+        if metadata is None:
+            found["drift"] = Drift([], [])
+        else:
+            found["drift"] = Drift(compare_metadata(context, metadata), enum_drift(context.connection, metadata))
+        return []
+
+    with EnvironmentContext(config, script, fn=compare, dont_mutate=True):
+        script.run_env()
+    return found["drift"]
+
+
+class EnumLabelsOp(MigrateOperation):
+    """An enum label change, rendered into a new revision script as alembic-enums code."""
+
+    def __init__(self, drift: EnumDrift, upgrading: bool = True):
+        self.drift, self.upgrading = drift, upgrading
+
+    def reverse(self) -> EnumLabelsOp:
+        return EnumLabelsOp(self.drift, not self.upgrading)
+
+
+def label_mapping(drift: EnumDrift, upgrading: bool) -> list[tuple[str, str]]:
+    """Old label → new label for every label that disappears in this direction; removed and added labels are
+    paired in order (a rename is the usual case), anything left over needs the author's choice."""
+    gone, new = (drift.removed, drift.added) if upgrading else (drift.added, drift.removed)
+    return [(label, new[i] if i < len(new) else DECIDE) for i, label in enumerate(gone)]
+
+
+@renderers.dispatch_for(EnumLabelsOp)
+def render_enum_labels(autogen_context, op: EnumLabelsOp) -> str:
+    autogen_context.imports.add("from alembic_enums import Column as EnumColumn, EnumMigration")
+    drift = op.drift
+    columns = ", ".join(
+        f"EnumColumn({table!r}, {column!r}, old_server_default={default!r}, new_server_default={default!r})"
+        for table, column, default in drift.columns
+    )
+    name = f"{drift.name}_labels"
+    lines = [
+        f"# enum {drift.name}: labels change (autogenerate cannot see this); check the value mapping below",
+        f"{name} = EnumMigration(op, {drift.name!r}, {list(drift.database_labels)!r}, {list(drift.model_labels)!r}, [{columns}])",
+        f"with {name}.{'upgrade' if op.upgrading else 'downgrade'}_ctx():",
+    ]
+    mapping = label_mapping(drift, op.upgrading)
+    for before, after in mapping:
+        lines.append(f"    for column in {name}.columns:")
+        lines.append(f"        {name}.update_value(column, {before!r}, {after!r})")
+    if not mapping:
+        lines.append("    pass  # no label disappears in this direction")
+    return "\n".join(lines)
