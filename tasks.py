@@ -99,5 +99,31 @@ def check(c):
     print("models and database schema match")
 
 
-db = Collection("db", upgrade, downgrade, revision, current, stamp, history, heads, merge, check)
+@task(help={"range": "a revision, or a range A:B (either end may be left out); default: every revision"})
+@one_line_errors
+def lint(c, range=None):
+    """Review the revision scripts (static rules) and lint their SQL with squawk, without a database."""
+    from thirdai_platform.migrate.static_checks import static_findings
+
+    findings = static_findings(config(), range)
+    for finding in findings:
+        print(finding)
+    if any(f.severity == "failure" for f in findings):
+        raise Exit(f"{len(findings)} findings; silence one with a reason in its script (see README)", code=1)
+    print(f"no findings{' in ' + range if range else ''}")
+
+
+@task(help={"rows": "generated rows per table at each step", "seed": "seed of the generated data",
+            "url": "an empty database to walk on (default: an ephemeral server)"})
+def verify(c, rows=5, seed=0, url=None):
+    """Walk every revision up, down and up with generated data (what `nox -s migrations` runs)."""
+    from thirdai_platform.migrate.cli import main
+
+    arguments = ["--rows", str(rows), "--seed", str(seed)] + (["--url", url] if url else [])
+    code = main(arguments)
+    if code:
+        raise Exit(code=code)
+
+
+db = Collection("db", upgrade, downgrade, revision, current, stamp, history, heads, merge, check, lint, verify)
 namespace = Collection(db)

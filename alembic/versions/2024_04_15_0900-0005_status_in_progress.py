@@ -53,6 +53,11 @@ def status_migration() -> EnumMigration:
     return EnumMigration(op, "job_status", OLD_LABELS, NEW_LABELS, STATUS_COLUMNS)
 
 
+# squawk: ignore changing-column-type -- alembic-enums swaps the enum type; models holds thousands of rows, the rewrite stays well inside lock_timeout
+# squawk: ignore ban-drop-default -- EnumMigration drops the status defaults only while the type is swapped and sets them again
+# squawk: ignore ban-drop-type -- the old job_status type is replaced by the new one of the same name; no data lives in a type
+
+
 def upgrade() -> None:
     migration = status_migration()
     with migration.upgrade_ctx():

@@ -36,6 +36,10 @@ DROPPED_TABLE = re.compile(r'DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:\w+\.)?"?(\w+)
 DROPPED_COLUMN = re.compile(
     r'ALTER\s+TABLE\s+(?:\w+\.)?"?(\w+)"?\s+DROP\s+COLUMN\s+(?:IF\s+EXISTS\s+)?"?(\w+)"?', re.IGNORECASE
 )
+# A downgrade exists to remove what its upgrade added, and the walk proves it gives the data back; squawk's bans
+# on dropping things guard production upgrades, so they are not applied to the downgrade direction.
+UNDOING_RULES = {"downgrade": frozenset({"ban-drop-table", "ban-drop-column", "ban-drop-type", "ban-drop-constraint",
+                                          "require-concurrent-index-deletion"})}
 
 
 @dataclass(frozen=True)
@@ -152,7 +156,8 @@ def lint_revisions(config: Config, revisions: list[str] | None = None) -> list[L
             sql = render_revision_sql(config, script.revision, direction)
             found = lint_sql(sql, revision=script.revision, direction=direction, config_path=config_path)
             declared = set(data_loss.get(direction, []))
-            findings += [f for f in found if f.rule not in ignored and not _declared_drop(f, declared)]
+            skipped = ignored | UNDOING_RULES.get(direction, frozenset())
+            findings += [f for f in found if f.rule not in skipped and not _declared_drop(f, declared)]
     return findings
 
 
