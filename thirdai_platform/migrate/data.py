@@ -107,6 +107,18 @@ def distinct_values(connection: Connection, rows: Rows, column: str) -> int:
     return connection.execute(text(query)).scalar_one()
 
 
+def count_values(connection: Connection, rows: Rows, column: str) -> int:
+    """How many rows hold a value (not NULL) in the column."""
+    query = f"SELECT count({quote(column)}) FROM ({rows.select([column])}) r"
+    return connection.execute(text(query)).scalar_one()
+
+
+def row_with_value(connection: Connection, rows: Rows, columns: list[str], column: str) -> dict | None:
+    """One row whose `column` is not NULL, as a sample for a finding."""
+    query = f"SELECT row_to_json(r) FROM ({rows.select(columns)}) r WHERE {quote(column)} IS NOT NULL LIMIT 1"
+    return connection.execute(text(query)).scalar()
+
+
 def values_found_in(connection: Connection, rows: Rows, column: str, places: list[tuple[str, str]]) -> tuple[str, str] | None:
     """The first (table, column) of the live database holding every distinct non-NULL value of rows.column."""
     wanted = distinct_values(connection, rows, column)

@@ -1,0 +1,11 @@
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    sa.Column("full_name", sa.Text),
+    sa.Column("last_login", sa.DateTime(timezone=True)),
+)
