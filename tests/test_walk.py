@@ -248,3 +248,22 @@ def test_command_line_exit_code(history, exit_code, tmp_path):
 
     assert finished.returncode == exit_code, finished.stdout + finished.stderr
     assert json.loads(out.read_text())["passed"] is (exit_code == 0)
+
+
+def test_review_and_lint_findings_reach_the_summary_and_reports(tmp_path):
+    """nox -s migrations runs the static review and squawk on every script: their findings sit on their revision."""
+    out, junit = tmp_path / "out.json", tmp_path / "out.xml"
+    finished = subprocess.run([sys.executable, "-m", "thirdai_platform.migrate", "--config",
+                               str(HISTORIES / "rename_as_drop_add" / "alembic.ini"), "--no-drift",
+                               "--json", str(out), "--junit-xml", str(junit)],
+                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 1, finished.stderr
+
+    saved = json.loads(out.read_text())
+    found = {(r["revision"], f["check"], f["message"].split(":")[0]) for r in saved["revisions"] for f in r["findings"]}
+    assert ("0002_full_name", "review", "drop-add-looks-like-rename") in found
+    assert ("0002_full_name", "lint", "ban-drop-column (upgrade)") in found
+    failed = {(case.get("classname"), case.get("name")) for case in ET.parse(junit).getroot().iter("testcase")
+              if case.find("failure") is not None}
+    assert {("migrations.0002_full_name", "review"), ("migrations.0002_full_name", "lint")} <= failed
+    assert "drop-add-looks-like-rename" in finished.stdout and "lint" in finished.stdout
