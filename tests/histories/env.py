@@ -1,5 +1,6 @@
 """The one env.py every planted history shares: its alembic.ini sets version_locations to the history's own
-versions/ folder, and target_metadata comes from the models.py next to that alembic.ini."""
+versions/ folder (and to a shared first revision in common/, if it starts from one), and target_metadata comes from
+the models.py next to that alembic.ini."""
 import importlib.util
 from pathlib import Path
 

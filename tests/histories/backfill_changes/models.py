@@ -1,17 +1,7 @@
 import sqlalchemy as sa
+from models_teams_users import teams, users
 
 metadata = sa.MetaData()
 
-teams = sa.Table(
-    "teams", metadata,
-    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-    sa.Column("name", sa.String(100), nullable=False, unique=True),
-)
-users = sa.Table(
-    "users", metadata,
-    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-    sa.Column("username", sa.String(100), nullable=False, unique=True),
-    sa.Column("name", sa.Text),
-    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="SET NULL")),
-    sa.Column("activated_at", sa.DateTime(timezone=True), nullable=False),
-)
+teams(metadata)
+users(metadata, sa.Column("name", sa.Text), sa.Column("activated_at", sa.DateTime(timezone=True), nullable=False))

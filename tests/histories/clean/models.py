@@ -1,17 +1,8 @@
 import sqlalchemy as sa
+from models_teams_users import teams, users
 
 metadata = sa.MetaData()
 
-teams = sa.Table(
-    "teams", metadata,
-    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-    sa.Column("name", sa.String(100), nullable=False, unique=True),
-)
-users = sa.Table(
-    "users", metadata,
-    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-    sa.Column("username", sa.String(100), nullable=False, unique=True),
-    sa.Column("full_name", sa.Text),
-    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="SET NULL")),
-    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
-)
+teams(metadata)
+users(metadata, sa.Column("full_name", sa.Text),
+      sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()))

@@ -1,13 +1,10 @@
 import sqlalchemy as sa
+from models_teams_users import teams, users
 
 metadata = sa.MetaData()
 
-teams = sa.Table(
-    "teams", metadata,
-    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-    sa.Column("name", sa.String(100), nullable=False, unique=True),
-    sa.Column("budget", sa.Numeric(12, 2)),
-)
+teams(metadata, sa.Column("budget", sa.Numeric(12, 2)))
+users(metadata, sa.Column("name", sa.Text))
 projects = sa.Table(
     "projects", metadata,
     sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),

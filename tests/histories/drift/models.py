@@ -1,18 +1,12 @@
 import sqlalchemy as sa
+from models_teams_users import teams, users
 
 metadata = sa.MetaData()
 
-teams = sa.Table(
-    "teams", metadata,
-    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-    sa.Column("name", sa.String(100), nullable=False, unique=True),
-)
-users = sa.Table(
-    "users", metadata,
-    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-    sa.Column("username", sa.String(100), nullable=False, unique=True),
+teams(metadata)
+users(
+    metadata,
     sa.Column("name", sa.Text),
-    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="SET NULL")),
     # PLANTED DEFECT: a column added to the model without a migration
     sa.Column("avatar_url", sa.String(500)),
 )

@@ -1,14 +1,11 @@
 import sqlalchemy as sa
+from models_teams_users import teams, users
 from sqlalchemy.dialects import postgresql
 
 metadata = sa.MetaData()
 
-users = sa.Table(
-    "users", metadata,
-    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-    sa.Column("username", sa.String(100), nullable=False, unique=True),
-    sa.Column("email", sa.String(200)),
-)
+teams(metadata)
+users(metadata, sa.Column("name", sa.Text), sa.Column("email", sa.String(200)))
 models = sa.Table(
     "models", metadata,
     sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),

@@ -1,11 +1,7 @@
 import sqlalchemy as sa
+from models_teams_users import teams, users
 
 metadata = sa.MetaData()
 
-users = sa.Table(
-    "users", metadata,
-    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-    sa.Column("username", sa.String(100), nullable=False, unique=True),
-    sa.Column("full_name", sa.Text),
-    sa.Column("last_login", sa.DateTime(timezone=True)),
-)
+teams(metadata)
+users(metadata, sa.Column("full_name", sa.Text), sa.Column("last_login", sa.DateTime(timezone=True)))

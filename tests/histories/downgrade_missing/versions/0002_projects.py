@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_projects"
-down_revision = "0001_teams"
+down_revision = "0001_teams_users"
 
 
 def upgrade() -> None:

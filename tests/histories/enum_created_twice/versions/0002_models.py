@@ -7,7 +7,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0002_models"
-down_revision = "0001_users"
+down_revision = "0001_teams_users"
 
 DEPLOY_STATUS = postgresql.ENUM("stopped", "starting", "running", name="deploy_status")
 
