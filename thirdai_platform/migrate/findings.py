@@ -38,6 +38,7 @@ class RevisionResult:
     revision: str
     message: str
     legs: dict[str, str] = field(default_factory=dict)  # leg → "ok" | "failed" | "skipped"
+    leg_seconds: dict[str, float] = field(default_factory=dict)  # time of the migration step alone
     rows_checked: int = 0
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)

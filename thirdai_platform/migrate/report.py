@@ -28,6 +28,12 @@ def progress_bar(console: Console, total: int):
         yield advance
 
 
+def leg_mark(result: RevisionResult, leg: str) -> str:
+    mark = LEG_MARKS[result.legs.get(leg, "skipped")]
+    seconds = result.leg_seconds.get(leg)
+    return mark if seconds is None else f"{mark} {seconds:.2f}s"
+
+
 def summary_table(report: WalkReport) -> Table:
     table = Table(title="nox -s migrations: every revision up, down and up with its data", title_justify="left")
     for header in ("revision", "message", "upgrade", "downgrade", "upgrade again", "rows", "findings", "seconds"):
@@ -35,7 +41,7 @@ def summary_table(report: WalkReport) -> Table:
         table.add_column(header, justify="right" if numeric else "left", no_wrap=True,
                          overflow="ellipsis", max_width=36 if header == "message" else None)
     for result in report.revisions:
-        marks = [LEG_MARKS.get(result.legs.get(leg, "skipped"), "") for leg in ("upgrade", "downgrade", "upgrade again")]
+        marks = [leg_mark(result, leg) for leg in ("upgrade", "downgrade", "upgrade again")]
         failures = sum(f.severity == FAILURE for f in result.findings)
         notes = len(result.findings) - failures
         found = f"[red]{failures}[/]" if failures else "0"

@@ -17,8 +17,9 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationStep
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
@@ -64,25 +65,33 @@ def squawk_executable() -> str:
     return found
 
 
-def render_revision_sql(config: Config, revision: str, direction: str) -> str:
-    """The SQL that upgrading to `revision` from its parent (or downgrading it to its parent) runs, rendered offline."""
+def render_revision_sql(config: Config, revision: str, direction: str, scripts: ScriptDirectory | None = None) -> str:
+    """The SQL that upgrading to `revision` from its parent (or downgrading it to its parent) runs, rendered offline.
+
+    Pass the loaded `scripts` when rendering many revisions: loading the script directory reads every revision file,
+    and `alembic.command` would do that again for each call (quadratic in the length of the history).
+    """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
-    script = _revision_script(ScriptDirectory.from_config(config), revision)
-    parent = script.down_revision or "base"
+    scripts = scripts or ScriptDirectory.from_config(config)
+    script = _revision_script(scripts, revision)
+    parent = script.down_revision
     if isinstance(parent, (tuple, list)):
         parent = parent[0]  # a merge is rendered from its first parent; merges rarely carry operations
-    steps = f"{parent}:{script.revision}" if direction == "upgrade" else f"{script.revision}:{parent}"
+    if direction == "upgrade":
+        step, starting_rev = MigrationStep.upgrade_from_script(scripts.revision_map, script), parent
+    else:
+        step, starting_rev = MigrationStep.downgrade_from_script(scripts.revision_map, script), script.revision
 
     buffer = io.StringIO()
-    saved_buffer, saved_attributes = config.output_buffer, dict(config.attributes)
-    config.output_buffer = buffer
+    saved_attributes = dict(config.attributes)
     config.attributes.setdefault("url", RENDER_URL)
     config.attributes["quiet"] = True  # our env.py skips logging setup: the "Running upgrade" lines stay out
     try:
-        getattr(command, direction)(config, steps, sql=True)
+        with EnvironmentContext(config, scripts, fn=lambda _heads, _context: [step], as_sql=True,
+                                starting_rev=starting_rev, destination_rev=script.revision, output_buffer=buffer):
+            scripts.run_env()
     finally:
-        config.output_buffer = saved_buffer
         config.attributes.clear()
         config.attributes.update(saved_attributes)
     return buffer.getvalue()
@@ -153,7 +162,7 @@ def lint_revisions(config: Config, revisions: list[str] | None = None) -> list[L
         findings += ignore_findings
         data_loss = declared_data_loss(script.path)
         for direction in DIRECTIONS:
-            sql = render_revision_sql(config, script.revision, direction)
+            sql = render_revision_sql(config, script.revision, direction, scripts)
             found = lint_sql(sql, revision=script.revision, direction=direction, config_path=config_path)
             declared = set(data_loss.get(direction, []))
             skipped = ignored | UNDOING_RULES.get(direction, frozenset())
