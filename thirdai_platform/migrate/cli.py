@@ -8,13 +8,16 @@ from pathlib import Path
 
 from rich.console import Console
 from sqlalchemy import create_engine, pool
+from sqlalchemy.exc import DBAPIError
 
 from thirdai_platform.database.url import masked, parse_url
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.commands import load_config
+from thirdai_platform.migrate.commands import first_line, load_config
 from thirdai_platform.migrate.report import print_report, progress_bar, write_json, write_junit
+from thirdai_platform.migrate.dump import restore_dump
 from thirdai_platform.migrate.findings import Finding, WalkReport
 from thirdai_platform.migrate.runner import Runner
+from thirdai_platform.migrate.server import start_server
 from thirdai_platform.migrate.static_checks import static_findings
 from thirdai_platform.migrate.walk import WalkOptions, walk
 
@@ -27,12 +30,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="an EMPTY database to walk on, instead of an ephemeral server")
     p.add_argument("--pg-bin", help="directory of PostgreSQL server binaries for the ephemeral server")
     p.add_argument("--rows", type=int, default=5, help="generated rows per table at each step (default: %(default)s)")
+    p.add_argument("--from-dump", type=Path, metavar="FILE",
+                   help="start from this pg_dump (custom or plain format) instead of an empty database; the walk "
+                        "covers the revisions after the one recorded in it, timing each leg at that size")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated data (default: %(default)s)")
     p.add_argument("--no-drift", action="store_true", help="skip the models-vs-migrations check at head")
     p.add_argument("--no-lint", action="store_true", help="skip the static review and squawk lint of the scripts")
     p.add_argument("--junit-xml", type=Path, help="write a JUnit report here")
     p.add_argument("--json", type=Path, help="write a JSON report here")
     return p
+
+
+def connect(engine):
+    try:
+        return engine.connect()
+    except DBAPIError as error:
+        raise UserError(f"cannot connect to {masked(engine.url)}: {first_line(error)}") from None
 
 
 def attach(report: WalkReport, findings: list[Finding]) -> None:
@@ -47,22 +60,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=140)  # CI logs: room for the summary table
     try:
-        if args.rows < 1:
-            raise UserError("--rows must be at least 1")
+        if args.rows < 0:
+            raise UserError("--rows cannot be negative")
         with ExitStack() as stack:
             if args.url:
                 url = parse_url(args.url)
             else:
-                from thirdai_platform.migrate.server import start_server
-
                 server = stack.enter_context(start_server(args.pg_bin))
                 url = server.create_database("walk")
+            if args.from_dump:
+                restore_dump(args.from_dump, url, args.pg_bin)
             console.print(f"walking {args.config} on {masked(url)}", highlight=False)
             engine = create_engine(url, poolclass=pool.NullPool, connect_args={"connect_timeout": 5})
             stack.callback(engine.dispose)
-            connection = stack.enter_context(engine.connect())
+            connection = stack.enter_context(connect(engine))
             runner = Runner(load_config(args.config, url=url), connection, url)
-            options = WalkOptions(rows=args.rows, seed=args.seed, check_drift=not args.no_drift)
+            options = WalkOptions(rows=args.rows, seed=args.seed, check_drift=not args.no_drift,
+                                  from_current=args.from_dump is not None)
             with progress_bar(console, len(runner.revisions())) as advance:
                 report = walk(runner, options, on_revision=advance)
             if not args.no_lint:

@@ -36,6 +36,7 @@ class WalkOptions:
     rows: int = 5
     seed: int = 0
     check_drift: bool = True
+    from_current: bool = False  # start from the revision the database is at (a restored dump) instead of empty
 
 
 class Declared:
@@ -269,22 +270,32 @@ def climb_to(runner: Runner, order: list[Script], target: Script) -> None:
 
 def walk(runner: Runner, options: WalkOptions = WalkOptions(),
          on_revision: Callable[[RevisionResult], None] | None = None) -> WalkReport:
+    """Walk every revision; with options.from_current, only those after the revisions the database already has
+    (a restored dump), else the database must be empty."""
     started = time.perf_counter()
     connection = runner.connection
-    ensure_empty(connection)
+    applied = already_applied(runner) if options.from_current else set()
+    if not applied:
+        ensure_empty(connection)
     report = WalkReport()
+
+    def record(result: RevisionResult) -> None:
+        report.revisions.append(result)
+        if on_revision:
+            on_revision(result)
+
     heads = runner.script.get_heads()
     if len(heads) > 1:
         report.findings.append(Finding(None, "heads", FAILURE, f"the history has {len(heads)} heads: {', '.join(heads)}; "
                                                                "join them with `inv db.merge`"))
-    order = runner.revisions()
+    order = [script for script in runner.revisions() if script.revision not in applied]
     broken = False
     cannot_upgrade: set[str] = set()  # revisions already reported as failing to upgrade
     for script in order:
         if broken:
             reset_schema(connection)
             try:
-                climb_to(runner, order, script)
+                climb_to(runner, runner.revisions(), script)
             except StepFailed as failure:
                 result = RevisionResult(script.revision, (script.doc or "").strip(), legs={leg: "skipped" for leg in LEGS})
                 if failure.revision in cannot_upgrade:
@@ -294,21 +305,25 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
                     result.findings.append(Finding(script.revision, "setup", FAILURE, f"cannot reach its parent on a "
                                                    f"fresh database: {failure}", statement=failure.statement))
                     cannot_upgrade.add(failure.revision)
-                report.revisions.append(result)
-                if on_revision:
-                    on_revision(result)
+                record(result)
                 continue
         result = RevisionWalk(runner, script, options).run()
         if result.legs.get(UPGRADE) == "failed":
             cannot_upgrade.add(script.revision)
         broken = len(result.legs) < len(LEGS) or "failed" in result.legs.values()
-        report.revisions.append(result)
-        if on_revision:
-            on_revision(result)
+        record(result)
     if options.check_drift and not broken and len(heads) == 1:
         report.findings += drift(runner.config)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def already_applied(runner: Runner) -> set[str]:
+    """The database's current revisions and all their ancestors."""
+    current = runner.heads()
+    if not current:
+        return set()
+    return {script.revision for script in runner.script.revision_map.iterate_revisions(current, "base")}
 
 
 def drift(config: Config) -> list[Finding]:
