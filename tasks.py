@@ -119,7 +119,8 @@ def verify(c, rows=5, seed=0, url=None):
     """Walk every revision up, down and up with generated data (what `nox -s migrations` runs)."""
     from thirdai_platform.migrate.cli import main
 
-    arguments = ["--rows", str(rows), "--seed", str(seed)] + (["--url", url] if url else [])
+    arguments = ["--config", config().config_file_name, "--rows", str(rows), "--seed", str(seed)]
+    arguments += ["--url", url] if url else []
     code = main(arguments)
     if code:
         raise Exit(code=code)

@@ -276,3 +276,9 @@ def test_eight_concurrent_upgrades_apply_each_revision_once(database_url):
     # Alembic logs "Running upgrade" per applied revision: across all processes, each revision exactly once.
     applied = [line for _, err in outputs for line in err.splitlines() if "Running upgrade" in line]
     assert len(applied) == len(set(applied)) == len(REVISIONS)
+
+
+def test_verify_walks_our_history_on_an_ephemeral_server(tmp_path):
+    result = inv("db.verify", "--rows", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "passed: " in result.stdout and HEAD in result.stdout
