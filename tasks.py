@@ -109,7 +109,7 @@ def lint(c, range=None):
     for finding in findings:
         print(finding)
     if any(f.severity == "failure" for f in findings):
-        raise Exit(f"{len(findings)} findings; silence one with a reason in its script (see README)", code=1)
+        raise UserError(f"{len(findings)} findings: fix them, or silence one with a reason in its script (see README)")
     print(f"no findings{' in ' + range if range else ''}")
 
 

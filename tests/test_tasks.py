@@ -282,3 +282,14 @@ def test_verify_walks_our_history_on_an_ephemeral_server(tmp_path):
     result = inv("db.verify", "--rows", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "passed: " in result.stdout and HEAD in result.stdout
+
+
+def test_lint_reviews_and_lints_without_a_database(project):
+    clean = inv("db.lint")
+    assert clean.returncode == 0 and "no findings" in clean.stdout
+    add_revision(project, "9996_unreviewed", HEAD, 'op.drop_column("teams", "name")')
+    line = one_line_error(inv("db.lint", "-r", "9996_unreviewed", config=project))
+    assert "findings" in line
+    result = inv("db.lint", "-r", "9996_unreviewed", config=project)
+    assert "empty-downgrade" in result.stdout and "ban-drop-column" in result.stdout
+    assert "drop-without-data-move" in result.stdout
