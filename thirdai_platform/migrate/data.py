@@ -56,41 +56,82 @@ NONE_MISSING = Missing(0, None)
 _copy_numbers = count()
 
 
+def union_all(selects: list[str]) -> str:
+    return " UNION ALL ".join(f"({select})" for select in selects)
+
+
 class DataCopies:
-    """Copies of the current data, one temp table per table, under a label such as 'before upgrade'."""
+    """Copies of the current data, one temp table per table, under a label such as 'before upgrade'.
+    One round trip for all tables: the walk's time must not grow with the number of tables."""
 
     def __init__(self, connection: Connection, columns: dict[str, list[str]]):
         self.connection = connection
         self.tables: dict[str, TableCopy] = {}
-        for table, table_columns in columns.items():
-            temp = f"walk_copy_{next(_copy_numbers)}"
-            connection.execute(text(f"CREATE TEMP TABLE {temp} AS {live(table).select(table_columns)}"))
-            rows = connection.execute(text(f"SELECT count(*) FROM {temp}")).scalar_one()
-            self.tables[table] = TableCopy(Rows(temp, live=False), tuple(table_columns), rows)
+        temps = {table: f"walk_copy_{next(_copy_numbers)}" for table in columns}
+        if temps:
+            connection.execute(text(";".join(f"CREATE TEMP TABLE {temps[t]} AS {live(t).select(columns[t])}" for t in temps)))
+            counts = dict(connection.execute(text(union_all([f"SELECT {i}, count(*) FROM {temp}"
+                                                                 for i, temp in enumerate(temps.values())]))).all())
+            for i, (table, temp) in enumerate(temps.items()):
+                self.tables[table] = TableCopy(Rows(temp, live=False), tuple(columns[table]), counts[i])
         connection.commit()
 
     def drop(self) -> None:
-        for copy in self.tables.values():
-            self.connection.execute(text(f"DROP TABLE IF EXISTS {copy.rows.relation}"))
-        self.connection.commit()
+        if self.tables:
+            self.connection.execute(text("DROP TABLE IF EXISTS " + ", ".join(c.rows.relation for c in self.tables.values())))
+            self.connection.commit()
         self.tables.clear()
 
 
-def missing_rows(connection: Connection, source: Rows, target: Rows, columns: list[str], minus: Rows | None = None) -> Missing:
-    """Rows of source (less those of `minus`) that target does not have, compared on the given columns."""
-    left = source.select(columns)
-    if minus is not None:
-        left = f"({left}) EXCEPT ALL ({minus.select(columns)})"
-    query = f"""
-        WITH gone AS (({left}) EXCEPT ALL ({target.select(columns)}))
-        SELECT (SELECT count(*) FROM gone), (SELECT row_to_json(gone) FROM gone LIMIT 1)
-    """
-    found, sample = connection.execute(text(query)).one()
-    return Missing(found, sample) if found else NONE_MISSING
+@dataclass(frozen=True)
+class Comparison:
+    """Which rows of source (less those of `minus`) does target lack, compared on these columns?"""
+
+    source: Rows
+    target: Rows
+    columns: list[str]
+    minus: Rows | None = None
+
+    def gone(self) -> str:
+        left = self.source.select(self.columns)
+        if self.minus is not None:
+            left = f"({left}) EXCEPT ALL ({self.minus.select(self.columns)})"
+        return f"({left}) EXCEPT ALL ({self.target.select(self.columns)})"
 
 
-def count_rows(connection: Connection, rows: Rows) -> int:
-    return connection.execute(text(f"SELECT count(*) FROM ({rows.select([])}) counted")).scalar_one()
+def missing_rows(connection: Connection, comparisons: dict[str, Comparison]) -> dict[str, Missing]:
+    """Every comparison's missing rows: the counts in one query, a sample row only where something is missing."""
+    names = list(comparisons)
+    if not names:
+        return {}
+    counts = dict(connection.execute(text(union_all([f"SELECT {i}, count(*) FROM ({comparisons[n].gone()}) gone"
+                                                      for i, n in enumerate(names)]))).all())
+    found = {}
+    for i, name in enumerate(names):
+        if counts[i] == 0:
+            found[name] = NONE_MISSING
+            continue
+        sample = connection.execute(text(f"SELECT row_to_json(gone) FROM ({comparisons[name].gone()}) gone LIMIT 1")).scalar()
+        found[name] = Missing(counts[i], sample)
+    return found
+
+
+def count_rows(connection: Connection, tables: list[str]) -> dict[str, int]:
+    """Rows in each live table, in one query."""
+    if not tables:
+        return {}
+    counts = dict(connection.execute(text(union_all([f"SELECT {i}, count(*) FROM {live(t).relation}"
+                                                      for i, t in enumerate(tables)]))).all())
+    return {table: counts[i] for i, table in enumerate(tables)}
+
+
+def empty_tables(connection: Connection, tables: list[str]) -> set[str]:
+    """The tables without a single row, in one query."""
+    if not tables:
+        return set()
+    empty = connection.execute(text(union_all([f"SELECT {i} WHERE NOT EXISTS (SELECT FROM {live(t).relation})"
+                                                for i, t in enumerate(tables)]))).scalars().all()
+    return {tables[i] for i in empty}
 
 
 def row_by_key(connection: Connection, rows: Rows, columns: list[str], key: dict[str, str]) -> dict | None:

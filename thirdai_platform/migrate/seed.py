@@ -54,8 +54,9 @@ class SeedResult:
 
 
 def seed_database(connection: Connection, *, rows: int, seed: int, salt: str,
-                  fixtures: dict[str, list[dict]] | None = None) -> SeedResult:
-    """Insert the fixtures' rows, then `rows` generated rows, into every table of schema public; commit."""
+                  fixtures: dict[str, list[dict]] | None = None, only: set[str] | None = None) -> SeedResult:
+    """Insert the fixtures' rows, then `rows` generated rows, into every table of schema public (or only into the
+    tables named in `only`); commit."""
     tables = read_schema(connection)
     fixtures = fixtures or {}
     problems = [SeedProblem(name, "fixtures name a table that does not exist")
@@ -66,7 +67,7 @@ def seed_database(connection: Connection, *, rows: int, seed: int, salt: str,
         filler = TableFiller(connection, tables[name], deferred, seed=seed, salt=salt,
                              on_not_null_cycle=name in on_not_null_cycle)
         filler.insert_fixtures(fixtures.get(name, []))
-        filler.insert_generated(rows)
+        filler.insert_generated(rows if only is None or name in only else 0)
         fillers.append(filler)
     for filler in fillers:  # now every parent has rows: fill the foreign keys left NULL to break cycles
         filler.fill_deferred_keys()

@@ -20,11 +20,11 @@ from sqlalchemy.engine import Connection
 
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate import data
-from thirdai_platform.migrate.data import DataCopies, live
+from thirdai_platform.migrate.data import Comparison, DataCopies, live
 from thirdai_platform.migrate.drift import model_drift
 from thirdai_platform.migrate.findings import FAILURE, NOTE, Finding, RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner, StepFailed
-from thirdai_platform.migrate.schema import SchemaSnapshot, compare_schemas, schema_snapshot
+from thirdai_platform.migrate.schema import TABLE_PARTS, SchemaSnapshot, compare_schemas, schema_snapshot
 from thirdai_platform.migrate.seed import seed_database
 
 UPGRADE, DOWNGRADE, UPGRADE_AGAIN = "upgrade", "downgrade", "upgrade again"
@@ -62,14 +62,17 @@ def column_type(schema: SchemaSnapshot, table: str, column: str) -> str:
 
 
 class RevisionWalk:
-    """The three legs of one revision, each followed by its checks."""
+    """The three legs of one revision, each followed by its checks. Every check asks the database about all tables
+    in one query, so a revision costs about the same at the 400th revision as at the 5th."""
 
-    def __init__(self, runner: Runner, script: Script, options: WalkOptions):
-        self.runner, self.script, self.options = runner, script, options
+    def __init__(self, runner: Runner, script: Script, options: WalkOptions, parent: SchemaSnapshot, seed_all: bool):
+        self.runner, self.script, self.options, self.parent = runner, script, options, parent
+        self.seed_all = seed_all  # a freshly restored database: add rows to every table before the upgrade
         self.connection = runner.connection
         self.lost_on_upgrade, self.lost_on_downgrade = Declared(script, "upgrade"), Declared(script, "downgrade")
         self.result = RevisionResult(script.revision, (script.doc or "").strip())
         self.copies: list[DataCopies] = []
+        self.final_schema: SchemaSnapshot | None = None  # after the last leg: the next revision's parent
 
     def lost_either_way(self, table: str, column: str | None = None) -> bool:
         """Back at the parent, what the upgrade lost is as gone as what the downgrade lost."""
@@ -83,8 +86,8 @@ class RevisionWalk:
         self.copies.append(copies)
         return copies
 
-    def seed(self, when: str) -> None:
-        outcome = seed_database(self.connection, rows=self.options.rows, seed=self.options.seed,
+    def seed(self, when: str, only: set[str] | None) -> None:
+        outcome = seed_database(self.connection, rows=self.options.rows, seed=self.options.seed, only=only,
                                 salt=f"{self.script.revision}:{when}", fixtures=fixtures(self.script, when))
         for problem in outcome.problems:
             self.find("seed", f"cannot fill table {problem.table}: {problem.reason}", table=problem.table)
@@ -114,51 +117,88 @@ class RevisionWalk:
         return self.result
 
     def walk(self) -> None:
-        parent = schema_snapshot(self.connection)
-        self.seed("before")
+        parent = self.parent
+        # Tables keep what earlier revisions wrote; only empty ones get rows here (a table created by the previous
+        # revision loses its rows in that revision's round trip). New rows go where this revision acts, at r.
+        columns = list(parent.columns)
+        self.seed("before", only=None if self.seed_all else data.empty_tables(self.connection, columns))
         before = self.copy(parent)
         if not self.leg(UPGRADE, self.runner.upgrade):
             return
         at_revision = schema_snapshot(self.connection)
         self.check_upgrade(before, parent, at_revision)
         after_upgrade = self.copy(at_revision)
-        self.seed("at")
+        self.seed("at", only=self.touched_tables(before, parent, at_revision))
         written = self.copy(at_revision)
         self.result.rows_checked = sum(c.count for c in before.tables.values()) + sum(c.count for c in written.tables.values())
         if not self.leg(DOWNGRADE, self.runner.downgrade):
             return
-        self.check_schema(DOWNGRADE, parent)
-        self.check_downgrade(before, after_upgrade, written)
+        back = schema_snapshot(self.connection)
+        self.check_schema(DOWNGRADE, parent, back)
+        self.check_downgrade(before, after_upgrade, written, back)
         if not self.leg(UPGRADE_AGAIN, self.runner.upgrade):
             return
-        self.check_schema(UPGRADE_AGAIN, at_revision)
-        self.check_upgrade_again(parent, after_upgrade, written)
+        again = schema_snapshot(self.connection)
+        self.check_schema(UPGRADE_AGAIN, at_revision, again)
+        self.check_upgrade_again(parent, after_upgrade, written, again)
+        self.final_schema = again
+
+    def touched_tables(self, before: DataCopies, parent: SchemaSnapshot, now: SchemaSnapshot) -> set[str]:
+        """Tables the upgrade created or changed in schema or data, and tables using an enum type it changed."""
+        touched, enums = set(), set()
+        for difference in compare_schemas(parent, now):
+            if difference.kind == "enum":
+                enums.add(difference.name)
+            elif difference.kind in TABLE_PARTS or difference.kind == "table":
+                touched.add(difference.name.split(".")[0])
+        for name, description in now.objects["column"].items():
+            if description.split(" ")[0].removesuffix("[]") in enums:
+                touched.add(name.split(".")[0])
+        unchanged = [t for t in before.tables if t in now.columns and t not in touched]
+        both_ways = {}
+        for table in unchanged:
+            columns, copy = list(before.tables[table].columns), before.tables[table].rows
+            both_ways[f"{table}:gone"] = Comparison(copy, live(table), columns)
+            both_ways[f"{table}:new"] = Comparison(live(table), copy, columns)
+        changed = {key.split(":")[0] for key, found in data.missing_rows(self.connection, both_ways).items() if found.count}
+        return (touched | changed) & set(now.columns)
 
     # -- checks -----------------------------------------------------------------------------------------------
 
-    def check_schema(self, leg: str, expected: SchemaSnapshot) -> None:
-        for difference in compare_schemas(expected, schema_snapshot(self.connection)):
+    def check_schema(self, leg: str, expected: SchemaSnapshot, now: SchemaSnapshot) -> None:
+        for difference in compare_schemas(expected, now):
             severity = NOTE if difference.kind == "column_order" else FAILURE
             self.find(leg, f"schema differs from before: {difference}", severity)
 
     def check_upgrade(self, before: DataCopies, parent: SchemaSnapshot, now: SchemaSnapshot) -> None:
-        """Nothing of the parent's data may vanish: rows stay, dropped columns' values must be found somewhere."""
-        new_places = [(t, c) for t, cols in now.columns.items() for c in cols if c not in parent.columns.get(t, [])]
-        old_places = [(t, c) for t, cols in now.columns.items() for c in cols if c in parent.columns.get(t, [])]
+        """Nothing of the parent's data may vanish: rows stay, dropped columns' values must be found somewhere,
+        a type change keeps every value."""
+        kept_tables = [t for t in before.tables if t in now.columns and not self.lost_on_upgrade.covers(t)]
+        for table, remaining in data.count_rows(self.connection, kept_tables).items():
+            had = before.tables[table].count
+            if remaining < had:
+                self.find(UPGRADE, f"upgrade removed {had - remaining} of {had} rows of {table}", table=table, rows=had - remaining)
+        retyped = {}
+        for table in kept_tables:
+            key = parent.primary_key_columns.get(table) or []
+            for column in before.tables[table].columns:
+                if column in now.columns[table] and column_type(parent, table, column) != column_type(now, table, column):
+                    compared = [c for c in key if c in now.columns[table] and c != column] + [column]
+                    retyped[(table, column)] = Comparison(before.tables[table].rows, live(table), compared)
+        for (table, column), changed in data.missing_rows(self.connection, retyped).items():
+            if changed.count:
+                old, new = column_type(parent, table, column), column_type(now, table, column)
+                self.find(UPGRADE, f"changing {table}.{column} from {old} to {new} altered {changed.count} of "
+                                   f"{before.tables[table].count} values"
+                                   f"{self.changed_columns(table, retyped[(table, column)].columns, changed.sample, now)}",
+                          table=table, column=column, rows=changed.count, sample=changed.sample)
+        places = [(t, c) for t, cols in now.columns.items() for c in cols]
+        places.sort(key=lambda place: place[1] in parent.columns.get(place[0], []))  # new columns first
         for table, copy in before.tables.items():
-            if self.lost_on_upgrade.covers(table):
-                continue
-            if table in now.columns:
-                remaining = data.count_rows(self.connection, live(table))
-                if remaining < copy.count:
-                    self.find(UPGRADE, f"upgrade removed {copy.count - remaining} of {copy.count} rows of {table}",
-                              table=table, rows=copy.count - remaining)
             for column in copy.columns:
-                if column in now.columns.get(table, []):
-                    self.check_type_change(before, parent, now, table, column)
-                elif not self.lost_on_upgrade.covers(table, column):
+                if column not in now.columns.get(table, []) and not self.lost_on_upgrade.covers(table, column):
                     dropped = f"column {table}.{column}" if table in now.columns else f"table {table} (column {column})"
-                    self.check_moved(copy, table, column, dropped, new_places + old_places)
+                    self.check_moved(copy, table, column, dropped, places)
 
     def check_moved(self, copy: data.TableCopy, table: str, column: str, dropped: str, places: list[tuple[str, str]]) -> None:
         values = data.distinct_values(self.connection, copy.rows, column)
@@ -170,81 +210,74 @@ class RevisionWalk:
                            "that are found nowhere at this revision: move the data, or declare the loss in data_loss",
                   table=table, column=column, rows=rows, sample=sample)
 
-    def check_type_change(self, before: DataCopies, parent: SchemaSnapshot, now: SchemaSnapshot, table: str, column: str) -> None:
-        old, new = column_type(parent, table, column), column_type(now, table, column)
-        if old == new:
-            return
-        key = parent.primary_key_columns.get(table) or []
-        compared = [c for c in key if c in now.columns[table] and c != column] + [column]
-        changed = data.missing_rows(self.connection, before.tables[table].rows, live(table), compared)
-        if changed.count:
-            self.find(UPGRADE, f"changing {table}.{column} from {old} to {new} altered {changed.count} of "
-                               f"{before.tables[table].count} values{self.changed_columns(table, compared, changed.sample)}",
-                      table=table, column=column, rows=changed.count, sample=changed.sample)
-
-    def check_downgrade(self, before: DataCopies, after_upgrade: DataCopies, written: DataCopies) -> None:
+    def check_downgrade(self, before: DataCopies, after_upgrade: DataCopies, written: DataCopies, now: SchemaSnapshot) -> None:
         """Back at the parent: every row as it was before the upgrade, and the rows written at r still there."""
-        tables_now = schema_snapshot(self.connection).columns
+        restored = {}
         for table, copy in before.tables.items():
-            if table not in tables_now or self.lost_either_way(table):
-                continue
-            columns = [c for c in copy.columns if c in tables_now[table] and not self.lost_either_way(table, c)]
-            missing = data.missing_rows(self.connection, copy.rows, live(table), columns)
+            if table in now.columns and not self.lost_either_way(table):
+                columns = [c for c in copy.columns if c in now.columns[table] and not self.lost_either_way(table, c)]
+                restored[table] = Comparison(copy.rows, live(table), columns)
+        for table, missing in data.missing_rows(self.connection, restored).items():
             if missing.count:
+                copy = before.tables[table]
                 self.find(DOWNGRADE, f"{missing.count} of {copy.count} rows of {table} are not as they were before the "
-                                     f"upgrade{self.changed_columns(table, columns, missing.sample)}",
+                                     f"upgrade{self.changed_columns(table, restored[table].columns, missing.sample, now)}",
                           table=table, rows=missing.count, sample=missing.sample)
-        for table, copy in written.tables.items():
-            if table not in before.tables or table not in tables_now or self.lost_either_way(table):
-                continue
-            written_here = copy.count - after_upgrade.tables[table].count
-            kept = data.count_rows(self.connection, live(table)) - before.tables[table].count
+        carried_back = [t for t in written.tables if t in before.tables and t in now.columns and not self.lost_either_way(t)]
+        for table, rows_now in data.count_rows(self.connection, carried_back).items():
+            written_here = written.tables[table].count - after_upgrade.tables[table].count
+            kept = rows_now - before.tables[table].count
             if kept < written_here:
                 self.find(DOWNGRADE, f"downgrade removed {written_here - kept} of the {written_here} rows written into "
                                      f"{table} at this revision", table=table, rows=written_here - kept)
 
-    def changed_columns(self, table: str, columns: list[str], sample: dict | None) -> str:
-        """', changed: a, b' for the sample row, found again by its primary key (when the table has one)."""
-        key = schema_snapshot(self.connection).primary_key_columns.get(table) or []
+    def changed_columns(self, table: str, columns: list[str], sample: dict | None, now: SchemaSnapshot) -> str:
+        """'; changed: a 'x' → 'y'' for the sample row, found again by its primary key (when the table has one)."""
+        key = now.primary_key_columns.get(table) or []
         if not sample or not key or any(k not in sample for k in key):
             return ""
-        now = data.row_by_key(self.connection, live(table), columns, {k: sample[k] for k in key})
-        if now is None:
+        current = data.row_by_key(self.connection, live(table), columns, {k: sample[k] for k in key})
+        if current is None:
             return " (the row is gone)"
-        changed = [c for c in columns if now.get(c) != sample.get(c)]
-        return f"; changed: {', '.join(f'{c} {sample.get(c)!r} → {now.get(c)!r}' for c in changed[:3])}" if changed else ""
+        changed = [c for c in columns if current.get(c) != sample.get(c)]
+        return f"; changed: {', '.join(f'{c} {sample.get(c)!r} → {current.get(c)!r}' for c in changed[:3])}" if changed else ""
 
-    def check_upgrade_again(self, parent: SchemaSnapshot, after_upgrade: DataCopies, written: DataCopies) -> None:
+    def check_upgrade_again(self, parent: SchemaSnapshot, after_upgrade: DataCopies, written: DataCopies,
+                            now: SchemaSnapshot) -> None:
         """Up again: the parent's rows exactly as after the first upgrade; rows written at r as far as p can carry them."""
-        for table, copy in after_upgrade.tables.items():
-            if self.lost_on_downgrade.covers(table):
-                continue
-            columns = [c for c in copy.columns if not self.lost_on_downgrade.covers(table, c)]
-            missing = data.missing_rows(self.connection, copy.rows, live(table), columns)
+        columns = {t: [c for c in copy.columns if not self.lost_on_downgrade.covers(t, c)]
+                   for t, copy in after_upgrade.tables.items() if not self.lost_on_downgrade.covers(t)}
+        same = {t: Comparison(after_upgrade.tables[t].rows, live(t), cols) for t, cols in columns.items()}
+        differing = set()
+        for table, missing in data.missing_rows(self.connection, same).items():
             if missing.count:
-                self.find(UPGRADE_AGAIN, f"{missing.count} of {copy.count} rows of {table} differ from the first upgrade"
-                                         f"{self.changed_columns(table, columns, missing.sample)}",
+                differing.add(table)
+                self.find(UPGRADE_AGAIN, f"{missing.count} of {after_upgrade.tables[table].count} rows of {table} differ "
+                                         f"from the first upgrade{self.changed_columns(table, columns[table], missing.sample, now)}",
                           table=table, rows=missing.count, sample=missing.sample)
-                continue
-            written_here = written.tables[table].count - copy.count
+        carried, complete = {}, {}
+        for table in columns.keys() - differing:
+            written_here = written.tables[table].count - after_upgrade.tables[table].count
             if table not in parent.columns:
                 if written_here:
                     self.find(UPGRADE_AGAIN, f"the {written_here} rows written at this revision into {table}, a table "
                                              "that does not exist at the parent, are gone after the round trip", NOTE,
                               table=table, rows=written_here)
                 continue
-            carried = [c for c in columns if c in parent.columns[table]]
-            written_copy = written.tables[table].rows
-            lost = data.missing_rows(self.connection, written_copy, live(table), carried, minus=copy.rows)
-            if lost.count:
-                self.find(UPGRADE_AGAIN, f"{lost.count} rows written into {table} at this revision did not survive the "
-                                         "downgrade and upgrade", table=table, rows=lost.count, sample=lost.sample)
-            elif len(carried) < len(columns):
-                only_here = data.missing_rows(self.connection, written_copy, live(table), columns, minus=copy.rows)
-                if only_here.count:
-                    self.find(UPGRADE_AGAIN, f"values written at this revision into {table}."
-                                             f"{{{', '.join(c for c in columns if c not in carried)}}} cannot exist at the "
-                                             "parent and are gone after the round trip", NOTE, table=table, rows=only_here.count)
+            written_rows, earlier = written.tables[table].rows, after_upgrade.tables[table].rows
+            carried[table] = Comparison(written_rows, live(table), [c for c in columns[table] if c in parent.columns[table]], earlier)
+            complete[table] = Comparison(written_rows, live(table), columns[table], earlier)
+        lost = data.missing_rows(self.connection, carried)
+        for table, missing in lost.items():
+            if missing.count:
+                self.find(UPGRADE_AGAIN, f"{missing.count} rows written into {table} at this revision did not survive the "
+                                         "downgrade and upgrade", table=table, rows=missing.count, sample=missing.sample)
+        only_here = {t: c for t, c in complete.items() if not lost[t].count and len(c.columns) > len(carried[t].columns)}
+        for table, missing in data.missing_rows(self.connection, only_here).items():
+            if missing.count:
+                gone = [c for c in only_here[table].columns if c not in carried[table].columns]
+                self.find(UPGRADE_AGAIN, f"values written at this revision into {table}.{{{', '.join(gone)}}} cannot exist "
+                                         "at the parent and are gone after the round trip", NOTE, table=table, rows=missing.count)
 
 
 def reset_schema(connection: Connection) -> None:
@@ -289,11 +322,12 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
         report.findings.append(Finding(None, "heads", FAILURE, f"the history has {len(heads)} heads: {', '.join(heads)}; "
                                                                "join them with `inv db.merge`"))
     order = [script for script in runner.revisions() if script.revision not in applied]
-    broken = False
+    broken, schema = False, None
     cannot_upgrade: set[str] = set()  # revisions already reported as failing to upgrade
     for script in order:
         if broken:
             reset_schema(connection)
+            schema = None
             try:
                 climb_to(runner, runner.revisions(), script)
             except StepFailed as failure:
@@ -307,7 +341,10 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
                     cannot_upgrade.add(failure.revision)
                 record(result)
                 continue
-        result = RevisionWalk(runner, script, options).run()
+        fresh = schema is None and options.from_current  # a restored dump: add generated rows to all its tables too
+        revision_walk = RevisionWalk(runner, script, options, schema or schema_snapshot(connection), seed_all=fresh)
+        result = revision_walk.run()
+        schema = revision_walk.final_schema
         if result.legs.get(UPGRADE) == "failed":
             cannot_upgrade.add(script.revision)
         broken = len(result.legs) < len(LEGS) or "failed" in result.legs.values()
