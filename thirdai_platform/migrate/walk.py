@@ -111,8 +111,8 @@ class RevisionWalk:
         try:
             self.walk()
         finally:
-            for copies in self.copies:
-                copies.drop()
+            if self.copies:
+                data.forget_copies(self.connection)
             self.result.seconds = time.perf_counter() - started
         return self.result
 
