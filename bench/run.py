@@ -1,0 +1,130 @@
+"""Time the migration walk against its floor and against pytest-alembic on generated histories.
+
+    python bench/run.py                                        # quick: 50 revisions, 10 rows
+    python bench/run.py --revisions 50 200 400 --rows 10 10000 # the full table (long: run it with nohup)
+
+On one ephemeral server, for each history size N and rows per table:
+  floor  the same upgrade / downgrade / upgrade of each revision, with the same generated rows, and no checks
+  walk   thirdai_platform.migrate.walk.walk: snapshots, data copies and checks, drift at head
+  pa     pytest-alembic's four default tests (they insert no rows, so they run once per N)
+
+pytest-alembic is kept out of the project's venv (its pytest plugin breaks collection on pytest 9):
+    pip install --no-deps --target /tmp/pytest-alembic pytest-alembic
+    PYTHONPATH=/tmp/pytest-alembic python bench/run.py ...     (or --skip pa)
+See docs/performance.md for the method and the results.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, pool
+from sqlalchemy.engine import URL, Connection
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import generate  # noqa: E402
+
+from thirdai_platform.migrate.commands import load_config  # noqa: E402
+from thirdai_platform.migrate.data import empty_tables  # noqa: E402
+from thirdai_platform.migrate.runner import Runner  # noqa: E402
+from thirdai_platform.migrate.schema import schema_snapshot  # noqa: E402
+from thirdai_platform.migrate.seed import seed_database  # noqa: E402
+from thirdai_platform.migrate.server import start_server  # noqa: E402
+from thirdai_platform.migrate.walk import WalkOptions, walk  # noqa: E402
+
+
+@contextmanager
+def connected(url: URL):
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def runner_on(ini: Path, url: URL, connection: Connection) -> Runner:
+    return Runner(load_config(ini, url=url), connection, url)
+
+
+def floor(ini: Path, url: URL, rows: int) -> dict[str, float]:
+    """The same up / down / up of every revision on one connection, with rows in every table (filled the way the
+    walk fills tables that are empty), and no copies, snapshots or checks. "migrations": the three legs alone."""
+    with connected(url) as connection:
+        runner = runner_on(ini, url, connection)
+        started, migrating = time.perf_counter(), 0.0
+        for script in runner.revisions():
+            tables = list(schema_snapshot(connection).columns)
+            seed_database(connection, rows=rows, seed=0, salt=f"{script.revision}:before",
+                          only=empty_tables(connection, tables))
+            leg = time.perf_counter()
+            runner.upgrade(script)
+            runner.downgrade(script)
+            runner.upgrade(script)
+            migrating += time.perf_counter() - leg
+        return {"total": time.perf_counter() - started, "migrations": migrating}
+
+
+def full_walk(ini: Path, url: URL, rows: int) -> dict[str, float]:
+    with connected(url) as connection:
+        started = time.perf_counter()
+        report = walk(runner_on(ini, url, connection), WalkOptions(rows=rows, seed=0, check_drift=True))
+        failures = sum(f.severity == "failure" for r in report.revisions for f in r.findings) + len(report.findings)
+        return {"total": time.perf_counter() - started, "failures": failures}
+
+
+def server_ready_seconds() -> float:
+    """Start-to-ready of the ephemeral server with its data directory already cached (a first start fills the cache)."""
+    with start_server():
+        pass
+    started = time.perf_counter()
+    with start_server() as server:
+        ready = time.perf_counter() - started
+        server.create_database()
+    return ready
+
+
+def ratio(numerator: float | None, denominator: float | None) -> str:
+    return f"{numerator / denominator:.2f}" if numerator and denominator else "-"
+
+
+def main() -> None:
+    arguments = argparse.ArgumentParser(description="Time the walk against its floor and pytest-alembic.")
+    arguments.add_argument("--revisions", type=int, nargs="+", default=[50])
+    arguments.add_argument("--rows", type=int, nargs="+", default=[10])
+    arguments.add_argument("--skip", nargs="*", default=[], choices=["floor", "walk", "pa"], help="parts not to time")
+    arguments.add_argument("--json", type=Path, help="also write the results here")
+    args = arguments.parse_args()
+
+    results = {"server_ready_seconds": server_ready_seconds(), "runs": []}
+    print(f"ephemeral server ready (cached data directory): {results['server_ready_seconds']:.2f} s", flush=True)
+    header = f"{'N':>5} {'rows':>6} {'floor s':>9} {'(migr.)':>8} {'walk s':>9} {'pa s':>8} {'b/a':>6} {'c/b':>6} {'walk ms/rev':>11} {'fail':>5}"
+    print(header, flush=True)
+    with start_server() as server, tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        for revisions in args.revisions:
+            ini = generate(revisions, Path(scratch) / f"history_{revisions}")
+            pa = None
+            if "pa" not in args.skip:
+                from pytest_alembic_suite import run_default_tests  # a benchmark-only dependency, see the docstring
+
+                pa = sum(run_default_tests(str(ini), server.create_database).values())
+            for rows in args.rows:
+                a = floor(ini, server.create_database(), rows) if "floor" not in args.skip else {}
+                b = full_walk(ini, server.create_database(), rows) if "walk" not in args.skip else {}
+                run = {"revisions": revisions, "rows": rows, "floor": a, "walk": b, "pytest_alembic": pa}
+                results["runs"].append(run)
+                walk_ms = 1000 * b["total"] / revisions if b else None
+                print(f"{revisions:>5} {rows:>6} {a.get('total', 0):>9.2f} {a.get('migrations', 0):>8.2f} "
+                      f"{b.get('total', 0):>9.2f} {pa or 0:>8.2f} {ratio(b.get('total'), a.get('total')):>6} "
+                      f"{ratio(pa, b.get('total')):>6} {walk_ms or 0:>11.1f} {b.get('failures', '-'):>5}", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
