@@ -124,7 +124,18 @@ COLUMNS_SQL = """
     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'alembic_version'
     ORDER BY c.relname, a.attnum"""
 
-TYPES_SQL = "SELECT oid, typname, typtype, typcategory, typelem, typbasetype, typtypmod, typnotnull FROM pg_type"
+# The types of the columns of schema public, and the element and base types behind arrays and domains.
+TYPES_SQL = """
+    WITH RECURSIVE used(oid) AS (
+        SELECT a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+        UNION
+        SELECT behind FROM pg_type t JOIN used ON t.oid = used.oid, unnest(ARRAY[t.typelem, t.typbasetype]) AS behind
+        WHERE behind <> 0
+    )
+    SELECT oid, typname, typtype, typcategory, typelem, typbasetype, typtypmod, typnotnull FROM pg_type
+    WHERE oid IN (SELECT oid FROM used)"""
 ENUMS_SQL = "SELECT enumtypid, array_agg(enumlabel::text ORDER BY enumsortorder) FROM pg_enum GROUP BY enumtypid"
 
 

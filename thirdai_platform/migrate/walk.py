@@ -24,6 +24,7 @@ from thirdai_platform.migrate.data import Comparison, DataCopies, live
 from thirdai_platform.migrate.drift import model_drift
 from thirdai_platform.migrate.findings import FAILURE, NOTE, Finding, RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner, StepFailed
+from thirdai_platform.migrate.scope import revision_names, tables_in_scope
 from thirdai_platform.migrate.schema import TABLE_PARTS, SchemaSnapshot, compare_schemas, schema_snapshot
 from thirdai_platform.migrate.seed import seed_database
 
@@ -67,6 +68,8 @@ class RevisionWalk:
 
     def __init__(self, runner: Runner, script: Script, options: WalkOptions, parent: SchemaSnapshot, seed_all: bool):
         self.runner, self.script, self.options, self.parent = runner, script, options, parent
+        # The names its SQL mentions decide which tables are copied and compared (None: it cannot say; all of them).
+        self.names = revision_names(runner.config, runner.script, script.revision)
         self.seed_all = seed_all  # a freshly restored database: add rows to every table before the upgrade
         self.connection = runner.connection
         self.lost_on_upgrade, self.lost_on_downgrade = Declared(script, "upgrade"), Declared(script, "downgrade")
@@ -81,12 +84,21 @@ class RevisionWalk:
     def find(self, leg: str, message: str, severity: str = FAILURE, **where) -> None:
         self.result.findings.append(Finding(self.script.revision, leg, severity, message, **where))
 
+    def in_scope(self, schema: SchemaSnapshot) -> dict[str, list[str]]:
+        """The columns of the tables of `schema` this revision acts on."""
+        if self.names is None:
+            return schema.columns
+        scoped = tables_in_scope(self.names, [self.parent, schema])
+        return {table: columns for table, columns in schema.columns.items() if table in scoped}
+
     def copy(self, schema: SchemaSnapshot) -> DataCopies:
-        copies = DataCopies(self.connection, schema.columns)
+        copies = DataCopies(self.connection, self.in_scope(schema))
         self.copies.append(copies)
         return copies
 
     def seed(self, when: str, only: set[str] | None) -> None:
+        if only == set() and not fixtures(self.script, when):
+            return  # nothing to write: skip reading the schema
         outcome = seed_database(self.connection, rows=self.options.rows, seed=self.options.seed, only=only,
                                 salt=f"{self.script.revision}:{when}", fixtures=fixtures(self.script, when))
         for problem in outcome.problems:
@@ -120,8 +132,8 @@ class RevisionWalk:
         parent = self.parent
         # Tables keep what earlier revisions wrote; only empty ones get rows here (a table created by the previous
         # revision loses its rows in that revision's round trip). New rows go where this revision acts, at r.
-        columns = list(parent.columns)
-        self.seed("before", only=None if self.seed_all else data.empty_tables(self.connection, columns))
+        # Every empty table, in scope or not: a table's rows need parents to point to.
+        self.seed("before", only=None if self.seed_all else data.empty_tables(self.connection, list(parent.columns)))
         before = self.copy(parent)
         if not self.leg(UPGRADE, self.runner.upgrade):
             return
@@ -154,6 +166,10 @@ class RevisionWalk:
         for name, description in now.objects["column"].items():
             if description.split(" ")[0].removesuffix("[]") in enums:
                 touched.add(name.split(".")[0])
+        unseen = sorted(touched - set(before.tables) - (set(now.columns) - set(parent.columns)))
+        if unseen:
+            self.find(UPGRADE, f"the upgrade changed the schema of {', '.join(unseen)}, which its SQL (rendered offline) "
+                               "does not name: their data was not compared", NOTE)
         unchanged = [t for t in before.tables if t in now.columns and t not in touched]
         both_ways = {}
         for table in unchanged:

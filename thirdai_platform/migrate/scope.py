@@ -1,0 +1,60 @@
+"""Which tables a revision acts on, read from the SQL it renders offline (`upgrade --sql`, both directions).
+
+The walk copies and compares only these tables, so a revision costs the same in a schema of 10 tables as in one of
+500. Whatever the SQL names counts, plus the tables using a type it names (an enum it changes) and, since ON
+DELETE rules reach them, the tables referencing those. A revision that cannot be rendered offline (a data
+migration that reads rows in Python through op.get_bind()) has no scope: the walk then checks every table.
+"""
+from __future__ import annotations
+
+import re
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from thirdai_platform.migrate.schema import SchemaSnapshot
+from thirdai_platform.migrate.sqllint import DIRECTIONS, render_revision_sql
+
+NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
+# The word before a table or type name in the SQL Alembic renders: CREATE/ALTER/DROP TABLE, INSERT INTO, UPDATE,
+# DELETE FROM, JOIN, CREATE INDEX ... ON, REFERENCES, CREATE/ALTER/DROP TYPE, ALTER COLUMN ... TYPE.
+BEFORE_NAME = re.compile(rf"\b(?:TABLE|INTO|UPDATE|FROM|JOIN|ON|REFERENCES|TYPE|ONLY|EXISTS)\s+(?:ONLY\s+)?((?:{NAME}\.)?{NAME})",
+                         re.IGNORECASE)
+REFERENCED_TABLE = re.compile(rf"REFERENCES ((?:{NAME}\.)?{NAME})\(")
+
+
+def unquoted(name: str) -> str:
+    last = re.findall(NAME, name)[-1]  # schema-qualified: the table's own name
+    return last[1:-1].replace('""', '"') if last.startswith('"') else last.lower()
+
+
+def names_in(sql: str) -> set[str]:
+    return {unquoted(match) for match in BEFORE_NAME.findall(sql)}
+
+
+def revision_names(config: Config, scripts: ScriptDirectory, revision: str) -> set[str] | None:
+    """Table and type names the revision's upgrade and downgrade SQL mention; None when it cannot be rendered."""
+    try:
+        return names_in("\n".join(render_revision_sql(config, revision, direction, scripts) for direction in DIRECTIONS))
+    except Exception:  # any error of the revision's own code in offline mode: fall back to every table
+        return None
+
+
+def tables_in_scope(names: set[str], schemas: list[SchemaSnapshot]) -> set[str]:
+    tables = set().union(*(schema.columns for schema in schemas))
+    scoped = tables & names
+    for schema in schemas:
+        for column, description in schema.objects["column"].items():
+            if description.split(" ")[0].removesuffix("[]").strip('"') in names:
+                scoped.add(column.split(".")[0])
+    children: dict[str, set[str]] = {}
+    for schema in schemas:
+        for constraint, definition in schema.objects["constraint"].items():
+            if match := REFERENCED_TABLE.search(definition):
+                children.setdefault(unquoted(match[1]), set()).add(constraint.split(".")[0])
+    waiting = list(scoped)
+    while waiting:
+        for child in children.get(waiting.pop(), set()) - scoped:
+            scoped.add(child)
+            waiting.append(child)
+    return scoped
