@@ -6,6 +6,7 @@ something the downgrade left behind or failed to restore.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import text
@@ -21,13 +22,13 @@ TABLE_PARTS = ("column", "column_order", "constraint", "index", "trigger")
 # Shared by both queries: the schema's own relations; alembic_version and objects of extensions are not ours.
 _SCOPE = """
 WITH target AS (SELECT oid FROM pg_namespace WHERE nspname = :schema),
-extension_members AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e'),
 relations AS (
     SELECT c.* FROM pg_class c
     WHERE c.relnamespace = (TABLE target) AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
       AND c.relname <> 'alembic_version'
       -- tableoid is the catalog a row lives in, as pg_depend.classid names it
-      AND (c.tableoid, c.oid) NOT IN (TABLE extension_members)
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = c.tableoid AND d.objid = c.oid AND d.deptype = 'e')
+      AND (:every_table OR c.relkind NOT IN ('r', 'p') OR c.relname = ANY(:tables))
 ),
 tables AS (SELECT * FROM relations WHERE relkind IN ('r', 'p'))
 """
@@ -36,7 +37,7 @@ _SEQUENCE_OPTIONS = """format_type(s.seqtypid, NULL), 'START', s.seqstart, 'INCR
     'MINVALUE', s.seqmin, 'MAXVALUE', s.seqmax, 'CACHE', s.seqcache, CASE WHEN s.seqcycle THEN 'CYCLE' END"""
 
 # Everything but columns, as (kind, name, description) rows, in one round trip.
-_OBJECTS_SQL = text(_SCOPE + """
+_OBJECTS_SQL = (_SCOPE + """
 SELECT 'extension', e.extname, 'version ' || e.extversion
 FROM pg_extension e WHERE e.extnamespace = (TABLE target)
 UNION ALL
@@ -65,7 +66,7 @@ UNION ALL
 SELECT 'enum', ty.typname,
        coalesce((SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)::text FROM pg_enum e WHERE e.enumtypid = ty.oid), '[]')
 FROM pg_type ty
-WHERE ty.typnamespace = (TABLE target) AND ty.typtype = 'e' AND (ty.tableoid, ty.oid) NOT IN (TABLE extension_members)
+WHERE ty.typnamespace = (TABLE target) AND ty.typtype = 'e' AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = ty.tableoid AND d.objid = ty.oid AND d.deptype = 'e')
 UNION ALL
 SELECT 'domain', ty.typname, concat_ws(' ',
     format_type(ty.typbasetype, ty.typtypmod),
@@ -74,7 +75,7 @@ SELECT 'domain', ty.typname, concat_ws(' ',
     (SELECT string_agg('CONSTRAINT ' || con.conname || ' ' || pg_get_constraintdef(con.oid), ' ' ORDER BY con.conname)
      FROM pg_constraint con WHERE con.contypid = ty.oid))
 FROM pg_type ty
-WHERE ty.typnamespace = (TABLE target) AND ty.typtype = 'd' AND (ty.tableoid, ty.oid) NOT IN (TABLE extension_members)
+WHERE ty.typnamespace = (TABLE target) AND ty.typtype = 'd' AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = ty.tableoid AND d.objid = ty.oid AND d.deptype = 'e')
 UNION ALL
 -- identity sequences are left out: they belong to their column, which describes them
 SELECT 'sequence', r.relname, concat_ws(' ', {SEQUENCE_OPTIONS},
@@ -101,12 +102,12 @@ SELECT 'function', p.proname || '(' || pg_get_function_identity_arguments(p.oid)
        CASE WHEN p.prokind = 'a' THEN 'AGGREGATE RETURNS ' || format_type(p.prorettype, NULL)
             ELSE pg_get_functiondef(p.oid) END
 FROM pg_proc p
-WHERE p.pronamespace = (TABLE target) AND (p.tableoid, p.oid) NOT IN (TABLE extension_members)
+WHERE p.pronamespace = (TABLE target) AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = p.tableoid AND d.objid = p.oid AND d.deptype = 'e')
 ORDER BY 1, 2
 """.replace("{SEQUENCE_OPTIONS}", _SEQUENCE_OPTIONS))
 
 # Columns of every table in order, each with its place in the primary key (NULL when not part of it).
-_COLUMNS_SQL = text(_SCOPE + """
+_COLUMNS_SQL = (_SCOPE + """
 SELECT t.relname AS table_name, a.attname AS column_name,
     concat_ws(' ',
         format_type(a.atttypid, a.atttypmod),
@@ -171,20 +172,63 @@ class SchemaDifference:
         return f"{self.kind} {self.name} {what}: {before} → {after}"
 
 
-def schema_snapshot(connection: Connection, schema: str = "public") -> SchemaSnapshot:
-    """Read the schema's tables, columns, constraints, indexes, types, sequences, views, triggers and functions."""
+def schema_snapshot(connection: Connection, schema: str = "public", tables: Collection[str] | None = None) -> SchemaSnapshot:
+    """Read the schema's tables, columns, constraints, indexes, types, sequences, views, triggers and functions.
+
+    With `tables`, only those tables and their parts are read (the other kinds of object always are): the cost then
+    follows the tables a migration acts on, not the size of the schema."""
+    parameters = {"schema": schema, "every_table": tables is None, "tables": sorted(tables or [])}
     objects: dict[str, dict[str, str]] = {kind: {} for kind in KINDS if kind != "column_order"}
-    for kind, name, description in connection.execute(_OBJECTS_SQL, {"schema": schema}):
+    for kind, name, description in _prepared(connection, "objects", _OBJECTS_SQL, parameters):
         objects[kind][name] = description
     columns: dict[str, list[str]] = {table: [] for table in sorted(objects["table"])}
     key_positions: dict[str, dict[str, int]] = {table: {} for table in columns}
-    for row in connection.execute(_COLUMNS_SQL, {"schema": schema}):
+    for row in _prepared(connection, "columns", _COLUMNS_SQL, parameters):
         objects["column"][f"{row.table_name}.{row.column_name}"] = row.description
         columns[row.table_name].append(row.column_name)
         if row.key_position is not None:
             key_positions[row.table_name][row.column_name] = row.key_position
     primary_key_columns = {table: sorted(positions, key=positions.__getitem__) for table, positions in key_positions.items()}
     return SchemaSnapshot(objects=objects, columns=columns, primary_key_columns=primary_key_columns)
+
+
+def _prepared(connection: Connection, name: str, query: str, parameters: dict):
+    """Run one of our catalog queries as a prepared statement: planning them costs more than running them, and the
+    walk runs them a few times per revision on one connection."""
+    statement = f"schema_snapshot_{name}"
+    prepared = connection.info.setdefault("prepared_statements", set())
+    if statement not in prepared:
+        positional = query.replace(":schema", "$1").replace(":every_table", "$2").replace(":tables", "$3")
+        connection.execute(text(f"PREPARE {statement}(name, boolean, text[]) AS {positional}"))
+        prepared.add(statement)
+    return connection.execute(text(f"EXECUTE {statement}(:schema, :every_table, :tables)"), parameters)
+
+
+def _table_of(kind: str, name: str) -> str | None:
+    return name if kind == "table" else name.split(".")[0] if kind in TABLE_PARTS else None
+
+
+def restricted(snapshot: SchemaSnapshot, tables: Collection[str]) -> SchemaSnapshot:
+    """The snapshot as schema_snapshot(..., tables=tables) reads it: other tables and their parts left out."""
+    tables = set(tables)
+    objects = {kind: {name: description for name, description in named.items()
+                      if _table_of(kind, name) in tables or _table_of(kind, name) is None}
+               for kind, named in snapshot.objects.items()}
+    return SchemaSnapshot(objects=objects,
+                          columns={t: c for t, c in snapshot.columns.items() if t in tables},
+                          primary_key_columns={t: c for t, c in snapshot.primary_key_columns.items() if t in tables})
+
+
+def merged(base: SchemaSnapshot, update: SchemaSnapshot, tables: Collection[str]) -> SchemaSnapshot:
+    """`base` with what `update` read: the given tables and every object that is not part of a table."""
+    tables = set(tables)
+    objects = {kind: {**{name: description for name, description in named.items()
+                         if _table_of(kind, name) not in tables and _table_of(kind, name) is not None},
+                      **update.objects.get(kind, {})}
+               for kind, named in base.objects.items()}
+    columns = {**{t: c for t, c in base.columns.items() if t not in tables}, **update.columns}
+    keys = {**{t: c for t, c in base.primary_key_columns.items() if t not in tables}, **update.primary_key_columns}
+    return SchemaSnapshot(objects=objects, columns=dict(sorted(columns.items())), primary_key_columns=keys)
 
 
 def table_columns(snapshot: SchemaSnapshot) -> dict[str, list[str]]:

@@ -57,8 +57,8 @@ def seed_database(connection: Connection, *, rows: int, seed: int, salt: str,
                   fixtures: dict[str, list[dict]] | None = None, only: set[str] | None = None) -> SeedResult:
     """Insert the fixtures' rows, then `rows` generated rows, into every table of schema public (or only into the
     tables named in `only`); commit."""
-    tables = read_schema(connection)
     fixtures = fixtures or {}
+    tables = read_schema(connection, None if only is None else set(only) | set(fixtures))
     problems = [SeedProblem(name, "fixtures name a table that does not exist")
                 for name in sorted(set(fixtures) - set(tables))]
     order, deferred, on_not_null_cycle = insertion_order(tables)
@@ -122,6 +122,7 @@ COLUMNS_SQL = """
     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
     LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'alembic_version'
+      AND (:every_table OR c.relname = ANY(:names))
     ORDER BY c.relname, a.attnum"""
 
 # The types of the columns of schema public, and the element and base types behind arrays and domains.
@@ -129,7 +130,7 @@ TYPES_SQL = """
     WITH RECURSIVE used(oid) AS (
         SELECT a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND (:every_table OR c.relname = ANY(:names))
         UNION
         SELECT behind FROM pg_type t JOIN used ON t.oid = used.oid, unnest(ARRAY[t.typelem, t.typbasetype]) AS behind
         WHERE behind <> 0
@@ -150,29 +151,31 @@ CONSTRAINTS_SQL = f"""
            parent.relname, {column_names("con.confrelid", "con.confkey")}, pg_get_constraintdef(con.oid)
     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     LEFT JOIN pg_class parent ON parent.oid = con.confrelid
-    WHERE n.nspname = 'public' AND con.contype IN ('p', 'u', 'f', 'c')
+    WHERE n.nspname = 'public' AND con.contype IN ('p', 'u', 'f', 'c') AND (:every_table OR c.relname = ANY(:names))
     ORDER BY c.relname, con.conname"""
 
 # Unique indexes created without a constraint; expression parts (attnum 0) are left out.
 UNIQUE_INDEXES_SQL = f"""
     SELECT c.relname, {column_names("i.indrelid", "i.indkey::int2[]")}
     FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = 'public' AND i.indisunique
+    WHERE n.nspname = 'public' AND i.indisunique AND (:every_table OR c.relname = ANY(:names))
       AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)"""
 
 
-def read_schema(connection: Connection) -> dict[str, Table]:
-    types = {row.oid: row for row in connection.execute(text(TYPES_SQL))}
+def read_schema(connection: Connection, names: set[str] | None = None) -> dict[str, Table]:
+    """The tables of schema public (only those named, when names are given) as the filler needs them."""
+    parameters = {"every_table": names is None, "names": sorted(names or [])}
+    types = {row.oid: row for row in connection.execute(text(TYPES_SQL), parameters)}
     labels = dict(connection.execute(text(ENUMS_SQL)).all())
     tables: dict[str, Table] = {}
     for name, column_name, type_oid, typmod, sql_type, not_null, by_database, has_default in \
-            connection.execute(text(COLUMNS_SQL)):
+            connection.execute(text(COLUMNS_SQL), parameters):
         pg_type, domain_not_null = resolve_type(types, labels, type_oid, typmod)
         table = tables.setdefault(name, Table(name, {}))
         table.columns[column_name] = Column(column_name, sql_type, pg_type, not (not_null or domain_not_null),
                                             has_default, by_database)
     for name, constraint, kind, columns, parent, parent_columns, definition in \
-            connection.execute(text(CONSTRAINTS_SQL)):
+            connection.execute(text(CONSTRAINTS_SQL), parameters):
         table = tables.get(name)
         if table is None:
             continue
@@ -184,7 +187,7 @@ def read_schema(connection: Connection) -> dict[str, Table]:
             table.check_columns.update(columns)
             if len(columns) == 1 and table.columns[columns[0]].type:
                 learn_from_check(table, table.columns[columns[0]], definition)
-    for name, columns in connection.execute(text(UNIQUE_INDEXES_SQL)):
+    for name, columns in connection.execute(text(UNIQUE_INDEXES_SQL), parameters):
         if name in tables and columns:
             tables[name].unique_keys.append(tuple(columns))
     return tables
