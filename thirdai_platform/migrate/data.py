@@ -1,10 +1,9 @@
 """Table contents kept inside the database and compared there, so no row travels to Python unless it is a sample.
 
-A copy of the data is a set of rows in one temp table, walk_copies (copy number, table, row as JSON of the columns
-cast to text): text survives every type change and enum type drop a migration may do, and text has equality where
-json and friends do not. One table for every copy keeps a copy to one statement, whatever the number of tables.
-Temp tables live in pg_temp, out of sight of the schema comparison and of autogenerate, for as long as the walk's
-one connection lives.
+A copy is a temp table of the live table's columns cast to text: text survives every type change and enum type
+drop a migration may do, and text has equality where json and friends do not. Temp tables live in pg_temp, out of
+sight of the schema comparison and of autogenerate, for as long as the walk's one connection lives. Every
+statement here covers all the tables it is given at once: a check costs one round trip, not one per table.
 """
 from __future__ import annotations
 
@@ -15,49 +14,32 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 SCHEMA = "public"
-COPIES = "walk_copies"
-JSON_PAIRS_PER_CALL = 50  # jsonb_build_object takes at most 100 arguments
 
 
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-@dataclass(frozen=True)
-class Rows:
-    """Rows of a live table (cast to text on the way), or of a table in one copy."""
-
-    table: str
-    copy: int | None = None  # None: the live table
-
-    def select(self, columns: list[str]) -> str:
-        if self.copy is None:
-            values, source = [f"{quote(c)}::text" for c in columns], qualified(self.table)
-        else:
-            values = [f"row->>{literal(c)}" for c in columns]
-            source = f"{COPIES} WHERE copy = {self.copy} AND tbl = {literal(self.table)}"
-        if not columns:  # still counts rows: one constant per row
-            return f"SELECT 1 AS one FROM {source}"
-        return "SELECT " + ", ".join(f"{v} AS {quote(c)}" for v, c in zip(values, columns)) + f" FROM {source}"
-
-
-def live(table: str) -> Rows:
-    return Rows(table)
-
-
 def qualified(table: str) -> str:
     return f"{SCHEMA}.{quote(table)}"
 
 
-def as_json(columns: list[str]) -> str:
-    """The columns of a row, cast to text, as one jsonb value."""
-    pairs = [f"{literal(c)}, {quote(c)}::text" for c in columns]
-    chunks = [pairs[i:i + JSON_PAIRS_PER_CALL] for i in range(0, len(pairs), JSON_PAIRS_PER_CALL)] or [[]]
-    return " || ".join(f"jsonb_build_object({', '.join(chunk)})" for chunk in chunks)
+@dataclass(frozen=True)
+class Rows:
+    """Where rows are read from: a live table (cast to text on the way) or a copy (already text)."""
+
+    relation: str
+    live: bool
+
+    def select(self, columns: list[str]) -> str:
+        if not columns:  # still counts rows: one constant per row
+            return f"SELECT 1 AS one FROM {self.relation}"
+        cast = "::text" if self.live else ""
+        return "SELECT " + ", ".join(f"{quote(c)}{cast} AS {quote(c)}" for c in columns) + f" FROM {self.relation}"
+
+
+def live(table: str) -> Rows:
+    return Rows(qualified(table), live=True)
 
 
 @dataclass(frozen=True)
@@ -76,7 +58,7 @@ class Missing:
 
 
 NONE_MISSING = Missing(0, None)
-_copy_numbers = count(1)
+_copy_numbers = count()
 
 
 def union_all(selects: list[str]) -> str:
@@ -84,23 +66,25 @@ def union_all(selects: list[str]) -> str:
 
 
 class DataCopies:
-    """A copy of the current data of the given tables, under a number of its own, in one statement."""
+    """A copy of the current data of the given tables: one temp table each, all made by one statement."""
 
     def __init__(self, connection: Connection, columns: dict[str, list[str]]):
-        self.connection, self.number = connection, next(_copy_numbers)
-        connection.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {COPIES} (copy int, tbl text, row jsonb);"
-                                f"CREATE INDEX IF NOT EXISTS {COPIES}_copy_tbl ON {COPIES} (copy, tbl)"))
-        if columns:
-            connection.execute(text(f"INSERT INTO {COPIES} " + union_all(
-                [f"SELECT {self.number}, {literal(t)}, {as_json(cols)} FROM {qualified(t)}" for t, cols in columns.items()])))
-        counts = dict(connection.execute(text(f"SELECT tbl, count(*) FROM {COPIES} WHERE copy = {self.number} GROUP BY tbl")).all())
-        self.tables = {t: TableCopy(Rows(t, self.number), tuple(cols), counts.get(t, 0)) for t, cols in columns.items()}
+        temps = {table: f"walk_copy_{next(_copy_numbers)}" for table in columns}
+        counts = {}
+        if temps:
+            connection.execute(text(";".join(f"CREATE TEMP TABLE {temps[t]} AS {live(t).select(columns[t])}" for t in temps)))
+            counts = dict(connection.execute(text(union_all([f"SELECT {i}, count(*) FROM {temp}"
+                                                              for i, temp in enumerate(temps.values())]))).all())
+        self.tables = {table: TableCopy(Rows(temp, live=False), tuple(columns[table]), counts[i])
+                       for i, (table, temp) in enumerate(temps.items())}
         connection.commit()
 
 
-def forget_copies(connection: Connection) -> None:
-    connection.execute(text(f"TRUNCATE {COPIES}"))
-    connection.commit()
+def forget_copies(connection: Connection, copies: list[DataCopies]) -> None:
+    temps = [copy.rows.relation for copies_of_tables in copies for copy in copies_of_tables.tables.values()]
+    if temps:
+        connection.execute(text(f"DROP TABLE IF EXISTS {', '.join(temps)}"))
+        connection.commit()
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ from thirdai_platform.migrate.schema import (TABLE_PARTS, SchemaSnapshot, compar
 from thirdai_platform.migrate.seed import seed_database
 
 UPGRADE, DOWNGRADE, UPGRADE_AGAIN = "upgrade", "downgrade", "upgrade again"
+# Rows "the new version writes" at a revision prove what a round trip does to them; past this many, more rows only
+# make a production-size rehearsal (--rows 100000) slower without proving more.
+MOST_ROWS_WRITTEN_AT_REVISION = 1000
 LEGS = (UPGRADE, DOWNGRADE, UPGRADE_AGAIN)
 
 
@@ -76,7 +79,7 @@ class RevisionWalk:
         self.connection = runner.connection
         self.lost_on_upgrade, self.lost_on_downgrade = Declared(script, "upgrade"), Declared(script, "downgrade")
         self.result = RevisionResult(script.revision, (script.doc or "").strip())
-        self.copied = False
+        self.copies: list[DataCopies] = []
         self.final_schema: SchemaSnapshot | None = None  # after the last leg: the next revision's parent
 
     def lost_either_way(self, table: str, column: str | None = None) -> bool:
@@ -90,13 +93,14 @@ class RevisionWalk:
         return schema_snapshot(self.connection, tables=self.tables)
 
     def copy(self, schema: SchemaSnapshot) -> DataCopies:
-        self.copied = True
-        return DataCopies(self.connection, schema.columns)
+        copies = DataCopies(self.connection, schema.columns)
+        self.copies.append(copies)
+        return copies
 
-    def seed(self, when: str, only: set[str] | None) -> None:
+    def seed(self, when: str, only: set[str] | None, rows: int) -> None:
         if only == set() and not fixtures(self.script, when):
             return  # nothing to write: skip reading the schema
-        outcome = seed_database(self.connection, rows=self.options.rows, seed=self.options.seed, only=only,
+        outcome = seed_database(self.connection, rows=rows, seed=self.options.seed, only=only,
                                 salt=f"{self.script.revision}:{when}", fixtures=fixtures(self.script, when))
         for problem in outcome.problems:
             self.find("seed", f"cannot fill table {problem.table}: {problem.reason}", table=problem.table)
@@ -120,8 +124,7 @@ class RevisionWalk:
         try:
             self.walk()
         finally:
-            if self.copied:
-                data.forget_copies(self.connection)
+            data.forget_copies(self.connection, self.copies)
             self.result.seconds = time.perf_counter() - started
         return self.result
 
@@ -130,14 +133,16 @@ class RevisionWalk:
         # Tables keep what earlier revisions wrote; only empty ones get rows here (a table created by the previous
         # revision loses its rows in that revision's round trip). New rows go where this revision acts, at r.
         # Every empty table, in scope or not: a table's rows need parents to point to.
-        self.seed("before", only=None if self.seed_all else data.empty_tables(self.connection, list(self.parent.columns)))
+        empty = None if self.seed_all else data.empty_tables(self.connection, list(self.parent.columns))
+        self.seed("before", only=empty, rows=self.options.rows)
         before = self.copy(parent)
         if not self.leg(UPGRADE, self.runner.upgrade):
             return
         at_revision = self.snapshot()
         self.check_upgrade(before, parent, at_revision)
         after_upgrade = self.copy(at_revision)
-        self.seed("at", only=self.touched_tables(before, parent, at_revision))
+        self.seed("at", only=self.touched_tables(before, parent, at_revision),
+                  rows=min(self.options.rows, MOST_ROWS_WRITTEN_AT_REVISION))
         written = self.copy(at_revision)
         self.result.rows_checked = sum(c.count for c in before.tables.values()) + sum(c.count for c in written.tables.values())
         if not self.leg(DOWNGRADE, self.runner.downgrade):
