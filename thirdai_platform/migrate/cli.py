@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from thirdai_platform.database.url import masked, parse_url
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.commands import first_line, load_config
+from thirdai_platform.migrate.commands import cannot_connect, load_config
 from thirdai_platform.migrate.report import print_report, progress_bar, write_json, write_junit
 from thirdai_platform.migrate.dump import restore_dump
 from thirdai_platform.migrate.findings import Finding, WalkReport
@@ -45,7 +45,7 @@ def connect(engine):
     try:
         return engine.connect()
     except DBAPIError as error:
-        raise UserError(f"cannot connect to {masked(engine.url)}: {first_line(error)}") from None
+        raise cannot_connect(engine.url, error) from None
 
 
 def attach(report: WalkReport, findings: list[Finding]) -> None:

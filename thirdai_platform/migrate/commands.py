@@ -73,8 +73,12 @@ def user_errors(config: Config) -> Iterator[None]:
         raise UserError(first_line(error)) from None
     except DBAPIError as error:
         if is_connection_error(error):
-            raise UserError(f"cannot connect to {masked(config_url(config))}: {first_line(error)}") from None
+            raise cannot_connect(config_url(config), error) from None
         raise UserError(f"database error: {first_line(error)}") from None
+
+
+def cannot_connect(url: URL, error: DBAPIError) -> UserError:
+    return UserError(f"cannot connect to {masked(url)}: {first_line(error)}")
 
 
 def is_connection_error(error: DBAPIError) -> bool:
@@ -86,19 +90,16 @@ def script_directory(config: Config) -> ScriptDirectory:
 
 
 def database_heads(config: Config) -> tuple[str, ...]:
-    with connect(config) as connection:
-        return MigrationContext.configure(connection).get_current_heads()
-
-
-def ensure_under_migration_control(config: Config) -> None:
-    """A database with tables but no alembic_version was built some other way: refuse to guess its revision."""
+    """The revisions the database is at; a database with tables but no alembic_version was built some other way:
+    refuse to guess its revision."""
     with connect(config) as connection:
         tables = set(inspect(connection).get_table_names())
-    if tables and "alembic_version" not in tables:
-        raise UserError(
-            f"the database has {len(tables)} tables but no alembic_version table; "
-            "if its schema matches a revision, adopt it with `inv db.stamp REVISION` (e.g. head)"
-        )
+        if tables and "alembic_version" not in tables:
+            raise UserError(
+                f"the database has {len(tables)} tables but no alembic_version table; "
+                "if its schema matches a revision, adopt it with `inv db.stamp REVISION` (e.g. head)"
+            )
+        return MigrationContext.configure(connection).get_current_heads()
 
 
 def single_head(script: ScriptDirectory) -> str:
@@ -113,7 +114,7 @@ def single_head(script: ScriptDirectory) -> str:
 def upgrade(config: Config, revision: str = "head", *, sql: bool = False) -> None:
     with user_errors(config):
         if not sql:
-            ensure_under_migration_control(config)
+            database_heads(config)
         migrate(config, command.upgrade, revision, sql=sql)
 
 
@@ -139,7 +140,6 @@ def downgrade_steps(config: Config, target: str) -> list[Script]:
 
 def downgrade(config: Config, revision: str = "-1", *, confirmed: bool = False) -> list[Script]:
     with user_errors(config):
-        ensure_under_migration_control(config)
         steps = downgrade_steps(config, revision)
         if (len(steps) > 1 or revision == "base") and not confirmed:
             names = ", ".join(s.revision for s in steps)
@@ -185,7 +185,6 @@ def revision(config: Config, message: str, *, autogenerate: bool = True) -> NewR
 
 def current(config: Config) -> list[str]:
     with user_errors(config):
-        ensure_under_migration_control(config)
         script = script_directory(config)
         heads = database_heads(config)
         if not heads:
@@ -229,7 +228,6 @@ def merge(config: Config, message: str = "merge heads") -> Path:
 def check(config: Config) -> list[str]:
     """Models vs database, enum labels included: raises UserError naming what differs."""
     with user_errors(config):
-        ensure_under_migration_control(config)
         heads, expected = database_heads(config), script_directory(config).get_heads()
         if set(heads) != set(expected):
             raise UserError(f"the database is not up to date (at {', '.join(heads) or 'base'}, head is "
