@@ -164,11 +164,9 @@ def row_with_value(connection: Connection, rows: Rows, columns: list[str], colum
     return connection.execute(text(query)).scalar()
 
 
-def values_found_in(connection: Connection, rows: Rows, column: str, places: list[tuple[str, str]]) -> tuple[str, str] | None:
-    """The first (table, column) of the live database holding every distinct non-NULL value of rows.column."""
-    wanted = distinct_values(connection, rows, column)
-    if wanted == 0:
-        return None
+def values_found_in(connection: Connection, rows: Rows, column: str, wanted: int,
+                    places: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The first (table, column) of the live database holding all `wanted` distinct non-NULL values of rows.column."""
     values = f"SELECT DISTINCT {quote(column)} AS v FROM ({rows.select([column])}) r WHERE {quote(column)} IS NOT NULL"
     for table, other in places:
         query = f"SELECT count(*) FROM ({values}) w WHERE w.v IN (SELECT {quote(other)}::text FROM {qualified(table)})"

@@ -204,6 +204,16 @@ def _prepared(connection: Connection, name: str, query: str, parameters: dict):
     return connection.execute(text(f"EXECUTE {statement}(:schema, :every_table, :tables)"), parameters)
 
 
+def column_type(description: str) -> str:
+    """The type part of a column's description: "character varying(50) NOT NULL DEFAULT ..." → "character varying(50)"."""
+    return description.split(" NOT NULL")[0].split(" NULL")[0]
+
+
+def column_type_name(description: str) -> str:
+    """The name of the column's type as pg_type spells it, arrays included: "job_status[] NULL" → "job_status"."""
+    return column_type(description).removesuffix("[]").strip('"')
+
+
 def _table_of(kind: str, name: str) -> str | None:
     return name if kind == "table" else name.split(".")[0] if kind in TABLE_PARTS else None
 

@@ -12,7 +12,7 @@ import re
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from thirdai_platform.migrate.schema import SchemaSnapshot
+from thirdai_platform.migrate.schema import SchemaSnapshot, column_type_name
 from thirdai_platform.migrate.sqllint import DIRECTIONS, render_revision_sql
 
 NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
@@ -45,7 +45,7 @@ def tables_in_scope(names: set[str], schemas: list[SchemaSnapshot]) -> set[str]:
     scoped = tables & names
     for schema in schemas:
         for column, description in schema.objects["column"].items():
-            if description.split(" ")[0].removesuffix("[]").strip('"') in names:
+            if column_type_name(description) in names:
                 scoped.add(column.split(".")[0])
     children: dict[str, set[str]] = {}
     for schema in schemas:

@@ -25,8 +25,8 @@ from thirdai_platform.migrate.drift import model_drift
 from thirdai_platform.migrate.findings import FAILURE, NOTE, Finding, RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner, StepFailed
 from thirdai_platform.migrate.scope import revision_names, tables_in_scope
-from thirdai_platform.migrate.schema import (TABLE_PARTS, SchemaSnapshot, compare_schemas, merged, restricted,
-                                             schema_snapshot)
+from thirdai_platform.migrate.schema import (TABLE_PARTS, SchemaSnapshot, column_type, column_type_name, compare_schemas,
+                                             merged, restricted, schema_snapshot)
 from thirdai_platform.migrate.seed import seed_database
 
 UPGRADE, DOWNGRADE, UPGRADE_AGAIN = "upgrade", "downgrade", "upgrade again"
@@ -61,9 +61,8 @@ def fixtures(script: Script, when: str) -> dict[str, list[dict]]:
     return (getattr(script.module, "fixtures", None) or {}).get(when, {})
 
 
-def column_type(schema: SchemaSnapshot, table: str, column: str) -> str:
-    description = schema.objects["column"][f"{table}.{column}"]
-    return description.split(" NOT NULL")[0].split(" NULL")[0]
+def type_of(schema: SchemaSnapshot, table: str, column: str) -> str:
+    return column_type(schema.objects["column"][f"{table}.{column}"])
 
 
 class RevisionWalk:
@@ -166,7 +165,7 @@ class RevisionWalk:
             elif difference.kind in TABLE_PARTS or difference.kind == "table":
                 touched.add(difference.name.split(".")[0])
         for name, description in now.objects["column"].items():
-            if description.split(" ")[0].removesuffix("[]") in enums:
+            if column_type_name(description) in enums:
                 touched.add(name.split(".")[0])
         unchanged = [t for t in before.tables if t in now.columns and t not in touched]
         both_ways = {}
@@ -196,12 +195,12 @@ class RevisionWalk:
         for table in kept_tables:
             key = parent.primary_key_columns.get(table) or []
             for column in before.tables[table].columns:
-                if column in now.columns[table] and column_type(parent, table, column) != column_type(now, table, column):
+                if column in now.columns[table] and type_of(parent, table, column) != type_of(now, table, column):
                     compared = [c for c in key if c in now.columns[table] and c != column] + [column]
                     retyped[(table, column)] = Comparison(before.tables[table].rows, live(table), compared)
         for (table, column), changed in data.missing_rows(self.connection, retyped).items():
             if changed.count:
-                old, new = column_type(parent, table, column), column_type(now, table, column)
+                old, new = type_of(parent, table, column), type_of(now, table, column)
                 self.find(UPGRADE, f"changing {table}.{column} from {old} to {new} altered {changed.count} of "
                                    f"{before.tables[table].count} values"
                                    f"{self.changed_columns(table, retyped[(table, column)].columns, changed.sample, now)}",
@@ -216,7 +215,7 @@ class RevisionWalk:
 
     def check_moved(self, copy: data.TableCopy, table: str, column: str, dropped: str, places: list[tuple[str, str]]) -> None:
         values = data.distinct_values(self.connection, copy.rows, column)
-        if values == 0 or data.values_found_in(self.connection, copy.rows, column, places):
+        if values == 0 or data.values_found_in(self.connection, copy.rows, column, values, places):
             return
         rows = data.count_values(self.connection, copy.rows, column)
         sample = data.row_with_value(self.connection, copy.rows, list(copy.columns), column)
