@@ -58,6 +58,8 @@ def seed_database(connection: Connection, *, rows: int, seed: int, salt: str,
     """Insert the fixtures' rows, then `rows` generated rows, into every table of schema public (or only into the
     tables named in `only`); commit."""
     fixtures = fixtures or {}
+    if only is not None and not only and not fixtures:
+        return SeedResult(inserted={}, problems=[])  # nothing to write: no need to read the schema
     tables = read_schema(connection, None if only is None else set(only) | set(fixtures))
     problems = [SeedProblem(name, "fixtures name a table that does not exist")
                 for name in sorted(set(fixtures) - set(tables))]

@@ -97,8 +97,6 @@ class RevisionWalk:
         return copies
 
     def seed(self, when: str, only: set[str] | None, rows: int) -> None:
-        if only == set() and not fixtures(self.script, when):
-            return  # nothing to write: skip reading the schema
         outcome = seed_database(self.connection, rows=rows, seed=self.options.seed, only=only,
                                 salt=f"{self.script.revision}:{when}", fixtures=fixtures(self.script, when))
         for problem in outcome.problems:
