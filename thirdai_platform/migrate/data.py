@@ -66,22 +66,26 @@ def union_all(selects: list[str]) -> str:
 
 
 class DataCopies:
-    """A copy of the current data of the given tables: one temp table each, all made by one statement."""
+    """A copy of the current data of the given tables: one temp table each, all made by one statement.
 
-    def __init__(self, connection: Connection, columns: dict[str, list[str]]):
+    `unchanged` lends the copies of tables whose data is known to be the same as in an earlier copy: a temp table
+    costs its catalog rows, and most tables a revision reaches are not changed by it."""
+
+    def __init__(self, connection: Connection, columns: dict[str, list[str]], unchanged: dict[str, TableCopy] | None = None):
         temps = {table: f"walk_copy_{next(_copy_numbers)}" for table in columns}
         counts = {}
         if temps:
             connection.execute(text(";".join(f"CREATE TEMP TABLE {temps[t]} AS {live(t).select(columns[t])}" for t in temps)))
             counts = dict(connection.execute(text(union_all([f"SELECT {i}, count(*) FROM {temp}"
                                                               for i, temp in enumerate(temps.values())]))).all())
-        self.tables = {table: TableCopy(Rows(temp, live=False), tuple(columns[table]), counts[i])
-                       for i, (table, temp) in enumerate(temps.items())}
+        self.tables = {**(unchanged or {}),
+                       **{table: TableCopy(Rows(temp, live=False), tuple(columns[table]), counts[i])
+                          for i, (table, temp) in enumerate(temps.items())}}
         connection.commit()
 
 
 def forget_copies(connection: Connection, copies: list[DataCopies]) -> None:
-    temps = [copy.rows.relation for copies_of_tables in copies for copy in copies_of_tables.tables.values()]
+    temps = list(dict.fromkeys(copy.rows.relation for copies_of_tables in copies for copy in copies_of_tables.tables.values()))
     if temps:
         connection.execute(text(f"DROP TABLE IF EXISTS {', '.join(temps)}"))
         connection.commit()
@@ -118,6 +122,24 @@ def missing_rows(connection: Connection, comparisons: dict[str, Comparison]) -> 
         sample = connection.execute(text(f"SELECT row_to_json(gone) FROM ({comparisons[name].gone()}) gone LIMIT 1")).scalar()
         found[name] = Missing(counts[i], sample)
     return found
+
+
+def same_rows(connection: Connection, pairs: dict[str, tuple[Rows, Rows, list[str]]]) -> set[str]:
+    """The names of the pairs whose two sides hold the same rows (as multisets) on the given columns.
+
+    Each side is reduced to its row count and a sum of row hashes in one scan: no sort, no row leaves the database.
+    The hash is 64 bits wide, so two different contents look the same only by a chance too small to matter."""
+    if not pairs:
+        return set()
+
+    def fingerprint(rows: Rows, columns: list[str]) -> str:
+        values = ", ".join(f"{quote(c)}{'::text' if rows.live else ''}" for c in columns) or "NULL::text"
+        return f"SELECT count(*) AS n, sum(hashtextextended(ROW({values})::text, 0)) AS h FROM {rows.relation}"
+
+    names = list(pairs)
+    compared = union_all([f"SELECT {i}, a.n = b.n AND a.h IS NOT DISTINCT FROM b.h FROM ({fingerprint(left, columns)}) a, "
+                          f"({fingerprint(right, columns)}) b" for i, (left, right, columns) in enumerate(pairs.values())])
+    return {names[i] for i, same in connection.execute(text(compared)).all() if same}
 
 
 def count_rows(connection: Connection, tables: list[str]) -> dict[str, int]:

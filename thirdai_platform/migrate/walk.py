@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate import data
-from thirdai_platform.migrate.data import Comparison, DataCopies, live
+from thirdai_platform.migrate.data import Comparison, DataCopies, TableCopy, live
 from thirdai_platform.migrate.drift import model_drift
 from thirdai_platform.migrate.findings import FAILURE, NOTE, Finding, RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner, StepFailed
@@ -91,8 +91,10 @@ class RevisionWalk:
     def snapshot(self) -> SchemaSnapshot:
         return schema_snapshot(self.connection, tables=self.tables)
 
-    def copy(self, schema: SchemaSnapshot) -> DataCopies:
-        copies = DataCopies(self.connection, schema.columns)
+    def copy(self, schema: SchemaSnapshot, unchanged: dict[str, TableCopy] | None = None) -> DataCopies:
+        """A copy of the data of every table in schema; the `unchanged` tables' earlier copies stand for theirs."""
+        lent = {t: c for t, c in (unchanged or {}).items() if t in schema.columns}
+        copies = DataCopies(self.connection, {t: c for t, c in schema.columns.items() if t not in lent}, lent)
         self.copies.append(copies)
         return copies
 
@@ -137,10 +139,11 @@ class RevisionWalk:
             return
         at_revision = self.snapshot()
         self.check_upgrade(before, parent, at_revision)
-        after_upgrade = self.copy(at_revision)
-        self.seed("at", only=self.touched_tables(before, parent, at_revision),
-                  rows=min(self.options.rows, MOST_ROWS_WRITTEN_AT_REVISION))
-        written = self.copy(at_revision)
+        touched = self.touched_tables(before, parent, at_revision)
+        # The data of a table the upgrade did not touch is still its `before` copy, and no rows are written into it.
+        after_upgrade = self.copy(at_revision, unchanged=self.untouched(before, touched))
+        self.seed("at", only=touched, rows=min(self.options.rows, MOST_ROWS_WRITTEN_AT_REVISION))
+        written = self.copy(at_revision, unchanged=self.untouched(after_upgrade, touched))
         self.result.rows_checked = sum(c.count for c in before.tables.values()) + sum(c.count for c in written.tables.values())
         if not self.leg(DOWNGRADE, self.runner.downgrade):
             return
@@ -166,13 +169,13 @@ class RevisionWalk:
             if column_type_name(description) in enums:
                 touched.add(name.split(".")[0])
         unchanged = [t for t in before.tables if t in now.columns and t not in touched]
-        both_ways = {}
-        for table in unchanged:
-            columns, copy = list(before.tables[table].columns), before.tables[table].rows
-            both_ways[f"{table}:gone"] = Comparison(copy, live(table), columns)
-            both_ways[f"{table}:new"] = Comparison(live(table), copy, columns)
-        changed = {key.split(":")[0] for key, found in data.missing_rows(self.connection, both_ways).items() if found.count}
+        pairs = {t: (before.tables[t].rows, live(t), list(before.tables[t].columns)) for t in unchanged}
+        changed = set(unchanged) - data.same_rows(self.connection, pairs)
         return (touched | changed) & set(now.columns)
+
+    @staticmethod
+    def untouched(copies: DataCopies, touched: set[str]) -> dict[str, TableCopy]:
+        return {t: c for t, c in copies.tables.items() if t not in touched}
 
     # -- checks -----------------------------------------------------------------------------------------------
 
