@@ -315,10 +315,20 @@ def climb_to(runner: Runner, order: list[Script], target: Script) -> None:
             runner.upgrade(revision)
 
 
+@dataclass(frozen=True)
+class Part:
+    """Some consecutive revisions of the history, walked on a database of their own (see parallel.py). A part that
+    does not start at base starts as the walk does after a failure: its first parent climbed to on an empty schema."""
+
+    revisions: tuple[str, ...]
+    first: bool  # starts at base: checks the heads
+    last: bool  # ends at the head: checks the models for drift
+
+
 def walk(runner: Runner, options: WalkOptions = WalkOptions(),
-         on_revision: Callable[[RevisionResult], None] | None = None) -> WalkReport:
-    """Walk every revision; with options.from_current, only those after the revisions the database already has
-    (a restored dump), else the database must be empty."""
+         on_revision: Callable[[RevisionResult], None] | None = None, part: Part | None = None) -> WalkReport:
+    """Walk every revision (or those of `part`); with options.from_current, only those after the revisions the
+    database already has (a restored dump), else the database must be empty."""
     started = time.perf_counter()
     connection = runner.connection
     # The catalog queries of the schema snapshots are prepared once; planning them anew each time costs more than
@@ -336,11 +346,13 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
             on_revision(result)
 
     heads = runner.script.get_heads()
-    if len(heads) > 1:
+    if len(heads) > 1 and (part is None or part.first):
         report.findings.append(Finding(None, "heads", FAILURE, f"the history has {len(heads)} heads: {', '.join(heads)}; "
                                                                "join them with `inv db.merge`"))
     order = [script for script in runner.revisions() if script.revision not in applied]
-    broken, schema = False, None
+    if part is not None:
+        order = [script for script in order if script.revision in part.revisions]
+    broken, schema = part is not None and not part.first, None
     cannot_upgrade: set[str] = set()  # revisions already reported as failing to upgrade
     for script in order:
         if broken:
@@ -350,7 +362,8 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
                 climb_to(runner, runner.revisions(), script)
             except StepFailed as failure:
                 result = RevisionResult(script.revision, (script.doc or "").strip(), legs={leg: "skipped" for leg in LEGS})
-                if failure.revision in cannot_upgrade:
+                # an ancestor walked by an earlier part: reported by that part
+                if failure.revision in cannot_upgrade or (part is not None and failure.revision not in part.revisions):
                     result.findings.append(Finding(script.revision, "setup", NOTE, f"not walked: its ancestor "
                                                    f"{failure.revision} does not upgrade (reported there)"))
                 else:
@@ -367,7 +380,7 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
             cannot_upgrade.add(script.revision)
         broken = len(result.legs) < len(LEGS) or "failed" in result.legs.values()
         record(result)
-    if options.check_drift and not broken and len(heads) == 1:
+    if options.check_drift and not broken and len(heads) == 1 and (part is None or part.last):
         report.findings += drift(runner.config)
     report.seconds = time.perf_counter() - started
     return report

@@ -1,0 +1,64 @@
+"""A walk split into parts, each on its own database in its own process, finds what the one-process walk finds."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from thirdai_platform.database.url import ENV_VAR
+from thirdai_platform.migrate.findings import FAILURE, WalkReport
+from thirdai_platform.migrate.parallel import ParallelWalk, history_order, parts_for, split
+from thirdai_platform.migrate.walk import LEGS, WalkOptions
+from test_walk import HISTORIES, walk_planted
+
+
+@pytest.fixture(autouse=True)
+def restore_database_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_VAR, "")
+
+
+def walk_in_parts(name: str, pg_server, parts: int) -> WalkReport:
+    ini = HISTORIES / name / "alembic.ini"
+    order = history_order(ini)
+    databases = [pg_server.create_database() for _ in range(parts)]
+    return ParallelWalk(ini, databases, WalkOptions(rows=5), order).collect()
+
+
+def failed_checks(report: WalkReport) -> set[tuple[str | None, str]]:
+    return {(f.revision, f.check) for f in report.all_findings() if f.severity == FAILURE}
+
+
+def test_split_keeps_the_history_order_in_nearly_equal_parts():
+    parts = split([f"r{i}" for i in range(10)], 3)
+
+    assert [p.revisions for p in parts] == [("r0", "r1", "r2", "r3"), ("r4", "r5", "r6"), ("r7", "r8", "r9")]
+    assert [(p.first, p.last) for p in parts] == [(True, False), (False, False), (False, True)]
+
+
+def test_parts_follow_the_cpus_only_for_histories_long_enough():
+    assert parts_for(10) == 1
+    assert parts_for(10, jobs=3) == 3
+    assert parts_for(2, jobs=8) == 2
+
+
+@pytest.mark.parametrize("name", ["clean", "rename_as_drop_add", "downgrade_missing", "leftovers", "drift", "two_heads"])
+def test_a_walk_in_one_part_per_revision_finds_what_the_single_walk_finds(name, pg_server, database_url):
+    single = walk_planted(name, database_url)
+    parted = walk_in_parts(name, pg_server, parts=len(history_order(HISTORIES / name / "alembic.ini")))
+
+    assert [r.revision for r in parted.revisions] == [r.revision for r in single.revisions]
+    assert failed_checks(parted) == failed_checks(single)
+
+
+def test_every_revision_of_a_later_part_is_walked_with_all_its_legs(pg_server):
+    report = walk_in_parts("clean", pg_server, parts=3)
+
+    assert [r.legs for r in report.revisions] == [{leg: "ok" for leg in LEGS}] * 3
+    assert all(r.rows_checked > 0 for r in report.revisions)
+
+
+def test_a_part_that_cannot_start_is_an_error_not_a_hang(pg_server):
+    ini = HISTORIES / "clean" / "alembic.ini"
+    unreachable = make_url("postgresql+psycopg2://nobody@127.0.0.1:1/nowhere")
+
+    with pytest.raises(RuntimeError, match="a part of the walk failed: OperationalError"):
+        ParallelWalk(ini, [pg_server.create_database(), unreachable], WalkOptions(rows=5), history_order(ini)).collect()
