@@ -16,8 +16,10 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
-from thirdai_platform.migrate.commands import load_config
+from thirdai_platform.errors import UserError
+from thirdai_platform.migrate.commands import cannot_connect, load_config
 from thirdai_platform.migrate.findings import RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner
 from thirdai_platform.migrate.walk import Part, WalkOptions, walk
@@ -50,17 +52,28 @@ def history_order(config_path: Path) -> list[str]:
     return [script.revision for script in reversed(list(scripts.walk_revisions()))]
 
 
-def _walk_part(config_path: Path, url: URL, options: WalkOptions, part: Part, queue) -> None:
-    """In the worker process: walk the part, sending each revision's result as soon as it is known."""
+def walk_database(config_path: Path, url: URL, options: WalkOptions,
+                  on_revision: Callable[[RevisionResult], None] | None = None, part: Part | None = None) -> WalkReport:
+    """The walk on one database, over a connection of its own."""
+    engine = create_engine(url, poolclass=pool.NullPool, connect_args={"connect_timeout": 5})
     try:
-        engine = create_engine(url, poolclass=pool.NullPool, connect_args={"connect_timeout": 5})
-        with engine.connect() as connection:
-            runner = Runner(load_config(config_path, url=url), connection, url)
-            report = walk(runner, options, on_revision=lambda result: queue.put(("revision", result)), part=part)
+        try:
+            connection = engine.connect()
+        except DBAPIError as error:
+            raise cannot_connect(url, error) from None
+        with connection:
+            return walk(Runner(load_config(config_path, url=url), connection, url), options, on_revision, part)
+    finally:
         engine.dispose()
+
+
+def _walk_part(config_path: Path, url: URL, options: WalkOptions, part: Part, queue) -> None:
+    """In a worker process: walk the part, sending each revision's result as soon as it is known."""
+    try:
+        report = walk_database(config_path, url, options, lambda result: queue.put(("revision", result)), part)
         queue.put(("done", report.findings))
     except BaseException as error:  # whatever it is, the parent must hear of it instead of waiting forever
-        queue.put(("error", f"{type(error).__name__}: {error}"))
+        queue.put(("error", error if isinstance(error, UserError) else f"{type(error).__name__}: {error}"))
 
 
 class ParallelWalk:
@@ -70,14 +83,18 @@ class ParallelWalk:
     def __init__(self, config_path: Path, databases: list[URL], options: WalkOptions, order: list[str]):
         context = multiprocessing.get_context("fork")  # the parent's imports and loaded modules come along for free
         self.started = time.perf_counter()
-        self.order = order
+        self.config_path, self.databases, self.options, self.order = config_path, databases, options, order
         self.queue = context.SimpleQueue()
-        self.workers = [context.Process(target=_walk_part, args=(config_path, url, options, part, self.queue), daemon=True)
-                        for url, part in zip(databases, split(order, len(databases)))]
+        self.workers = []
+        if len(databases) > 1:  # one part is walked in this process, by collect
+            self.workers = [context.Process(target=_walk_part, args=(config_path, url, options, part, self.queue), daemon=True)
+                            for url, part in zip(databases, split(order, len(databases)))]
         for worker in self.workers:
             worker.start()
 
     def collect(self, on_revision: Callable[[RevisionResult], None] | None = None) -> WalkReport:
+        if not self.workers:
+            return walk_database(self.config_path, self.databases[0], self.options, on_revision)
         report, running, errors = WalkReport(), len(self.workers), []
         while running:
             kind, payload = self.queue.get()
@@ -94,6 +111,8 @@ class ParallelWalk:
         for worker in self.workers:
             worker.join()
         if errors:
+            if isinstance(errors[0], UserError):
+                raise errors[0]
             raise RuntimeError(f"a part of the walk failed: {errors[0]}")
         position = {revision: index for index, revision in enumerate(self.order)}
         report.revisions.sort(key=lambda result: position[result.revision])
