@@ -1,13 +1,16 @@
 """Which tables a revision acts on, read from the SQL it renders offline (`upgrade --sql`, both directions).
 
 The walk copies and compares only these tables, so a revision costs the same in a schema of 10 tables as in one of
-500. Whatever the SQL names counts, plus the tables using a type it names (an enum it changes) and, since ON
-DELETE rules reach them, the tables referencing those. A revision that cannot be rendered offline (a data
-migration that reads rows in Python through op.get_bind()) has no scope: the walk then checks every table.
+500. Whatever the SQL names counts, plus the tables using a type it names (an enum it changes) and the tables whose
+rows a change of those can reach through a foreign key: those with an ON DELETE / ON UPDATE action, or every
+referencing table when the SQL says CASCADE (a DROP or TRUNCATE ... CASCADE). A foreign key without an action
+cannot change the referencing rows: the parent's change fails instead. A revision that cannot be rendered offline
+(a data migration that reads rows in Python through op.get_bind()) has no scope: the walk then checks every table.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -21,6 +24,9 @@ NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
 BEFORE_NAME = re.compile(rf"\b(?:TABLE|INTO|UPDATE|FROM|JOIN|ON|REFERENCES|TYPE|ONLY|EXISTS)\s+(?:ONLY\s+)?((?:{NAME}\.)?{NAME})",
                          re.IGNORECASE)
 REFERENCED_TABLE = re.compile(rf"REFERENCES ((?:{NAME}\.)?{NAME})\(")
+CHANGES_REFERENCING_ROWS = re.compile(r"\bON (?:DELETE|UPDATE) (?:CASCADE|SET NULL|SET DEFAULT)\b")
+# DROP / TRUNCATE / ALTER TABLE ... DROP ... CASCADE; not a foreign key's action
+CASCADE = re.compile(r"(?<!ON DELETE )(?<!ON UPDATE )\bCASCADE\b", re.IGNORECASE)
 
 
 def unquoted(name: str) -> str:
@@ -28,29 +34,39 @@ def unquoted(name: str) -> str:
     return last[1:-1].replace('""', '"') if last.startswith('"') else last.lower()
 
 
-def names_in(sql: str) -> set[str]:
-    return {unquoted(match) for match in BEFORE_NAME.findall(sql)}
+@dataclass(frozen=True)
+class Reach:
+    """What a revision's SQL names, and whether it cascades to every referencing table."""
+
+    names: set[str]
+    cascades: bool
 
 
-def revision_names(config: Config, scripts: ScriptDirectory, revision: str) -> set[str] | None:
-    """Table and type names the revision's upgrade and downgrade SQL mention; None when it cannot be rendered."""
+def reach_of(sql: str) -> Reach:
+    return Reach({unquoted(match) for match in BEFORE_NAME.findall(sql)}, bool(CASCADE.search(sql)))
+
+
+def revision_reach(config: Config, scripts: ScriptDirectory, revision: str) -> Reach | None:
+    """What the revision's upgrade and downgrade SQL reach; None when it cannot be rendered."""
     try:
-        return names_in("\n".join(render_revision_sql(config, revision, direction, scripts) for direction in DIRECTIONS))
+        return reach_of("\n".join(render_revision_sql(config, revision, direction, scripts) for direction in DIRECTIONS))
     except Exception:  # any error of the revision's own code in offline mode: fall back to every table
         return None
 
 
-def tables_in_scope(names: set[str], schemas: list[SchemaSnapshot]) -> set[str]:
+def tables_in_scope(reach: Reach, schemas: list[SchemaSnapshot]) -> set[str]:
+    """The tables reached: named, using a named type, or referencing one of those with a foreign key that can
+    change its rows (transitively)."""
     tables = set().union(*(schema.columns for schema in schemas))
-    scoped = tables & names
+    scoped = tables & reach.names
     for schema in schemas:
         for column, description in schema.objects["column"].items():
-            if column_type_name(description) in names:
+            if column_type_name(description) in reach.names:
                 scoped.add(column.split(".")[0])
     children: dict[str, set[str]] = {}
     for schema in schemas:
         for constraint, definition in schema.objects["constraint"].items():
-            if match := REFERENCED_TABLE.search(definition):
+            if (match := REFERENCED_TABLE.search(definition)) and (reach.cascades or CHANGES_REFERENCING_ROWS.search(definition)):
                 children.setdefault(unquoted(match[1]), set()).add(constraint.split(".")[0])
     waiting = list(scoped)
     while waiting:

@@ -24,7 +24,7 @@ from thirdai_platform.migrate.data import Comparison, DataCopies, TableCopy, liv
 from thirdai_platform.migrate.drift import model_drift
 from thirdai_platform.migrate.findings import FAILURE, NOTE, Finding, RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner, StepFailed
-from thirdai_platform.migrate.scope import revision_names, tables_in_scope
+from thirdai_platform.migrate.scope import revision_reach, tables_in_scope
 from thirdai_platform.migrate.schema import (TABLE_PARTS, SchemaSnapshot, column_type, column_type_name, compare_schemas,
                                              merged, restricted, schema_snapshot)
 from thirdai_platform.migrate.seed import seed_database
@@ -72,8 +72,8 @@ class RevisionWalk:
     def __init__(self, runner: Runner, script: Script, options: WalkOptions, parent: SchemaSnapshot, seed_all: bool):
         self.runner, self.script, self.options, self.parent = runner, script, options, parent
         # The tables its SQL names (and those they reach) are the ones read, copied and compared; None: every table.
-        names = revision_names(runner.config, runner.script, script.revision)
-        self.tables = None if names is None else tables_in_scope(names, [parent]) | names
+        reach = revision_reach(runner.config, runner.script, script.revision)
+        self.tables = None if reach is None else tables_in_scope(reach, [parent]) | reach.names
         self.seed_all = seed_all  # a freshly restored database: add rows to every table before the upgrade
         self.connection = runner.connection
         self.lost_on_upgrade, self.lost_on_downgrade = Declared(script, "upgrade"), Declared(script, "downgrade")
