@@ -69,12 +69,16 @@ class RevisionWalk:
     """The three legs of one revision, each followed by its checks. The checks cover the tables the revision acts on,
     each in one query for all of them, so a revision costs about the same at the 400th revision as at the 5th."""
 
-    def __init__(self, runner: Runner, script: Script, options: WalkOptions, parent: SchemaSnapshot, seed_all: bool):
+    def __init__(self, runner: Runner, script: Script, options: WalkOptions, parent: SchemaSnapshot, seed_all: bool,
+                 filled: set[str]):
         self.runner, self.script, self.options, self.parent = runner, script, options, parent
         # The tables its SQL names (and those they reach) are the ones read, copied and compared; None: every table.
         reach = revision_reach(runner.config, runner.script, script.revision)
         self.tables = None if reach is None else tables_in_scope(reach, [parent]) | reach.names
         self.seed_all = seed_all  # a freshly restored database: add rows to every table before the upgrade
+        # Tables known to hold rows, that no revision has reached since: shared along the walk, so that finding the
+        # empty tables costs what the revision reaches, not what the schema holds.
+        self.filled = filled
         self.connection = runner.connection
         self.lost_on_upgrade, self.lost_on_downgrade = Declared(script, "upgrade"), Declared(script, "downgrade")
         self.result = RevisionResult(script.revision, (script.doc or "").strip())
@@ -98,11 +102,13 @@ class RevisionWalk:
         self.copies.append(copies)
         return copies
 
-    def seed(self, when: str, only: set[str] | None, rows: int) -> None:
+    def seed(self, when: str, only: set[str] | None, rows: int) -> set[str]:
+        """Returns the tables it could not fill."""
         outcome = seed_database(self.connection, rows=rows, seed=self.options.seed, only=only,
                                 salt=f"{self.script.revision}:{when}", fixtures=fixtures(self.script, when))
         for problem in outcome.problems:
             self.find("seed", f"cannot fill table {problem.table}: {problem.reason}", table=problem.table)
+        return {problem.table for problem in outcome.problems}
 
     def leg(self, name: str, step: Callable[[Script], None]) -> bool:
         started = time.perf_counter()
@@ -124,16 +130,26 @@ class RevisionWalk:
             self.walk()
         finally:
             data.forget_copies(self.connection, self.copies)
+            self.forget_reached_tables()
             self.result.seconds = time.perf_counter() - started
         return self.result
+
+    def forget_reached_tables(self) -> None:
+        """The legs may have emptied the tables this revision reached: the next revision looks at them again."""
+        if self.tables is None:
+            self.filled.clear()
+        else:
+            self.filled -= self.tables
 
     def walk(self) -> None:
         parent = self.parent if self.tables is None else restricted(self.parent, self.tables)
         # Tables keep what earlier revisions wrote; only empty ones get rows here (a table created by the previous
         # revision loses its rows in that revision's round trip). New rows go where this revision acts, at r.
         # Every empty table, in scope or not: a table's rows need parents to point to.
-        empty = None if self.seed_all else data.empty_tables(self.connection, list(self.parent.columns))
-        self.seed("before", only=empty, rows=self.options.rows)
+        unknown = [t for t in self.parent.columns if t not in self.filled]
+        empty = None if self.seed_all else data.empty_tables(self.connection, unknown)
+        not_filled = self.seed("before", only=empty, rows=self.options.rows)
+        self.filled.update(set(self.parent.columns) - not_filled)
         before = self.copy(parent)
         if not self.leg(UPGRADE, self.runner.upgrade):
             return
@@ -352,12 +368,13 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
     order = [script for script in runner.revisions() if script.revision not in applied]
     if part is not None:
         order = [script for script in order if script.revision in part.revisions]
-    broken, schema = part is not None and not part.first, None
+    broken, schema, filled = part is not None and not part.first, None, set()
     cannot_upgrade: set[str] = set()  # revisions already reported as failing to upgrade
     for script in order:
         if broken:
             reset_schema(connection)
             schema = None
+            filled.clear()
             try:
                 climb_to(runner, runner.revisions(), script)
             except StepFailed as failure:
@@ -373,7 +390,8 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
                 record(result)
                 continue
         fresh = schema is None and options.from_current  # a restored dump: add generated rows to all its tables too
-        revision_walk = RevisionWalk(runner, script, options, schema or schema_snapshot(connection), seed_all=fresh)
+        revision_walk = RevisionWalk(runner, script, options, schema or schema_snapshot(connection), seed_all=fresh,
+                                     filled=filled)
         result = revision_walk.run()
         schema = revision_walk.final_schema
         if result.legs.get(UPGRADE) == "failed":
