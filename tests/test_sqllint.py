@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.sqllint import lint_revisions, lint_sql, render_revision_sql
+from thirdai_platform.migrate.sqllint import RENDERED_SQL, lint_revisions, lint_sql, render_revision_sql, squawk_findings
 
 REPO_SQUAWK_CONFIG = Path(__file__).resolve().parents[1] / ".squawk.toml"
 
@@ -112,7 +113,17 @@ def test_render_first_revision_starts_from_base(project):
 def test_render_leaves_the_config_as_it_found_it(project):
     render_revision_sql(project, "b2", "upgrade")
     assert project.output_buffer is None
-    assert project.attributes == {}
+    assert project.attributes.keys() == {RENDERED_SQL}  # only the rendered SQL, for the next caller
+
+
+def test_each_revision_and_direction_is_rendered_once_per_config(project, monkeypatch):
+    runs = []
+    run_env = ScriptDirectory.run_env
+    monkeypatch.setattr(ScriptDirectory, "run_env", lambda scripts: runs.append(1) or run_env(scripts))
+    first = render_revision_sql(project, "b2", "upgrade")
+    lint_revisions(project, ["b2"])
+    assert render_revision_sql(project, "b2", "upgrade") == first
+    assert len(runs) == 2, "b2's upgrade and downgrade, once each"
 
 
 def test_render_of_an_unknown_revision_is_a_user_error(project):
@@ -165,6 +176,27 @@ def test_alembics_own_transactions_are_understood(project):
     assert "ban-concurrent-index-creation-in-transaction" not in rules
     assert "transaction-nesting" not in rules
     assert "require-concurrent-index-creation" in rules  # the plain CREATE INDEX inside the transaction
+
+
+def test_one_squawk_run_tells_each_revision_and_direction_apart():
+    # Concurrent index creation is banned only inside a transaction, which squawk assumes for SQL without BEGIN.
+    add_column, add_index = "ALTER TABLE users ADD COLUMN age bigint NOT NULL;", "CREATE INDEX CONCURRENTLY ix ON users (age);"
+    sql_of = {
+        ("r1", "upgrade"): f"{add_column}\n{add_index}",
+        ("r2", "upgrade"): f"BEGIN;\n{add_column}\nCOMMIT;\n{add_index}",
+        ("r2", "downgrade"): "SELECT 1;",
+        ("r3", "upgrade"): "-- nothing to run",
+    }
+    together = squawk_findings(sql_of, REPO_SQUAWK_CONFIG)
+    one_by_one = {(revision, direction): lint_sql(sql, revision=revision, direction=direction, config_path=REPO_SQUAWK_CONFIG)
+                  for (revision, direction), sql in sql_of.items()}
+    assert together == one_by_one
+    rules = {step: {finding.rule for finding in findings} for step, findings in together.items()}
+    assert "ban-concurrent-index-creation-in-transaction" in rules["r1", "upgrade"]
+    assert "ban-concurrent-index-creation-in-transaction" not in rules["r2", "upgrade"]
+    assert "adding-required-field" in rules["r2", "upgrade"]
+    assert rules["r2", "downgrade"] == rules["r3", "upgrade"] == set()
+    assert all((f.revision, f.direction) == step for step, findings in together.items() for f in findings)
 
 
 def test_lint_revisions_lints_both_directions_of_every_revision(project):

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationStep
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 
 from thirdai_platform.errors import UserError
@@ -30,6 +31,8 @@ DIRECTIONS = ("upgrade", "downgrade")
 CONFIG_FILE = ".squawk.toml"
 # Rendering offline needs a dialect, not a server: nothing connects to this URL.
 RENDER_URL = "postgresql+psycopg2://render@localhost/render"
+# config.attributes key of the SQL rendered so far: {(revision, direction): sql}
+RENDERED_SQL = "thirdai_platform.rendered_sql"
 IGNORE_COMMENT = re.compile(r"#\s*squawk:\s*ignore\s+(?P<rule>[\w-]+)\s*(?:--\s*(?P<reason>.*))?$")
 TRANSACTION_START = re.compile(r"(BEGIN|START\s+TRANSACTION)\b", re.IGNORECASE)
 STATEMENT_PREVIEW = 160
@@ -41,6 +44,9 @@ DROPPED_COLUMN = re.compile(
 # on dropping things guard production upgrades, so they are not applied to the downgrade direction.
 UNDOING_RULES = {"downgrade": frozenset({"ban-drop-table", "ban-drop-column", "ban-drop-type", "ban-drop-constraint",
                                           "require-concurrent-index-deletion"})}
+
+
+Step = tuple[str, str]  # (revision, direction)
 
 
 @dataclass(frozen=True)
@@ -70,11 +76,19 @@ def render_revision_sql(config: Config, revision: str, direction: str, scripts: 
 
     Pass the loaded `scripts` when rendering many revisions: loading the script directory reads every revision file,
     and `alembic.command` would do that again for each call (quadratic in the length of the history).
+    Each revision and direction is rendered once per `config`: the walk's scope and the lint read the same SQL.
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
     scripts = scripts or ScriptDirectory.from_config(config)
     script = _revision_script(scripts, revision)
+    rendered = config.attributes.setdefault(RENDERED_SQL, {})
+    if (script.revision, direction) not in rendered:
+        rendered[script.revision, direction] = _render(config, scripts, script, direction)
+    return rendered[script.revision, direction]
+
+
+def _render(config: Config, scripts: ScriptDirectory, script: Script, direction: str) -> str:
     parent = script.down_revision
     if isinstance(parent, (tuple, list)):
         parent = parent[0]  # a merge is rendered from its first parent; merges rarely carry operations
@@ -98,40 +112,42 @@ def render_revision_sql(config: Config, revision: str, direction: str, scripts: 
 
 
 def lint_sql(sql: str, *, revision: str, direction: str, config_path: Path | None) -> list[LintFinding]:
-    """squawk's findings for one revision's SQL, each tied to the statement it is about.
+    """squawk's findings for one revision's SQL, each tied to the statement it is about (see `squawk_findings`)."""
+    return squawk_findings({(revision, direction): sql}, config_path)[revision, direction]
 
+
+def squawk_findings(sql_of: dict[Step, str], config_path: Path | None) -> dict[Step, list[LintFinding]]:
+    """squawk's findings for the SQL of each (revision, direction), each tied to the statement it is about.
+
+    One squawk run for all of them, one file each (a run per revision and direction cost ~10 ms each).
     config_path None means squawk's default rules, whatever .squawk.toml the working directory has.
 
     Alembic's own bookkeeping (the alembic_version table) is left out. SQL rendered by Alembic carries its
     transaction boundaries (BEGIN/COMMIT, and a COMMIT before an autocommit block), so squawk is told to assume
-    a surrounding transaction only when the SQL has none of its own.
+    a surrounding transaction only when the SQL has none of its own: SQL with and without its own transactions
+    go to separate runs.
     """
-    statements = [statement for statement in _split_statements(sql) if "alembic_version" not in statement]
-    if not statements:
-        return []
-    # squawk reads one statement per paragraph, so the line of a finding tells its statement.
-    text = "\n\n".join(statements) + "\n"
-    first_lines = _first_lines(statements)
-    in_transaction = not any(TRANSACTION_START.match(statement) for statement in statements)
-    arguments = [
-        squawk_executable(),
-        "--reporter",
-        "json",
-        "--assume-in-transaction" if in_transaction else "--no-assume-in-transaction",
-        "--stdin-filepath",
-        f"{revision}.{direction}.sql",
-    ]
-    # Without a config file of ours, squawk's defaults: an empty file stops it from finding one in the cwd.
-    arguments += ["--config", str(config_path) if config_path is not None else os.devnull]
-    result = subprocess.run(arguments, input=text, capture_output=True, text=True, check=False)
-    try:
-        violations = json.loads(result.stdout)
-    except json.JSONDecodeError:
-        raise UserError(f"squawk failed (exit {result.returncode}): {result.stderr.strip() or result.stdout.strip()}")
-    findings = []
+    statements_of = {step: [statement for statement in _split_statements(sql) if "alembic_version" not in statement]
+                     for step, sql in sql_of.items()}
+    step_of_file, files_by_assumption = {}, {}
+    with tempfile.TemporaryDirectory(prefix="squawk-") as directory:
+        for index, (step, statements) in enumerate(statements_of.items()):
+            if not statements:
+                continue
+            path = Path(directory, f"{index}.sql")
+            # squawk reads one statement per paragraph, so the line of a finding tells its statement.
+            path.write_text("\n\n".join(statements) + "\n", encoding="utf-8")
+            step_of_file[path.name] = step
+            in_transaction = not any(TRANSACTION_START.match(statement) for statement in statements)
+            files_by_assumption.setdefault(in_transaction, []).append(path)
+        violations = [violation for in_transaction, paths in files_by_assumption.items()
+                      for violation in _run_squawk(paths, in_transaction, config_path)]
+    findings = {step: [] for step in sql_of}
     for violation in violations:
-        index = bisect.bisect_right(first_lines, violation["line"]) - 1
-        findings.append(
+        revision, direction = step = step_of_file[Path(violation["file"]).name]
+        statements = statements_of[step]
+        index = bisect.bisect_right(_first_lines(statements), violation["line"]) - 1
+        findings[step].append(
             LintFinding(
                 revision=revision,
                 direction=direction,
@@ -154,20 +170,39 @@ def lint_revisions(config: Config, revisions: list[str] | None = None) -> list[L
     scripts = ScriptDirectory.from_config(config)
     if revisions is None:
         revisions = [script.revision for script in reversed(list(scripts.walk_revisions()))]
-    config_path = _squawk_config(config)
+    chosen = [_revision_script(scripts, revision) for revision in revisions]
+    sql_of = {(script.revision, direction): render_revision_sql(config, script.revision, direction, scripts)
+              for script in chosen for direction in DIRECTIONS}
+    found = squawk_findings(sql_of, _squawk_config(config))
     findings = []
-    for revision in revisions:
-        script = _revision_script(scripts, revision)
+    for script in chosen:
         ignored, ignore_findings = _ignores(Path(script.path), script.revision)
         findings += ignore_findings
         data_loss = declared_data_loss(script.path)
         for direction in DIRECTIONS:
-            sql = render_revision_sql(config, script.revision, direction, scripts)
-            found = lint_sql(sql, revision=script.revision, direction=direction, config_path=config_path)
             declared = set(data_loss.get(direction, []))
             skipped = ignored | UNDOING_RULES.get(direction, frozenset())
-            findings += [f for f in found if f.rule not in skipped and not _declared_drop(f, declared)]
+            kept = [f for f in found[script.revision, direction] if f.rule not in skipped]
+            findings += [f for f in kept if not _declared_drop(f, declared)]
     return findings
+
+
+def _run_squawk(paths: list[Path], in_transaction: bool, config_path: Path | None) -> list[dict]:
+    arguments = [
+        squawk_executable(),
+        "--reporter",
+        "json",
+        "--assume-in-transaction" if in_transaction else "--no-assume-in-transaction",
+        # Without a config file of ours, squawk's defaults: an empty file stops it from finding one in the cwd.
+        "--config",
+        str(config_path) if config_path is not None else os.devnull,
+        *map(str, paths),
+    ]
+    result = subprocess.run(arguments, capture_output=True, text=True, check=False)
+    try:
+        return json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise UserError(f"squawk failed (exit {result.returncode}): {result.stderr.strip() or result.stdout.strip()}")
 
 
 def _revision_script(scripts: ScriptDirectory, revision: str):
