@@ -77,10 +77,11 @@ def floor(ini: Path, url: URL, rows: int) -> dict[str, float]:
 
 def full_walk(ini: Path, new_database: Callable[[], URL], rows: int, jobs: int | None) -> dict[str, float]:
     """As `python -m thirdai_platform.migrate` walks: split into parts on as many databases as it uses CPUs."""
-    order = history_order(ini)
+    config = load_config(ini)
+    order = history_order(config)
     parts = parts_for(len(order), jobs)
     started = time.perf_counter()
-    report = ParallelWalk(ini, [new_database() for _ in range(parts)], WalkOptions(rows=rows, seed=0), order).collect()
+    report = ParallelWalk(config, [new_database() for _ in range(parts)], WalkOptions(rows=rows, seed=0), order).collect()
     failures = sum(f.severity == "failure" for r in report.revisions for f in r.findings) + len(report.findings)
     return {"total": time.perf_counter() - started, "failures": failures, "parts": parts}
 

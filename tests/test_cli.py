@@ -61,3 +61,17 @@ def test_a_database_that_is_not_empty_is_refused(database_url):
     engine.dispose()
     finished = migrate("--url", database_url, "--no-lint")
     assert finished.returncode == 2 and "needs an empty database" in finished.stderr
+
+
+def test_jobs_walks_our_history_in_parts_with_every_revision_reported_in_order(tmp_path):
+    finished = migrate("--jobs", "2", "--no-lint", "--json", str(tmp_path / "out.json"))
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert "(and 1 more, a part of the history each)" in finished.stdout
+    revisions = [r["revision"] for r in json.loads((tmp_path / "out.json").read_text())["revisions"]]
+    assert revisions == [f.stem.split("-", 1)[1] for f in sorted((REPO / "alembic" / "versions").glob("*.py"))]
+
+
+def test_jobs_with_a_single_database_is_one_line():
+    finished = migrate("--url", "postgresql://me@127.0.0.1:1/x", "--jobs", "2", timeout=60)
+    assert finished.returncode == 2 and finished.stderr.startswith("error: --jobs needs databases of its own")

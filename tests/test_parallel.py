@@ -6,6 +6,7 @@ from sqlalchemy.engine import make_url
 
 from thirdai_platform.database.url import ENV_VAR
 from thirdai_platform.errors import UserError
+from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.findings import FAILURE, WalkReport
 from thirdai_platform.migrate.parallel import ParallelWalk, history_order, parts_for, split
 from thirdai_platform.migrate.walk import LEGS, WalkOptions
@@ -18,10 +19,9 @@ def restore_database_uri(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def walk_in_parts(name: str, pg_server, parts: int) -> WalkReport:
-    ini = HISTORIES / name / "alembic.ini"
-    order = history_order(ini)
+    config = load_config(HISTORIES / name / "alembic.ini")
     databases = [pg_server.create_database() for _ in range(parts)]
-    return ParallelWalk(ini, databases, WalkOptions(rows=5), order).collect()
+    return ParallelWalk(config, databases, WalkOptions(rows=5), history_order(config)).collect()
 
 
 def failed_checks(report: WalkReport) -> set[tuple[str | None, str]]:
@@ -44,7 +44,7 @@ def test_parts_follow_the_cpus_only_for_histories_long_enough():
 @pytest.mark.parametrize("name", ["clean", "rename_as_drop_add", "downgrade_missing", "leftovers", "drift", "two_heads"])
 def test_a_walk_in_one_part_per_revision_finds_what_the_single_walk_finds(name, pg_server, database_url):
     single = walk_planted(name, database_url)
-    parted = walk_in_parts(name, pg_server, parts=len(history_order(HISTORIES / name / "alembic.ini")))
+    parted = walk_in_parts(name, pg_server, parts=len(single.revisions))
 
     assert [r.revision for r in parted.revisions] == [r.revision for r in single.revisions]
     assert failed_checks(parted) == failed_checks(single)
@@ -58,8 +58,8 @@ def test_every_revision_of_a_later_part_is_walked_with_all_its_legs(pg_server):
 
 
 def test_a_part_that_cannot_connect_is_a_user_error_not_a_hang(pg_server):
-    ini = HISTORIES / "clean" / "alembic.ini"
+    config = load_config(HISTORIES / "clean" / "alembic.ini")
     unreachable = make_url("postgresql+psycopg2://nobody@127.0.0.1:1/nowhere")
 
     with pytest.raises(UserError, match="cannot connect to postgresql"):
-        ParallelWalk(ini, [pg_server.create_database(), unreachable], WalkOptions(rows=5), history_order(ini)).collect()
+        ParallelWalk(config, [pg_server.create_database(), unreachable], WalkOptions(rows=5), history_order(config)).collect()

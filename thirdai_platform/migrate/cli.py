@@ -7,19 +7,17 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from rich.console import Console
-from sqlalchemy import create_engine, pool
-from sqlalchemy.exc import DBAPIError
 
 from thirdai_platform.database.url import masked, parse_url
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.commands import cannot_connect, load_config
+from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.report import print_report, progress_bar, write_json, write_junit
 from thirdai_platform.migrate.dump import restore_dump
 from thirdai_platform.migrate.findings import Finding, WalkReport
-from thirdai_platform.migrate.runner import Runner
+from thirdai_platform.migrate.parallel import ParallelWalk, history_order, parts_for
 from thirdai_platform.migrate.server import start_server
 from thirdai_platform.migrate.static_checks import static_findings
-from thirdai_platform.migrate.walk import WalkOptions, walk
+from thirdai_platform.migrate.walk import WalkOptions
 
 
 def parser() -> argparse.ArgumentParser:
@@ -33,19 +31,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--from-dump", type=Path, metavar="FILE",
                    help="start from this pg_dump (custom or plain format) instead of an empty database; the walk "
                         "covers the revisions after the one recorded in it, timing each leg at that size")
+    p.add_argument("--jobs", type=int, help="walk the history in this many parts at once, each on a database of "
+                                            "its own (default: one per CPU, as long as each part has 25 revisions)")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated data (default: %(default)s)")
     p.add_argument("--no-drift", action="store_true", help="skip the models-vs-migrations check at head")
     p.add_argument("--no-lint", action="store_true", help="skip the static review and squawk lint of the scripts")
     p.add_argument("--junit-xml", type=Path, help="write a JUnit report here")
     p.add_argument("--json", type=Path, help="write a JSON report here")
     return p
-
-
-def connect(engine):
-    try:
-        return engine.connect()
-    except DBAPIError as error:
-        raise cannot_connect(engine.url, error) from None
 
 
 def attach(report: WalkReport, findings: list[Finding]) -> None:
@@ -62,25 +55,29 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.rows < 0:
             raise UserError("--rows cannot be negative")
+        one_database = args.url or args.from_dump
+        if one_database and args.jobs and args.jobs > 1:
+            raise UserError("--jobs needs databases of its own: it cannot be used with --url or --from-dump")
         with ExitStack() as stack:
+            config = load_config(args.config)
+            order = history_order(config)
+            parts = 1 if one_database else parts_for(len(order), args.jobs)
             if args.url:
-                url = parse_url(args.url)
+                databases = [parse_url(args.url)]
             else:
                 server = stack.enter_context(start_server(args.pg_bin))
-                url = server.create_database("walk")
+                databases = [server.create_database("walk" if part == 0 else f"walk_{part + 1}") for part in range(parts)]
             if args.from_dump:
-                restore_dump(args.from_dump, url, args.pg_bin)
-            console.print(f"walking {args.config} on {masked(url)}", highlight=False)
-            engine = create_engine(url, poolclass=pool.NullPool, connect_args={"connect_timeout": 5})
-            stack.callback(engine.dispose)
-            connection = stack.enter_context(connect(engine))
-            runner = Runner(load_config(args.config, url=url), connection, url)
+                restore_dump(args.from_dump, databases[0], args.pg_bin)
+            more = f" (and {parts - 1} more, a part of the history each)" if parts > 1 else ""
+            console.print(f"walking {args.config} on {masked(databases[0])}{more}", highlight=False)
             options = WalkOptions(rows=args.rows, seed=args.seed, check_drift=not args.no_drift,
                                   from_current=args.from_dump is not None)
-            with progress_bar(console, len(runner.revisions())) as advance:
-                report = walk(runner, options, on_revision=advance)
-            if not args.no_lint:
-                attach(report, static_findings(runner.config))
+            walking = ParallelWalk(config, databases, options, order)
+            findings = [] if args.no_lint else static_findings(config)  # while the parts walk
+            with progress_bar(console, len(order)) as advance:
+                report = walking.collect(on_revision=advance)
+            attach(report, findings)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

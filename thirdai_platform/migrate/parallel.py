@@ -11,15 +11,15 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
+from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.commands import cannot_connect, load_config
+from thirdai_platform.migrate.commands import cannot_connect
 from thirdai_platform.migrate.findings import RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner
 from thirdai_platform.migrate.walk import Part, WalkOptions, walk
@@ -47,12 +47,12 @@ def split(revisions: Sequence[str], parts: int) -> list[Part]:
     return result
 
 
-def history_order(config_path: Path) -> list[str]:
-    scripts = ScriptDirectory.from_config(load_config(config_path))
+def history_order(config: Config) -> list[str]:
+    scripts = ScriptDirectory.from_config(config)
     return [script.revision for script in reversed(list(scripts.walk_revisions()))]
 
 
-def walk_database(config_path: Path, url: URL, options: WalkOptions,
+def walk_database(config: Config, url: URL, options: WalkOptions,
                   on_revision: Callable[[RevisionResult], None] | None = None, part: Part | None = None) -> WalkReport:
     """The walk on one database, over a connection of its own."""
     engine = create_engine(url, poolclass=pool.NullPool, connect_args={"connect_timeout": 5})
@@ -62,15 +62,15 @@ def walk_database(config_path: Path, url: URL, options: WalkOptions,
         except DBAPIError as error:
             raise cannot_connect(url, error) from None
         with connection:
-            return walk(Runner(load_config(config_path, url=url), connection, url), options, on_revision, part)
+            return walk(Runner(config, connection, url), options, on_revision, part)
     finally:
         engine.dispose()
 
 
-def _walk_part(config_path: Path, url: URL, options: WalkOptions, part: Part, queue) -> None:
+def _walk_part(config: Config, url: URL, options: WalkOptions, part: Part, queue) -> None:
     """In a worker process: walk the part, sending each revision's result as soon as it is known."""
     try:
-        report = walk_database(config_path, url, options, lambda result: queue.put(("revision", result)), part)
+        report = walk_database(config, url, options, lambda result: queue.put(("revision", result)), part)
         queue.put(("done", report.findings))
     except BaseException as error:  # whatever it is, the parent must hear of it instead of waiting forever
         queue.put(("error", error if isinstance(error, UserError) else f"{type(error).__name__}: {error}"))
@@ -80,21 +80,21 @@ class ParallelWalk:
     """Starts one process per part at once (before any thread of the caller's progress display exists: forking a
     process with threads running can copy a lock held by one of them); `collect` waits for their results."""
 
-    def __init__(self, config_path: Path, databases: list[URL], options: WalkOptions, order: list[str]):
+    def __init__(self, config: Config, databases: list[URL], options: WalkOptions, order: list[str]):
         context = multiprocessing.get_context("fork")  # the parent's imports and loaded modules come along for free
         self.started = time.perf_counter()
-        self.config_path, self.databases, self.options, self.order = config_path, databases, options, order
+        self.config, self.databases, self.options, self.order = config, databases, options, order
         self.queue = context.SimpleQueue()
         self.workers = []
         if len(databases) > 1:  # one part is walked in this process, by collect
-            self.workers = [context.Process(target=_walk_part, args=(config_path, url, options, part, self.queue), daemon=True)
+            self.workers = [context.Process(target=_walk_part, args=(config, url, options, part, self.queue), daemon=True)
                             for url, part in zip(databases, split(order, len(databases)))]
         for worker in self.workers:
             worker.start()
 
     def collect(self, on_revision: Callable[[RevisionResult], None] | None = None) -> WalkReport:
         if not self.workers:
-            return walk_database(self.config_path, self.databases[0], self.options, on_revision)
+            return walk_database(self.config, self.databases[0], self.options, on_revision)
         report, running, errors = WalkReport(), len(self.workers), []
         while running:
             kind, payload = self.queue.get()
