@@ -1,6 +1,10 @@
 """A walk split into parts, each on its own database in its own process, finds what the one-process walk finds."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -10,7 +14,7 @@ from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.findings import FAILURE, WalkReport
 from thirdai_platform.migrate.parallel import ParallelWalk, history_order, parts_for, split
 from thirdai_platform.migrate.walk import LEGS, WalkOptions
-from test_walk import HISTORIES, walk_planted
+from test_walk import HISTORIES, REPO_ROOT, walk_planted
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +67,15 @@ def test_a_part_that_cannot_connect_is_a_user_error_not_a_hang(pg_server):
 
     with pytest.raises(UserError, match="cannot connect to postgresql"):
         ParallelWalk(config, [pg_server.create_database(), unreachable], WalkOptions(rows=5), history_order(config)).collect()
+
+
+def test_the_lint_after_a_walk_in_parts_can_run_an_env_py_that_wants_a_database(tmp_path):
+    """The planted histories' env.py connects even to render SQL offline: the lint hands it a database."""
+    out = tmp_path / "out.json"
+    finished = subprocess.run([sys.executable, "-m", "thirdai_platform.migrate", "--jobs", "2", "--no-drift", "--json",
+                               str(out), "--config", str(HISTORIES / "rename_as_drop_add" / "alembic.ini")],
+                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+
+    assert finished.returncode == 1 and "Traceback" not in finished.stderr, finished.stderr
+    found = {(r["revision"], f["check"]) for r in json.loads(out.read_text())["revisions"] for f in r["findings"]}
+    assert {("0002_full_name", "lint"), ("0002_full_name", "upgrade")} <= found

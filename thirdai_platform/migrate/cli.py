@@ -15,6 +15,7 @@ from thirdai_platform.migrate.report import print_report, progress_bar, write_js
 from thirdai_platform.migrate.dump import restore_dump
 from thirdai_platform.migrate.findings import Finding, WalkReport
 from thirdai_platform.migrate.parallel import ParallelWalk, history_order, parts_for
+from thirdai_platform.migrate.runner import hand_over_url
 from thirdai_platform.migrate.server import start_server
 from thirdai_platform.migrate.static_checks import static_findings
 from thirdai_platform.migrate.walk import WalkOptions
@@ -74,10 +75,13 @@ def main(argv: list[str] | None = None) -> int:
             options = WalkOptions(rows=args.rows, seed=args.seed, check_drift=not args.no_drift,
                                   from_current=args.from_dump is not None)
             walking = ParallelWalk(config, databases, options, order)
-            findings = [] if args.no_lint else static_findings(config)  # while the parts walk
             with progress_bar(console, len(order)) as advance:
                 report = walking.collect(on_revision=advance)
-            attach(report, findings)
+            if not args.no_lint:
+                # Rendering a script's SQL runs env.py, which may want a database even offline: a walk in this
+                # process left its own in the config (with the SQL it rendered), a walk in parts did not.
+                hand_over_url(config, databases[0])
+                attach(report, static_findings(config))
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -64,6 +64,7 @@ def walk_database(config: Config, url: URL, options: WalkOptions,
         with connection:
             return walk(Runner(config, connection, url), options, on_revision, part)
     finally:
+        config.attributes.pop("connection", None)  # closed now: env.py must not be handed it again
         engine.dispose()
 
 

@@ -34,6 +34,15 @@ class StepFailed(Exception):
         super().__init__(f"{direction} {revision}: {self.error}")
 
 
+def hand_over_url(config: Config, url: URL) -> None:
+    """Our env.py takes the URL (or a connection) from config.attributes; other projects' env.py files often build
+    their own engine from sqlalchemy.url or DATABASE_URI, so hand the URL over those ways too."""
+    config.attributes.update(url=url, quiet=True)
+    plain = url.render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", plain.replace("%", "%%"))
+    os.environ[ENV_VAR] = plain
+
+
 @dataclass
 class Runner:
     config: Config
@@ -42,12 +51,8 @@ class Runner:
 
     def __post_init__(self) -> None:
         self.script = ScriptDirectory.from_config(self.config)
-        # Our env.py takes the connection; other projects' env.py files often build their own engine from
-        # sqlalchemy.url or DATABASE_URI, so hand the URL over both ways too.
-        self.config.attributes.update(connection=self.connection, url=self.url, quiet=True)
-        plain = self.url.render_as_string(hide_password=False)
-        self.config.set_main_option("sqlalchemy.url", plain.replace("%", "%%"))
-        os.environ[ENV_VAR] = plain
+        self.config.attributes.update(connection=self.connection)
+        hand_over_url(self.config, self.url)
 
     def revisions(self) -> list[Script]:
         """Every revision, parents before children."""
