@@ -83,6 +83,7 @@ class RevisionWalk:
         self.lost_on_upgrade, self.lost_on_downgrade = Declared(script, "upgrade"), Declared(script, "downgrade")
         self.result = RevisionResult(script.revision, (script.doc or "").strip())
         self.copies: list[DataCopies] = []
+        self.touched: set[str] = set()  # tables whose schema or data the upgrade changed: rows are written there at r
         self.final_schema: SchemaSnapshot | None = None  # after the last leg: the next revision's parent
 
     def lost_either_way(self, table: str, column: str | None = None) -> bool:
@@ -155,7 +156,7 @@ class RevisionWalk:
             return
         at_revision = self.snapshot()
         self.check_upgrade(before, parent, at_revision)
-        touched = self.touched_tables(before, parent, at_revision)
+        touched = self.touched = self.touched_tables(before, parent, at_revision)
         # The data of a table the upgrade did not touch is still its `before` copy, and no rows are written into it.
         after_upgrade = self.copy(at_revision, unchanged=self.untouched(before, touched))
         self.seed("at", only=touched, rows=min(self.options.rows, MOST_ROWS_WRITTEN_AT_REVISION))
@@ -246,7 +247,7 @@ class RevisionWalk:
         for table, copy in before.tables.items():
             if table in now.columns and not self.lost_either_way(table):
                 columns = [c for c in copy.columns if c in now.columns[table] and not self.lost_either_way(table, c)]
-                restored[table] = Comparison(copy.rows, live(table), columns)
+                restored[table] = Comparison(copy.rows, live(table), columns, likely_equal=table not in self.touched)
         for table, missing in data.missing_rows(self.connection, restored).items():
             if missing.count:
                 copy = before.tables[table]
@@ -277,7 +278,8 @@ class RevisionWalk:
         """Up again: the parent's rows exactly as after the first upgrade; rows written at r as far as p can carry them."""
         columns = {t: [c for c in copy.columns if not self.lost_on_downgrade.covers(t, c)]
                    for t, copy in after_upgrade.tables.items() if not self.lost_on_downgrade.covers(t)}
-        same = {t: Comparison(after_upgrade.tables[t].rows, live(t), cols) for t, cols in columns.items()}
+        same = {t: Comparison(after_upgrade.tables[t].rows, live(t), cols, likely_equal=t not in self.touched)
+                for t, cols in columns.items()}
         differing = set()
         for table, missing in data.missing_rows(self.connection, same).items():
             if missing.count:
