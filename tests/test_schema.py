@@ -214,3 +214,32 @@ def test_snapshot_round_trips_through_json(engine):
     assert restored == original
     assert compare_schemas(restored, snapshot(engine)) == []
     assert table_columns(restored) == table_columns(original)
+
+
+def test_extension_members_and_identity_sequences_are_left_out(engine):
+    with engine.begin() as connection:
+        connection.execute(text("CREATE EXTENSION citext; CREATE DOMAIN positive AS integer CHECK (VALUE > 0);"
+                                " CREATE SEQUENCE note_number_seq AS integer OWNED BY notes.body"))
+    current = snapshot(engine)
+    assert list(current.objects["extension"]) == ["citext"]
+    assert list(current.objects["function"]) == ["count_attempt()"]  # not citext's functions
+    assert current.objects["domain"] == {"positive": "integer CONSTRAINT positive_check CHECK ((VALUE > 0))"}
+    serial = "integer START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 2147483647 CACHE 1 OWNED BY"
+    # jobs.id's identity sequence is described by its column, not as a sequence
+    assert current.objects["sequence"] == {"note_number_seq": f"{serial} notes.body", "users_id_seq": f"{serial} users.id"}
+    assert current.objects["column"]["jobs.id"] == ("bigint NOT NULL GENERATED ALWAYS AS IDENTITY (bigint START 1 "
+                                                    "INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1)")
+
+
+def test_repeated_snapshots_on_one_connection_see_each_change(engine):
+    # as the walk takes them: prepared statements, one generic plan
+    with engine.connect() as connection:
+        connection.execute(text("SET plan_cache_mode = force_generic_plan"))
+        before = schema_snapshot(connection, tables=["users"])
+        connection.execute(text("ALTER TABLE users ADD COLUMN age integer; CREATE INDEX ix_users_age ON users (age)"))
+        after = schema_snapshot(connection, tables=["users"])
+        everything = schema_snapshot(connection)
+    assert triples(compare_schemas(before, after)) == [("column", "users.age", UNEXPECTED),
+                                                        ("index", "users.ix_users_age", UNEXPECTED)]
+    assert table_columns(after) == {"users": ["id", "name", "email", "age"]}
+    assert set(table_columns(everything)) == {"jobs", "memberships", "notes", "users"}

@@ -240,3 +240,12 @@ def test_ten_thousand_rows_per_table_take_seconds(engine):
     assert result.problems == []
     assert set(result.inserted.values()) == {10_000}
     assert time.monotonic() - started < 30
+
+
+def test_only_fills_the_named_tables_pointing_at_rows_already_there(engine):
+    create(engine, TEAMS_AND_USERS)
+    seed(engine, salt="a")
+    result = seed(engine, salt="b", only={"users"})
+    assert result.problems == [] and result.inserted == {"users": 20}
+    assert fetch(engine, "SELECT count(*), count(DISTINCT team_id) > 5 FROM users") == [(40, True)]
+    assert fetch(engine, "SELECT count(*) FROM teams") == [(20,)]

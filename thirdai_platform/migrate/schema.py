@@ -6,6 +6,7 @@ something the downgrade left behind or failed to restore.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
 
@@ -19,15 +20,20 @@ KINDS = ("extension", "table", "column", "column_order", "constraint", "index", 
          "view", "materialized_view", "trigger", "function")
 TABLE_PARTS = ("column", "column_order", "constraint", "index", "trigger")
 
-# Shared by both queries: the schema's own relations; alembic_version and objects of extensions are not ours.
+# The schema's own relations: alembic_version and objects of extensions are not ours.
 _SCOPE = """
 WITH target AS (SELECT oid FROM pg_namespace WHERE nspname = :schema),
+-- through pg_depend's index on the referenced object: a few rows, where deptype = 'e' alone scans all of pg_depend
+extension_members AS (
+    SELECT classid, objid FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+),
 relations AS (
-    SELECT c.* FROM pg_class c
+    SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.relispartition, c.relpartbound, c.relrowsecurity
+    FROM pg_class c
     WHERE c.relnamespace = (TABLE target) AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
       AND c.relname <> 'alembic_version'
       -- tableoid is the catalog a row lives in, as pg_depend.classid names it
-      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = c.tableoid AND d.objid = c.oid AND d.deptype = 'e')
+      AND NOT EXISTS (SELECT FROM extension_members m WHERE m.classid = c.tableoid AND m.objid = c.oid)
       AND (:every_table OR c.relkind NOT IN ('r', 'p') OR c.relname = ANY(:tables))
 ),
 tables AS (SELECT * FROM relations WHERE relkind IN ('r', 'p'))
@@ -36,9 +42,11 @@ tables AS (SELECT * FROM relations WHERE relkind IN ('r', 'p'))
 _SEQUENCE_OPTIONS = """format_type(s.seqtypid, NULL), 'START', s.seqstart, 'INCREMENT', s.seqincrement,
     'MINVALUE', s.seqmin, 'MAXVALUE', s.seqmax, 'CACHE', s.seqcache, CASE WHEN s.seqcycle THEN 'CYCLE' END"""
 
-# Everything but columns, as (kind, name, description) rows, in one round trip.
-_OBJECTS_SQL = (_SCOPE + """
-SELECT 'extension', e.extname, 'version ' || e.extversion
+# Every object as (kind, name, description, table, attnum, key_position), in one round trip. Columns are named
+# without their table and come with their place in the table and in the primary key (NULL when not part of it).
+_SNAPSHOT_SQL = (_SCOPE + """
+SELECT 'extension' AS kind, e.extname::text AS name, 'version ' || e.extversion AS description,
+       NULL::name AS table_name, NULL::int2 AS attnum, NULL::int AS key_position
 FROM pg_extension e WHERE e.extnamespace = (TABLE target)
 UNION ALL
 SELECT 'table', t.relname, concat_ws(' ',
@@ -48,68 +56,10 @@ SELECT 'table', t.relname, concat_ws(' ',
             || string_agg(i.inhparent::regclass::text, ', ' ORDER BY i.inhseqno)
      FROM pg_inherits i WHERE i.inhrelid = t.oid),
     pg_get_expr(t.relpartbound, t.oid),
-    CASE WHEN t.relrowsecurity THEN 'ROW LEVEL SECURITY' END)
+    CASE WHEN t.relrowsecurity THEN 'ROW LEVEL SECURITY' END), NULL, NULL, NULL
 FROM tables t
 UNION ALL
--- NOT NULL constraints (PostgreSQL 18+) are left out: nullability is part of the column
-SELECT 'constraint', t.relname || '.' || con.conname, pg_get_constraintdef(con.oid)
-FROM pg_constraint con JOIN tables t ON t.oid = con.conrelid
-WHERE con.contype <> 'n'
-UNION ALL
--- an index backing a primary key, unique or exclusion constraint is reported as that constraint
-SELECT 'index', r.relname || '.' || ic.relname,
-       pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END
-FROM pg_index i JOIN relations r ON r.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
-WHERE NOT EXISTS (SELECT FROM pg_constraint con
-                  WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x'))
-UNION ALL
-SELECT 'enum', ty.typname,
-       coalesce((SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)::text FROM pg_enum e WHERE e.enumtypid = ty.oid), '[]')
-FROM pg_type ty
-WHERE ty.typnamespace = (TABLE target) AND ty.typtype = 'e' AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = ty.tableoid AND d.objid = ty.oid AND d.deptype = 'e')
-UNION ALL
-SELECT 'domain', ty.typname, concat_ws(' ',
-    format_type(ty.typbasetype, ty.typtypmod),
-    CASE WHEN ty.typnotnull THEN 'NOT NULL' END,
-    'DEFAULT ' || pg_get_expr(ty.typdefaultbin, 0),
-    (SELECT string_agg('CONSTRAINT ' || con.conname || ' ' || pg_get_constraintdef(con.oid), ' ' ORDER BY con.conname)
-     FROM pg_constraint con WHERE con.contypid = ty.oid))
-FROM pg_type ty
-WHERE ty.typnamespace = (TABLE target) AND ty.typtype = 'd' AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = ty.tableoid AND d.objid = ty.oid AND d.deptype = 'e')
-UNION ALL
--- identity sequences are left out: they belong to their column, which describes them
-SELECT 'sequence', r.relname, concat_ws(' ', {SEQUENCE_OPTIONS},
-    (SELECT 'OWNED BY ' || owner.relname || '.' || a.attname
-     FROM pg_depend d
-     JOIN pg_class owner ON owner.oid = d.refobjid
-     JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-     WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
-       AND d.deptype = 'a' AND d.refobjsubid > 0))
-FROM relations r JOIN pg_sequence s ON s.seqrelid = r.oid
-WHERE NOT EXISTS (SELECT FROM pg_depend d
-                  WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid AND d.deptype = 'i')
-UNION ALL
-SELECT CASE r.relkind WHEN 'v' THEN 'view' ELSE 'materialized_view' END, r.relname, pg_get_viewdef(r.oid, true)
-FROM relations r WHERE r.relkind IN ('v', 'm')
-UNION ALL
-SELECT 'trigger', r.relname || '.' || tg.tgname,
-       pg_get_triggerdef(tg.oid, true) || CASE tg.tgenabled WHEN 'O' THEN '' WHEN 'D' THEN ' DISABLED'
-                                                             WHEN 'R' THEN ' ENABLE REPLICA' ELSE ' ENABLE ALWAYS' END
-FROM pg_trigger tg JOIN relations r ON r.oid = tg.tgrelid
-WHERE NOT tg.tgisinternal
-UNION ALL
-SELECT 'function', p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
-       CASE WHEN p.prokind = 'a' THEN 'AGGREGATE RETURNS ' || format_type(p.prorettype, NULL)
-            ELSE pg_get_functiondef(p.oid) END
-FROM pg_proc p
-WHERE p.pronamespace = (TABLE target) AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = p.tableoid AND d.objid = p.oid AND d.deptype = 'e')
-ORDER BY 1, 2
-""".replace("{SEQUENCE_OPTIONS}", _SEQUENCE_OPTIONS))
-
-# Columns of every table in order, each with its place in the primary key (NULL when not part of it).
-_COLUMNS_SQL = (_SCOPE + """
-SELECT t.relname AS table_name, a.attname AS column_name,
-    concat_ws(' ',
+SELECT 'column', a.attname, concat_ws(' ',
         format_type(a.atttypid, a.atttypmod),
         CASE WHEN a.attcollation <> ty.typcollation THEN 'COLLATE ' || quote_ident(co.collname) END,
         CASE WHEN a.attnotnull THEN 'NOT NULL' ELSE 'NULL' END,
@@ -122,16 +72,76 @@ SELECT t.relname AS table_name, a.attname AS column_name,
              FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid
              WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
                AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'i')
-        END
-    ) AS description,
-    array_position(pk.conkey, a.attnum) AS key_position
+        END),
+    t.relname, a.attnum, array_position(pk.conkey, a.attnum)
 FROM tables t
 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
 JOIN pg_type ty ON ty.oid = a.atttypid
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_constraint pk ON pk.conrelid = t.oid AND pk.contype = 'p'
-ORDER BY t.relname, a.attnum
+UNION ALL
+-- NOT NULL constraints (PostgreSQL 18+) are left out: nullability is part of the column
+SELECT 'constraint', t.relname || '.' || con.conname, pg_get_constraintdef(con.oid), NULL, NULL, NULL
+FROM pg_constraint con JOIN tables t ON t.oid = con.conrelid
+WHERE con.contype <> 'n'
+UNION ALL
+-- an index backing a primary key, unique or exclusion constraint is reported as that constraint; the index's name
+-- is looked up by oid (a join would hash all of pg_class)
+SELECT 'index', r.relname || '.' || (SELECT ic.relname FROM pg_class ic WHERE ic.oid = i.indexrelid),
+       pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END, NULL, NULL, NULL
+FROM pg_index i JOIN relations r ON r.oid = i.indrelid
+WHERE NOT EXISTS (SELECT FROM pg_constraint con
+                  WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x'))
+UNION ALL
+SELECT CASE ty.typtype WHEN 'e' THEN 'enum' ELSE 'domain' END, ty.typname,
+       CASE ty.typtype
+       WHEN 'e' THEN coalesce((SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)::text
+                               FROM pg_enum e WHERE e.enumtypid = ty.oid), '[]')
+       ELSE concat_ws(' ',
+           format_type(ty.typbasetype, ty.typtypmod),
+           CASE WHEN ty.typnotnull THEN 'NOT NULL' END,
+           'DEFAULT ' || pg_get_expr(ty.typdefaultbin, 0),
+           (SELECT string_agg('CONSTRAINT ' || con.conname || ' ' || pg_get_constraintdef(con.oid), ' ' ORDER BY con.conname)
+            FROM pg_constraint con WHERE con.contypid = ty.oid))
+       END, NULL, NULL, NULL
+FROM pg_type ty
+WHERE ty.typnamespace = (TABLE target) AND ty.typtype IN ('e', 'd')
+  AND NOT EXISTS (SELECT FROM extension_members m WHERE m.classid = ty.tableoid AND m.objid = ty.oid)
+UNION ALL
+-- identity sequences are left out: they belong to their column, which describes them
+SELECT 'sequence', r.relname, concat_ws(' ', {SEQUENCE_OPTIONS}, 'OWNED BY ' || owner.column_name), NULL, NULL, NULL
+FROM relations r JOIN pg_sequence s ON s.seqrelid = r.oid
+-- the column owning it, if any (LIMIT 1: looked up per sequence through pg_depend's index, not by a scan of it)
+LEFT JOIN LATERAL (
+    SELECT d.deptype, t.relname || '.' || a.attname AS column_name
+    FROM pg_depend d
+    JOIN pg_class t ON t.oid = d.refobjid
+    JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+    WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
+      AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
+    LIMIT 1) owner ON true
+WHERE owner.deptype IS DISTINCT FROM 'i'
+UNION ALL
+SELECT CASE r.relkind WHEN 'v' THEN 'view' ELSE 'materialized_view' END, r.relname, pg_get_viewdef(r.oid, true),
+       NULL, NULL, NULL
+FROM relations r WHERE r.relkind IN ('v', 'm')
+UNION ALL
+SELECT 'trigger', r.relname || '.' || tg.tgname,
+       pg_get_triggerdef(tg.oid, true) || CASE tg.tgenabled WHEN 'O' THEN '' WHEN 'D' THEN ' DISABLED'
+                                                             WHEN 'R' THEN ' ENABLE REPLICA' ELSE ' ENABLE ALWAYS' END,
+       NULL, NULL, NULL
+FROM pg_trigger tg JOIN relations r ON r.oid = tg.tgrelid
+WHERE NOT tg.tgisinternal
+UNION ALL
+SELECT 'function', p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+       CASE WHEN p.prokind = 'a' THEN 'AGGREGATE RETURNS ' || format_type(p.prorettype, NULL)
+            ELSE pg_get_functiondef(p.oid) END, NULL, NULL, NULL
+FROM pg_proc p
+WHERE p.pronamespace = (TABLE target)
+  AND NOT EXISTS (SELECT FROM extension_members m WHERE m.classid = p.tableoid AND m.objid = p.oid)
+-- columns by table in table order, everything else by name
+ORDER BY kind, table_name, attnum, name
 """.replace("{SEQUENCE_OPTIONS}", _SEQUENCE_OPTIONS))
 
 
@@ -177,30 +187,35 @@ def schema_snapshot(connection: Connection, schema: str = "public", tables: Coll
 
     With `tables`, only those tables and their parts are read (the other kinds of object always are): the cost then
     follows the tables a migration acts on, not the size of the schema."""
-    parameters = {"schema": schema, "every_table": tables is None, "tables": sorted(tables or [])}
     objects: dict[str, dict[str, str]] = {kind: {} for kind in KINDS if kind != "column_order"}
-    for kind, name, description in _prepared(connection, "objects", _OBJECTS_SQL, parameters):
-        objects[kind][name] = description
-    columns: dict[str, list[str]] = {table: [] for table in sorted(objects["table"])}
-    key_positions: dict[str, dict[str, int]] = {table: {} for table in columns}
-    for row in _prepared(connection, "columns", _COLUMNS_SQL, parameters):
-        objects["column"][f"{row.table_name}.{row.column_name}"] = row.description
-        columns[row.table_name].append(row.column_name)
-        if row.key_position is not None:
-            key_positions[row.table_name][row.column_name] = row.key_position
-    primary_key_columns = {table: sorted(positions, key=positions.__getitem__) for table, positions in key_positions.items()}
-    return SchemaSnapshot(objects=objects, columns=columns, primary_key_columns=primary_key_columns)
+    found_columns: dict[str, list[str]] = defaultdict(list)
+    key_positions: dict[str, dict[str, int]] = defaultdict(dict)
+    for kind, name, description, table, _, key_position in catalog_query(connection, "snapshot", _SNAPSHOT_SQL,
+                                                                         schema, tables):
+        if kind != "column":
+            objects[kind][name] = description
+            continue
+        objects["column"][f"{table}.{name}"] = description
+        found_columns[table].append(name)
+        if key_position is not None:
+            key_positions[table][name] = key_position
+    table_names = sorted(objects["table"])
+    return SchemaSnapshot(objects=objects, columns={table: found_columns[table] for table in table_names},
+                          primary_key_columns={table: sorted(key_positions[table], key=key_positions[table].get)
+                                               for table in table_names})
 
 
-def _prepared(connection: Connection, name: str, query: str, parameters: dict):
-    """Run one of our catalog queries as a prepared statement: planning them costs more than running them, and the
-    walk runs them a few times per revision on one connection."""
-    statement = f"schema_snapshot_{name}"
+def catalog_query(connection: Connection, name: str, query: str, schema: str, tables: Collection[str] | None):
+    """Run a catalog query taking :schema, :every_table and :tables (every table when `tables` is None) as a
+    prepared statement: planning these queries costs more than running them, and the walk runs them a few times
+    per revision on one connection."""
+    statement = f"catalog_{name}"
     prepared = connection.info.setdefault("prepared_statements", set())
     if statement not in prepared:
         positional = query.replace(":schema", "$1").replace(":every_table", "$2").replace(":tables", "$3")
         connection.execute(text(f"PREPARE {statement}(name, boolean, text[]) AS {positional}"))
         prepared.add(statement)
+    parameters = {"schema": schema, "every_table": tables is None, "tables": sorted(tables or [])}
     return connection.execute(text(f"EXECUTE {statement}(:schema, :every_table, :tables)"), parameters)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import table as table_clause
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from thirdai_platform.migrate.schema import catalog_query
 from thirdai_platform.migrate.values import (
     NUMBER_KINDS,
     ORDERED_KINDS,
@@ -115,69 +116,81 @@ class Table:
         return all(self.columns[name].nullable for name in key.columns)
 
 
-COLUMNS_SQL = """
-    SELECT c.relname, a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-           a.attidentity <> '' OR a.attgenerated <> ''
-               OR coalesce(pg_get_expr(d.adbin, d.adrelid), '') LIKE 'nextval(%',
-           d.adbin IS NOT NULL
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-    LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
-    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'alembic_version'
-      AND (:every_table OR c.relname = ANY(:names))
-    ORDER BY c.relname, a.attnum"""
-
-# The types of the columns of schema public, and the element and base types behind arrays and domains.
-TYPES_SQL = """
-    WITH RECURSIVE used(oid) AS (
-        SELECT a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-        JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND (:every_table OR c.relname = ANY(:names))
-        UNION
-        SELECT behind FROM pg_type t JOIN used ON t.oid = used.oid, unnest(ARRAY[t.typelem, t.typbasetype]) AS behind
-        WHERE behind <> 0
-    )
-    SELECT oid, typname, typtype, typcategory, typelem, typbasetype, typtypmod, typnotnull FROM pg_type
-    WHERE oid IN (SELECT oid FROM used)"""
-ENUMS_SQL = "SELECT enumtypid, array_agg(enumlabel::text ORDER BY enumsortorder) FROM pg_enum GROUP BY enumtypid"
-
-
 def column_names(relation: str, numbers: str) -> str:
     """SQL for the names of the columns listed by number in an int2 array, in that order."""
     return f"""ARRAY(SELECT a.attname::text FROM unnest({numbers}) WITH ORDINALITY k(num, pos)
                      JOIN pg_attribute a ON a.attrelid = {relation} AND a.attnum = k.num ORDER BY k.pos)"""
 
 
-CONSTRAINTS_SQL = f"""
-    SELECT c.relname, con.conname, con.contype, {column_names("con.conrelid", "con.conkey")},
-           parent.relname, {column_names("con.confrelid", "con.confkey")}, pg_get_constraintdef(con.oid)
-    FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    LEFT JOIN pg_class parent ON parent.oid = con.confrelid
-    WHERE n.nspname = 'public' AND con.contype IN ('p', 'u', 'f', 'c') AND (:every_table OR c.relname = ANY(:names))
-    ORDER BY c.relname, con.conname"""
-
-# Unique indexes created without a constraint; expression parts (attnum 0) are left out.
-UNIQUE_INDEXES_SQL = f"""
-    SELECT c.relname, {column_names("i.indrelid", "i.indkey::int2[]")}
-    FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = 'public' AND i.indisunique AND (:every_table OR c.relname = ANY(:names))
-      AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)"""
+# What the filler needs to know of the tables, in one round trip: four JSON arrays, of
+#   types: the columns' types and the element and base types behind arrays and domains, enums with their labels;
+#   columns: [table, column, type oid, typmod, type as SQL, NOT NULL, filled by the database, has a default];
+#   constraints: [table, name, kind, columns, parent table, parent columns, definition (of CHECKs only)];
+#   unique_indexes: [table, columns] of unique indexes made without a constraint, in creation order (expression
+#   parts left out).
+# The tables are those of the schema, all or those named; partitions are filled through their parent. Oids are
+# cast to int8, which JSON gives as numbers.
+SCHEMA_SQL = f"""
+    WITH RECURSIVE tables AS (
+        SELECT c.oid, c.relname FROM pg_class c
+        WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = :schema) AND c.relkind IN ('r', 'p')
+          AND NOT c.relispartition AND c.relname <> 'alembic_version' AND (:every_table OR c.relname = ANY(:tables))
+    ),
+    columns AS (
+        SELECT t.relname, a.attname, a.attnum, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod) AS sql_type,
+               a.attnotnull, a.attidentity <> '' OR a.attgenerated <> ''
+                   OR coalesce(pg_get_expr(d.adbin, d.adrelid), '') LIKE 'nextval(%' AS filled_by_database,
+               d.adbin IS NOT NULL AS has_default
+        FROM pg_attribute a JOIN tables t ON t.oid = a.attrelid
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        -- = ANY(ARRAY(...)): read table by table through pg_attribute's index, where a join may scan all of it
+        WHERE a.attrelid = ANY(ARRAY(SELECT oid FROM tables)) AND a.attnum > 0 AND NOT a.attisdropped
+    ),
+    used(oid) AS (
+        SELECT atttypid FROM columns
+        UNION
+        SELECT behind FROM pg_type ty JOIN used ON ty.oid = used.oid, unnest(ARRAY[ty.typelem, ty.typbasetype]) AS behind
+        WHERE behind <> 0
+    )
+    SELECT
+        (SELECT coalesce(json_agg(ty), '[]') FROM (
+            SELECT oid::int8 AS oid, typname, typtype, typcategory, typelem::int8 AS typelem,
+                   typbasetype::int8 AS typbasetype, typtypmod, typnotnull,
+                   ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = pg_type.oid
+                         ORDER BY e.enumsortorder) AS labels
+            FROM pg_type WHERE oid = ANY(ARRAY(SELECT oid FROM used))) ty) AS types,
+        (SELECT coalesce(json_agg(json_build_array(relname, attname, atttypid::int8, atttypmod, sql_type, attnotnull,
+                                                   filled_by_database, has_default)
+                                  ORDER BY relname, attnum), '[]')
+         FROM columns) AS columns,
+        (SELECT coalesce(json_agg(json_build_array(t.relname, con.conname, con.contype,
+                                                   {column_names("con.conrelid", "con.conkey")},
+                                                   parent.relname, {column_names("con.confrelid", "con.confkey")},
+                                                   -- pg_get_constraintdef costs catalog look-ups: only CHECKs need it
+                                                   CASE WHEN con.contype = 'c' THEN pg_get_constraintdef(con.oid) END)
+                                  ORDER BY t.relname, con.conname), '[]')
+         FROM tables t JOIN pg_constraint con ON con.conrelid = t.oid
+         LEFT JOIN pg_class parent ON parent.oid = con.confrelid
+         WHERE con.contype IN ('p', 'u', 'f', 'c')) AS constraints,
+        (SELECT coalesce(json_agg(json_build_array(t.relname, {column_names("i.indrelid", "i.indkey::int2[]")})
+                                  ORDER BY t.relname, i.indexrelid), '[]')
+         FROM tables t JOIN pg_index i ON i.indrelid = t.oid
+         WHERE i.indisunique AND NOT EXISTS (SELECT FROM pg_constraint con WHERE con.conindid = i.indexrelid))
+         AS unique_indexes"""
 
 
 def read_schema(connection: Connection, names: set[str] | None = None) -> dict[str, Table]:
     """The tables of schema public (only those named, when names are given) as the filler needs them."""
-    parameters = {"every_table": names is None, "names": sorted(names or [])}
-    types = {row.oid: row for row in connection.execute(text(TYPES_SQL), parameters)}
-    labels = dict(connection.execute(text(ENUMS_SQL)).all())
+    type_rows, columns, constraints, unique_indexes = \
+        catalog_query(connection, "seed_schema", SCHEMA_SQL, "public", names).one()
+    types = {row["oid"]: row for row in type_rows}
     tables: dict[str, Table] = {}
-    for name, column_name, type_oid, typmod, sql_type, not_null, by_database, has_default in \
-            connection.execute(text(COLUMNS_SQL), parameters):
-        pg_type, domain_not_null = resolve_type(types, labels, type_oid, typmod)
+    for name, column_name, type_oid, typmod, sql_type, not_null, by_database, has_default in columns:
+        pg_type, domain_not_null = resolve_type(types, type_oid, typmod)
         table = tables.setdefault(name, Table(name, {}))
         table.columns[column_name] = Column(column_name, sql_type, pg_type, not (not_null or domain_not_null),
                                             has_default, by_database)
-    for name, constraint, kind, columns, parent, parent_columns, definition in \
-            connection.execute(text(CONSTRAINTS_SQL), parameters):
+    for name, constraint, kind, columns, parent, parent_columns, definition in constraints:
         table = tables.get(name)
         if table is None:
             continue
@@ -189,25 +202,25 @@ def read_schema(connection: Connection, names: set[str] | None = None) -> dict[s
             table.check_columns.update(columns)
             if len(columns) == 1 and table.columns[columns[0]].type:
                 learn_from_check(table, table.columns[columns[0]], definition)
-    for name, columns in connection.execute(text(UNIQUE_INDEXES_SQL), parameters):
+    for name, columns in unique_indexes:
         if name in tables and columns:
             tables[name].unique_keys.append(tuple(columns))
     return tables
 
 
-def resolve_type(types: dict, labels: dict, oid: int, typmod: int) -> tuple[PgType | None, bool]:
+def resolve_type(types: dict, oid: int, typmod: int) -> tuple[PgType | None, bool]:
     """The generatable type behind a column type (through domains), and whether a domain forbids NULL."""
     row, not_null = types[oid], False
-    while row.typtype == "d":
-        not_null = not_null or row.typnotnull
-        typmod = row.typtypmod if typmod < 0 else typmod
-        row = types[row.typbasetype]
-    if row.typtype == "e":
-        return PgType("enum", labels=tuple(labels[row.oid])), not_null
-    if row.typcategory == "A" and row.typelem:
-        element, _ = resolve_type(types, labels, row.typelem, typmod)
+    while row["typtype"] == "d":
+        not_null = not_null or row["typnotnull"]
+        typmod = row["typtypmod"] if typmod < 0 else typmod
+        row = types[row["typbasetype"]]
+    if row["typtype"] == "e":
+        return PgType("enum", labels=tuple(row["labels"])), not_null
+    if row["typcategory"] == "A" and row["typelem"]:
+        element, _ = resolve_type(types, row["typelem"], typmod)
         return (PgType("array", element=element) if element else None), not_null
-    return scalar_type(row.typname, typmod), not_null
+    return scalar_type(row["typname"], typmod), not_null
 
 
 def learn_from_check(table: Table, checked: Column, definition: str) -> None:
@@ -365,14 +378,12 @@ class TableFiller:
     def load_existing(self) -> str | None:
         """Read what the new rows must fit with: row count, column maxima, parent keys, used key values."""
         quoted = self.quote_table()
-        self.existing_rows = self.connection.execute(text(f"SELECT count(*) FROM {quoted}")).scalar_one()
         ordered = [name for name in sorted(self.unique_columns) if self.table.columns[name].type.kind in ORDERED_KINDS]
-        self.maxima = {}
-        if ordered:
-            maxima = [f"max({self.quote(name)}){'::numeric' if self.table.columns[name].type.kind == 'money' else ''}"
-                      for name in ordered]
-            query = text(f"SELECT {', '.join(maxima)} FROM {quoted}")
-            self.maxima = dict(zip(ordered, self.connection.execute(query).one()))
+        maxima = [f"max({self.quote(name)}){'::numeric' if self.table.columns[name].type.kind == 'money' else ''}"
+                  for name in ordered]
+        selected = ", ".join(["count(*)", *maxima])  # one round trip for both
+        self.existing_rows, *found = self.connection.execute(text(f"SELECT {selected} FROM {quoted}")).one()
+        self.maxima = dict(zip(ordered, found))
         self.parent_keys = {key.name: self.read_parent_keys(key) for key in self.table.foreign_keys
                             if key in self.direct_keys or key.parent == self.table.name}
         for key in self.direct_keys:
