@@ -5,7 +5,8 @@
 
 On one ephemeral server, for each history size N and rows per table:
   floor  the same upgrade / downgrade / upgrade of each revision, with the same generated rows, and no checks
-  walk   thirdai_platform.migrate.walk.walk: snapshots, data copies and checks, drift at head
+  walk   as `python -m thirdai_platform.migrate` walks (lint excluded): in parts on as many databases as it uses
+         CPUs (--jobs to choose), snapshots, data copies and checks, drift at head
   pa     pytest-alembic's four default tests (they insert no rows, so they run once per N)
 
 pytest-alembic is kept out of the project's venv (its pytest plugin breaks collection on pytest 9):
