@@ -97,6 +97,19 @@ class EphemeralPostgres(Postgresql):
     def poststart(self) -> None:
         """The base class creates a 'test' database here; we hand out databases with create_database() instead."""
 
+    def terminate(self, _signal: int | None = None) -> None:
+        """Immediate shutdown, waited for as it happens: the data directory is thrown away, so nothing needs the
+        checkpoint of a smart shutdown, nor the base class's 0.1 s polling (0.1-0.3 s a stop)."""
+        if self.child_process is None or self._owner_pid != os.getpid():
+            return  # not started, or a forked child's copy of the server: its owner stops it
+        self.child_process.send_signal(_signal or signal.SIGQUIT)
+        try:
+            self.child_process.wait(timeout=self.DEFAULT_KILL_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.child_process.kill()
+            self.child_process.wait()
+        self.child_process = None
+
     def cleanup(self) -> None:
         super().cleanup()
         if self.child_process is None:  # the base class keeps everything while the server runs
