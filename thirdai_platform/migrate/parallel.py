@@ -33,7 +33,10 @@ def parts_for(revisions: int, jobs: int | None = None) -> int:
     """`jobs` parts when asked for; else one per CPU, as long as each part has a useful length."""
     if jobs is not None:
         return max(1, min(jobs, revisions))
-    return max(1, min(len(os.sched_getaffinity(0)), revisions // FEWEST_REVISIONS_PER_PART))
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1  # Windows: a part is a forked process
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # macOS has no affinity
+    return max(1, min(cpus, revisions // FEWEST_REVISIONS_PER_PART))
 
 
 def split(revisions: Sequence[str], parts: int) -> list[Part]:
