@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ from thirdai_platform.database.url import ENV_VAR
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.findings import FAILURE, WalkReport
+from thirdai_platform.migrate import parallel
 from thirdai_platform.migrate.parallel import ParallelWalk, history_order, parts_for, split
 from thirdai_platform.migrate.walk import LEGS, WalkOptions
 from test_walk import HISTORIES, REPO_ROOT, walk_planted
@@ -79,3 +81,11 @@ def test_the_lint_after_a_walk_in_parts_can_run_an_env_py_that_wants_a_database(
     assert finished.returncode == 1 and "Traceback" not in finished.stderr, finished.stderr
     found = {(r["revision"], f["check"]) for r in json.loads(out.read_text())["revisions"] for f in r["findings"]}
     assert {("0002_full_name", "lint"), ("0002_full_name", "upgrade")} <= found
+
+
+def test_a_part_killed_before_it_reports_is_an_error_not_a_hang(pg_server, monkeypatch):
+    config = load_config(HISTORIES / "clean" / "alembic.ini")
+    monkeypatch.setattr(parallel, "_walk_part", lambda *_: os._exit(9))  # as if the OOM killer took it
+
+    with pytest.raises(RuntimeError, match=r"ended without a word \(exit code 9\)"):
+        ParallelWalk(config, [pg_server.create_database() for _ in range(2)], WalkOptions(rows=5), history_order(config)).collect()

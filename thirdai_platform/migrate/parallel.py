@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import time
 from collections.abc import Callable, Sequence
 
@@ -88,7 +89,7 @@ class ParallelWalk:
         context = multiprocessing.get_context("fork")  # the parent's imports and loaded modules come along for free
         self.started = time.perf_counter()
         self.config, self.databases, self.options, self.order = config, databases, options, order
-        self.queue = context.SimpleQueue()
+        self.queue = context.Queue()
         self.workers = []
         if len(databases) > 1:  # one part is walked in this process, by collect
             self.workers = [context.Process(target=_walk_part, args=(config, url, options, part, self.queue), daemon=True)
@@ -101,7 +102,13 @@ class ParallelWalk:
             return walk_database(self.config, self.databases[0], self.options, on_revision)
         report, running, errors = WalkReport(), len(self.workers), []
         while running:
-            kind, payload = self.queue.get()
+            try:
+                kind, payload = self.queue.get(timeout=1)
+            except queue.Empty:
+                # A part always reports before it exits, unless it was killed (out of memory, a signal).
+                if killed := [worker.exitcode for worker in self.workers if worker.exitcode not in (None, 0)]:
+                    raise RuntimeError(f"a part of the walk ended without a word (exit code {killed[0]})") from None
+                continue
             if kind == "revision":
                 report.revisions.append(payload)
                 if on_revision:

@@ -156,11 +156,11 @@ class RevisionWalk:
             return
         at_revision = self.snapshot()
         self.check_upgrade(before, parent, at_revision)
-        touched = self.touched = self.touched_tables(before, parent, at_revision)
+        self.touched = self.touched_tables(before, parent, at_revision)
         # The data of a table the upgrade did not touch is still its `before` copy, and no rows are written into it.
-        after_upgrade = self.copy(at_revision, unchanged=self.untouched(before, touched))
-        self.seed("at", only=touched, rows=min(self.options.rows, MOST_ROWS_WRITTEN_AT_REVISION))
-        written = self.copy(at_revision, unchanged=self.untouched(after_upgrade, touched))
+        after_upgrade = self.copy(at_revision, unchanged=self.untouched(before))
+        self.seed("at", only=self.touched, rows=min(self.options.rows, MOST_ROWS_WRITTEN_AT_REVISION))
+        written = self.copy(at_revision, unchanged=self.untouched(after_upgrade))
         self.result.rows_checked = sum(c.count for c in before.tables.values()) + sum(c.count for c in written.tables.values())
         if not self.leg(DOWNGRADE, self.runner.downgrade):
             return
@@ -190,9 +190,8 @@ class RevisionWalk:
         changed = set(unchanged) - data.same_rows(self.connection, pairs)
         return (touched | changed) & set(now.columns)
 
-    @staticmethod
-    def untouched(copies: DataCopies, touched: set[str]) -> dict[str, TableCopy]:
-        return {t: c for t, c in copies.tables.items() if t not in touched}
+    def untouched(self, copies: DataCopies) -> dict[str, TableCopy]:
+        return {t: c for t, c in copies.tables.items() if t not in self.touched}
 
     # -- checks -----------------------------------------------------------------------------------------------
 
