@@ -34,11 +34,22 @@ def failed_checks(report: WalkReport) -> set[tuple[str | None, str]]:
     return {(f.revision, f.check) for f in report.all_findings() if f.severity == FAILURE}
 
 
-def test_split_keeps_the_history_order_in_nearly_equal_parts():
+def test_split_keeps_the_history_order_in_parts_of_about_equal_work():
     parts = split([f"r{i}" for i in range(10)], 3)
 
     assert [p.revisions for p in parts] == [("r0", "r1", "r2", "r3"), ("r4", "r5", "r6"), ("r7", "r8", "r9")]
     assert [(p.first, p.last) for p in parts] == [(True, False), (False, False), (False, True)]
+
+
+@pytest.mark.parametrize("revisions, parts", [(50, 2), (400, 2), (100, 4), (7, 7), (9, 8)])
+def test_a_later_part_climbs_first_so_it_walks_no_more_and_none_is_empty(revisions, parts):
+    history = [f"r{i}" for i in range(revisions)]
+    lengths = [len(p.revisions) for p in split(history, parts)]
+
+    assert [r for p in split(history, parts) for r in p.revisions] == history
+    assert min(lengths) >= 1 and lengths[0] == max(lengths)
+    if revisions >= 50:
+        assert lengths == sorted(lengths, reverse=True) and lengths[0] > lengths[-1]
 
 
 def test_parts_follow_the_cpus_only_for_histories_long_enough():
