@@ -249,3 +249,16 @@ def test_only_fills_the_named_tables_pointing_at_rows_already_there(engine):
     assert result.problems == [] and result.inserted == {"users": 20}
     assert fetch(engine, "SELECT count(*), count(DISTINCT team_id) > 5 FROM users") == [(40, True)]
     assert fetch(engine, "SELECT count(*) FROM teams") == [(20,)]
+
+
+def test_an_enum_without_labels_gets_nulls_or_is_reported_not_a_crash(engine):
+    create(engine, """
+        CREATE TYPE nothing AS ENUM ();
+        CREATE TABLE maybe (id serial PRIMARY KEY, state nothing);
+        CREATE TABLE never (id serial PRIMARY KEY, state nothing NOT NULL);
+    """)
+    result = seed(engine, rows=3)
+
+    assert fetch(engine, "SELECT count(*), count(state) FROM maybe") == [(3, 0)]
+    assert [problem.table for problem in result.problems] == ["never"]
+    assert "cannot generate" in result.problems[0].reason

@@ -215,8 +215,8 @@ def resolve_type(types: dict, oid: int, typmod: int) -> tuple[PgType | None, boo
         not_null = not_null or row["typnotnull"]
         typmod = row["typtypmod"] if typmod < 0 else typmod
         row = types[row["typbasetype"]]
-    if row["typtype"] == "e":
-        return PgType("enum", labels=tuple(row["labels"])), not_null
+    if row["typtype"] == "e":  # an enum without labels has no value to generate: NULL or nothing
+        return (PgType("enum", labels=tuple(row["labels"])) if row["labels"] else None), not_null
     if row["typcategory"] == "A" and row["typelem"]:
         element, _ = resolve_type(types, row["typelem"], typmod)
         return (PgType("array", element=element) if element else None), not_null
