@@ -262,3 +262,15 @@ def test_an_enum_without_labels_gets_nulls_or_is_reported_not_a_crash(engine):
     assert fetch(engine, "SELECT count(*), count(state) FROM maybe") == [(3, 0)]
     assert [problem.table for problem in result.problems] == ["never"]
     assert "cannot generate" in result.problems[0].reason
+
+
+def test_a_unique_index_that_a_foreign_key_points_at_still_gets_unique_values(engine):
+    create(engine, """
+        CREATE TABLE country (id serial PRIMARY KEY, code smallint NOT NULL CHECK (code BETWEEN 1 AND 40));
+        CREATE UNIQUE INDEX country_code ON country (code);
+        CREATE TABLE city (id serial PRIMARY KEY, country_code smallint REFERENCES country (code));
+    """)
+    result = seed(engine, rows=30)
+
+    assert result.problems == []
+    assert fetch(engine, "SELECT count(*), count(DISTINCT code) FROM country") == [(30, 30)]

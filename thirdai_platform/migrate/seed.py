@@ -175,7 +175,9 @@ SCHEMA_SQL = f"""
         (SELECT coalesce(json_agg(json_build_array(t.relname, {column_names("i.indrelid", "i.indkey::int2[]")})
                                   ORDER BY t.relname, i.indexrelid), '[]')
          FROM tables t JOIN pg_index i ON i.indrelid = t.oid
-         WHERE i.indisunique AND NOT EXISTS (SELECT FROM pg_constraint con WHERE con.conindid = i.indexrelid))
+         -- left out when it backs a constraint of its own table (read above); a foreign key pointing at it does not count
+         WHERE i.indisunique AND NOT EXISTS (SELECT FROM pg_constraint con WHERE con.conindid = i.indexrelid
+                                             AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u')))
          AS unique_indexes"""
 
 
