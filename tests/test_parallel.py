@@ -15,6 +15,7 @@ from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.findings import FAILURE, WalkReport
 from thirdai_platform.migrate import parallel
 from thirdai_platform.migrate.parallel import ParallelWalk, history_order, parts_for, split
+from thirdai_platform.migrate.sqllint import DIRECTIONS, RENDERED_SQL
 from thirdai_platform.migrate.walk import LEGS, WalkOptions
 from test_walk import HISTORIES, REPO_ROOT, walk_planted
 
@@ -100,3 +101,12 @@ def test_a_part_killed_before_it_reports_is_an_error_not_a_hang(pg_server, monke
 
     with pytest.raises(RuntimeError, match=r"ended without a word \(exit code 9\)"):
         ParallelWalk(config, [pg_server.create_database() for _ in range(2)], WalkOptions(rows=5), history_order(config)).collect()
+
+
+def test_the_parts_hand_back_the_sql_they_rendered_so_the_lint_renders_nothing_again(pg_server):
+    config = load_config(HISTORIES / "clean" / "alembic.ini")
+    order = history_order(config)
+
+    ParallelWalk(config, [pg_server.create_database() for _ in range(2)], WalkOptions(rows=5), order).collect()
+
+    assert set(config.attributes[RENDERED_SQL]) == {(revision, d) for revision in order for d in DIRECTIONS}

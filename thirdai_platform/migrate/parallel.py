@@ -24,6 +24,7 @@ from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.commands import cannot_connect
 from thirdai_platform.migrate.findings import RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner
+from thirdai_platform.migrate.sqllint import RENDERED_SQL
 from thirdai_platform.migrate.walk import Part, WalkOptions, walk
 
 # A part climbs to its start with plain upgrades (~10 ms a revision) and pays for a process and a database: below
@@ -89,7 +90,8 @@ def _walk_part(config: Config, url: URL, options: WalkOptions, part: Part, queue
     """In a worker process: walk the part, sending each revision's result as soon as it is known."""
     try:
         report = walk_database(config, url, options, lambda result: queue.put(("revision", result)), part)
-        queue.put(("done", report.findings))
+        # The SQL the part rendered for its scopes, so that the lint in the parent does not render it again.
+        queue.put(("done", (report.findings, config.attributes.get(RENDERED_SQL, {}))))
     except BaseException as error:  # whatever it is, the parent must hear of it instead of waiting forever
         queue.put(("error", error if isinstance(error, UserError) else f"{type(error).__name__}: {error}"))
 
@@ -129,7 +131,9 @@ class ParallelWalk:
             else:
                 running -= 1
                 if kind == "done":
-                    report.findings += payload
+                    findings, rendered = payload
+                    report.findings += findings
+                    self.config.attributes.setdefault(RENDERED_SQL, {}).update(rendered)
                 else:
                     errors.append(payload)
         for worker in self.workers:
