@@ -36,7 +36,8 @@ from thirdai_platform.migrate.data import empty_tables  # noqa: E402
 from thirdai_platform.migrate.runner import Runner  # noqa: E402
 from thirdai_platform.migrate.seed import seed_database  # noqa: E402
 from thirdai_platform.migrate.server import start_server  # noqa: E402
-from thirdai_platform.migrate.parallel import ParallelWalk, history_order, parts_for  # noqa: E402
+from thirdai_platform.migrate.static_checks import revisions_in_range  # noqa: E402
+from thirdai_platform.migrate.parallel import ParallelWalk, parts_for  # noqa: E402
 from thirdai_platform.migrate.walk import WalkOptions  # noqa: E402
 
 
@@ -79,7 +80,7 @@ def floor(ini: Path, url: URL, rows: int) -> dict[str, float]:
 def full_walk(ini: Path, new_database: Callable[[], URL], rows: int, jobs: int | None) -> dict[str, float]:
     """As `python -m thirdai_platform.migrate` walks: split into parts on as many databases as it uses CPUs."""
     config = load_config(ini)
-    order = history_order(config)
+    order = revisions_in_range(config)
     parts = parts_for(len(order), jobs)
     started = time.perf_counter()
     report = ParallelWalk(config, [new_database() for _ in range(parts)], WalkOptions(rows=rows, seed=0), order).collect()

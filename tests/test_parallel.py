@@ -14,8 +14,9 @@ from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.findings import FAILURE, WalkReport
 from thirdai_platform.migrate import parallel
-from thirdai_platform.migrate.parallel import ParallelWalk, history_order, parts_for, split
+from thirdai_platform.migrate.parallel import ParallelWalk, parts_for, split
 from thirdai_platform.migrate.sqllint import DIRECTIONS, RENDERED_SQL
+from thirdai_platform.migrate.static_checks import revisions_in_range
 from thirdai_platform.migrate.walk import LEGS, WalkOptions
 from test_walk import HISTORIES, REPO_ROOT, walk_planted
 
@@ -28,7 +29,7 @@ def restore_database_uri(monkeypatch: pytest.MonkeyPatch) -> None:
 def walk_in_parts(name: str, pg_server, parts: int) -> WalkReport:
     config = load_config(HISTORIES / name / "alembic.ini")
     databases = [pg_server.create_database() for _ in range(parts)]
-    return ParallelWalk(config, databases, WalkOptions(rows=5), history_order(config)).collect()
+    return ParallelWalk(config, databases, WalkOptions(rows=5), revisions_in_range(config)).collect()
 
 
 def failed_checks(report: WalkReport) -> set[tuple[str | None, str]]:
@@ -80,7 +81,7 @@ def test_a_part_that_cannot_connect_is_a_user_error_not_a_hang(pg_server):
     unreachable = make_url("postgresql+psycopg2://nobody@127.0.0.1:1/nowhere")
 
     with pytest.raises(UserError, match="cannot connect to postgresql"):
-        ParallelWalk(config, [pg_server.create_database(), unreachable], WalkOptions(rows=5), history_order(config)).collect()
+        ParallelWalk(config, [pg_server.create_database(), unreachable], WalkOptions(rows=5), revisions_in_range(config)).collect()
 
 
 def test_the_lint_after_a_walk_in_parts_can_run_an_env_py_that_wants_a_database(tmp_path):
@@ -100,12 +101,12 @@ def test_a_part_killed_before_it_reports_is_an_error_not_a_hang(pg_server, monke
     monkeypatch.setattr(parallel, "_walk_part", lambda *_: os._exit(9))  # as if the OOM killer took it
 
     with pytest.raises(RuntimeError, match=r"ended without a word \(exit code 9\)"):
-        ParallelWalk(config, [pg_server.create_database() for _ in range(2)], WalkOptions(rows=5), history_order(config)).collect()
+        ParallelWalk(config, [pg_server.create_database() for _ in range(2)], WalkOptions(rows=5), revisions_in_range(config)).collect()
 
 
 def test_the_parts_hand_back_the_sql_they_rendered_so_the_lint_renders_nothing_again(pg_server):
     config = load_config(HISTORIES / "clean" / "alembic.ini")
-    order = history_order(config)
+    order = revisions_in_range(config)
 
     ParallelWalk(config, [pg_server.create_database() for _ in range(2)], WalkOptions(rows=5), order).collect()
 

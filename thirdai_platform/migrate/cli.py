@@ -14,10 +14,10 @@ from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.report import print_report, progress_bar, write_json, write_junit
 from thirdai_platform.migrate.dump import restore_dump
 from thirdai_platform.migrate.findings import Finding, WalkReport
-from thirdai_platform.migrate.parallel import ParallelWalk, history_order, parts_for
+from thirdai_platform.migrate.parallel import ParallelWalk, parts_for
 from thirdai_platform.migrate.runner import hand_over_url
 from thirdai_platform.migrate.server import start_server
-from thirdai_platform.migrate.static_checks import static_findings
+from thirdai_platform.migrate.static_checks import revisions_in_range, static_findings
 from thirdai_platform.migrate.walk import WalkOptions
 
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError("--jobs needs databases of its own: it cannot be used with --url or --from-dump")
         with ExitStack() as stack:
             config = load_config(args.config)
-            order = history_order(config)
+            order = revisions_in_range(config)
             parts = 1 if one_database else parts_for(len(order), args.jobs)
             if args.url:
                 databases = [parse_url(args.url)]

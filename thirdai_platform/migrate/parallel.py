@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Sequence
 
 from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
@@ -63,11 +62,6 @@ def split(revisions: Sequence[str], parts: int) -> list[Part]:
         ends[index] = min(max(ends[index], (ends[index - 1] if index else 0) + 1), len(revisions) - (parts - 1 - index))
     return [Part(tuple(revisions[start:end]), first=index == 0, last=index == parts - 1)
             for index, (start, end) in enumerate(zip([0, *ends], ends))]
-
-
-def history_order(config: Config) -> list[str]:
-    scripts = ScriptDirectory.from_config(config)
-    return [script.revision for script in reversed(list(scripts.walk_revisions()))]
 
 
 def walk_database(config: Config, url: URL, options: WalkOptions,
