@@ -4,15 +4,18 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-FAILURE = "failure"
-NOTE = "note"
+FAILURE = "failure"  # a defect of the migration: fails the run
+LIMIT = "limit"  # something the tool could not do (a table it could not fill, SQL it could not render): says what
+# it means for the verdict, and fails the run only when asked to (--fail-on-limits)
+NOTE = "note"  # information
+SEVERITIES = (FAILURE, LIMIT, NOTE)
 
 
 @dataclass
 class Finding:
     revision: str | None
     check: str  # the leg or check that found it: upgrade, downgrade, upgrade again, seed, heads, drift, review, lint
-    severity: str  # FAILURE fails the run; NOTE is information
+    severity: str  # FAILURE, LIMIT or NOTE
     message: str
     table: str | None = None
     column: str | None = None
