@@ -6,15 +6,19 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from rich.console import Console
+from sqlalchemy.engine import URL
 
 from thirdai_platform.database.url import masked, parse_url
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.report import print_report, progress_bar, write_json, write_junit
 from thirdai_platform.migrate.dump import restore_dump
-from thirdai_platform.migrate.findings import Finding, WalkReport
+from thirdai_platform.migrate.findings import LIMIT, Finding, WalkReport
 from thirdai_platform.migrate.parallel import ParallelWalk, parts_for
+from thirdai_platform.migrate.project_code import check_env_py, one_line, quiet_logging
 from thirdai_platform.migrate.runner import hand_over_url
 from thirdai_platform.migrate.server import start_server
 from thirdai_platform.migrate.static_checks import revisions_in_range, static_findings
@@ -37,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the generated data (default: %(default)s)")
     p.add_argument("--no-drift", action="store_true", help="skip the models-vs-migrations check at head")
     p.add_argument("--no-lint", action="store_true", help="skip the static review and squawk lint of the scripts")
+    p.add_argument("--fail-on-limits", action="store_true",
+                   help="fail the run when the tool could not check something (a limit), not only on failures")
     p.add_argument("--junit-xml", type=Path, help="write a JUnit report here")
     p.add_argument("--json", type=Path, help="write a JSON report here")
     return p
@@ -51,43 +57,77 @@ def attach(report: WalkReport, findings: list[Finding]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit 0 when the walk passes, 1 when it finds a failure (or a limit, with --fail-on-limits), 2 on an error,
+    130 when interrupted: always one line for an error, never a traceback."""
     args = parser().parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=140)  # CI logs: room for the summary table
     try:
-        if args.rows < 0:
-            raise UserError("--rows cannot be negative")
-        one_database = args.url or args.from_dump
-        if one_database and args.jobs and args.jobs > 1:
-            raise UserError("--jobs needs databases of its own: it cannot be used with --url or --from-dump")
-        with ExitStack() as stack:
-            config = load_config(args.config)
-            order = revisions_in_range(config)
-            parts = 1 if one_database else parts_for(len(order), args.jobs)
-            if args.url:
-                databases = [parse_url(args.url)]
-            else:
-                server = stack.enter_context(start_server(args.pg_bin))
-                databases = [server.create_database("walk" if part == 0 else f"walk_{part + 1}") for part in range(parts)]
-            if args.from_dump:
-                restore_dump(args.from_dump, databases[0], args.pg_bin)
-            more = f" (and {parts - 1} more, a part of the history each)" if parts > 1 else ""
-            console.print(f"walking {args.config} on {masked(databases[0])}{more}", highlight=False)
-            options = WalkOptions(rows=args.rows, seed=args.seed, check_drift=not args.no_drift,
-                                  from_current=args.from_dump is not None)
-            walking = ParallelWalk(config, databases, options, order)
-            with progress_bar(console, len(order)) as advance:
-                report = walking.collect(on_revision=advance)
-            if not args.no_lint:
-                # Rendering a script's SQL runs env.py, which may want a database even offline: a walk in this
-                # process left its own in the config (with the SQL it rendered), a walk in parts did not.
-                hand_over_url(config, databases[0])
-                attach(report, static_findings(config))
+        with quiet_logging():
+            report = walk_and_check(args, console)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print_report(console, report)
-    if args.junit_xml:
-        write_junit(report, args.junit_xml)
-    if args.json:
-        write_json(report, args.json)
-    return 1 if report.failed else 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a part that died, a bug of ours: still one line
+        print(f"error: the walk stopped: {one_line(error)}", file=sys.stderr)
+        return 2
+    return 1 if report.fails(args.fail_on_limits) else 0
+
+
+def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
+    """The walk, then the static checks; once the walk is done, its reports are written whatever happens next."""
+    if args.rows < 0:
+        raise UserError("--rows cannot be negative")
+    one_database = args.url or args.from_dump
+    if one_database and args.jobs and args.jobs > 1:
+        raise UserError("--jobs needs databases of its own: it cannot be used with --url or --from-dump")
+    with ExitStack() as stack:
+        config = load_config(args.config)
+        order = revisions_in_range(config)
+        parts = 1 if one_database else parts_for(len(order), args.jobs)
+        if args.url:
+            databases = [parse_url(args.url)]
+        else:
+            server = stack.enter_context(start_server(args.pg_bin))
+            databases = [server.create_database("walk" if part == 0 else f"walk_{part + 1}") for part in range(parts)]
+        if args.from_dump:
+            restore_dump(args.from_dump, databases[0], args.pg_bin)
+        hand_over_url(config, databases[0])
+        check_env_py(config, ScriptDirectory.from_config(config), databases[0])
+        more = f" (and {parts - 1} more, a part of the history each)" if parts > 1 else ""
+        console.print(f"walking {args.config} on {masked(databases[0])}{more}", highlight=False)
+        options = WalkOptions(rows=args.rows, seed=args.seed, check_drift=not args.no_drift,
+                              from_current=args.from_dump is not None)
+        walking = ParallelWalk(config, databases, options, order)
+        with progress_bar(console, len(order)) as advance:
+            report = walking.collect(on_revision=advance)
+        try:
+            if not args.no_lint:
+                static_checks(report, config, databases[0])
+        finally:
+            publish(console, report, args)
+    return report
+
+
+def static_checks(report: WalkReport, config: Config, url: URL) -> None:
+    """The review and squawk on every script; what they cannot do is a limit, never the end of the run."""
+    # Rendering a script's SQL runs env.py, which may want a database even offline: a walk in this process left
+    # its own in the config (with the SQL it rendered), a walk in parts did not.
+    hand_over_url(config, url)
+    try:
+        attach(report, static_findings(config))
+    except Exception as error:  # each check catches what it expects; this keeps the walk's results whatever else
+        report.findings.append(Finding(None, "lint", LIMIT, f"the static review and lint stopped: {one_line(error)}"))
+
+
+def publish(console: Console, report: WalkReport, args: argparse.Namespace) -> None:
+    print_report(console, report, args.fail_on_limits)
+    for path, write in ((args.junit_xml, write_junit), (args.json, write_json)):
+        if path is None:
+            continue
+        try:
+            write(report, path) if write is write_junit else write(report, path, args.fail_on_limits)
+        except OSError as error:
+            raise UserError(f"cannot write {path}: {error.strerror or error}") from None

@@ -67,9 +67,20 @@ class WalkReport:
     def failed(self) -> bool:
         return any(f.severity == FAILURE for f in self.all_findings())
 
-    def to_dict(self) -> dict:
+    def counts(self) -> dict[str, int]:
+        """How many findings of each severity: {"failure": 0, "limit": 12, "note": 40}."""
+        found = [f.severity for f in self.all_findings()]
+        return {severity: found.count(severity) for severity in SEVERITIES}
+
+    def fails(self, fail_on_limits: bool = False) -> bool:
+        """The run's verdict: failures fail it; limits too when asked (--fail-on-limits)."""
+        counts = self.counts()
+        return bool(counts[FAILURE] or (fail_on_limits and counts[LIMIT]))
+
+    def to_dict(self, fail_on_limits: bool = False) -> dict:
         return {
-            "passed": not self.failed,
+            "passed": not self.fails(fail_on_limits),
+            "counts": self.counts(),
             "seconds": round(self.seconds, 3),
             "findings": [f.to_dict() for f in self.findings],
             "revisions": [r.to_dict() for r in self.revisions],

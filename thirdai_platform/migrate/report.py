@@ -10,9 +10,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from thirdai_platform.migrate.findings import FAILURE, RevisionResult, WalkReport
+from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding, RevisionResult, WalkReport
 
 LEG_MARKS = {"ok": "[green]ok[/]", "failed": "[red]FAILED[/]", "skipped": "[yellow]skipped[/]"}
+# Three kinds of result, never mixed: each its own colour and its own section of the console output.
+STYLES = {FAILURE: "red", LIMIT: "magenta", NOTE: "yellow"}
+SECTIONS = {FAILURE: "failures: the migrations are wrong", LIMIT: "limits: what the tool could not check",
+            NOTE: "notes"}
 
 
 @contextmanager
@@ -42,31 +46,45 @@ def summary_table(report: WalkReport) -> Table:
                          overflow="ellipsis", max_width=36 if header == "message" else None)
     for result in report.revisions:
         marks = [leg_mark(result, leg) for leg in ("upgrade", "downgrade", "upgrade again")]
-        failures = sum(f.severity == FAILURE for f in result.findings)
-        notes = len(result.findings) - failures
-        found = f"[red]{failures}[/]" if failures else "0"
-        found += f" (+{notes} notes)" if notes else ""
-        table.add_row(result.revision, result.message.splitlines()[0] if result.message else "", *marks, str(result.rows_checked), found, f"{result.seconds:.2f}")
+        table.add_row(result.revision, result.message.splitlines()[0] if result.message else "", *marks, str(result.rows_checked), findings_cell(result.findings), f"{result.seconds:.2f}")
     return table
 
 
-def print_report(console: Console, report: WalkReport) -> None:
+def findings_cell(findings: list[Finding]) -> str:
+    """'[red]2[/] (+1 limits, +3 notes)': the failures, then the other kinds."""
+    count = {severity: sum(f.severity == severity for f in findings) for severity in STYLES}
+    cell = f"[red]{count[FAILURE]}[/]" if count[FAILURE] else "0"
+    others = [f"+{count[s]} {s}s" for s in (LIMIT, NOTE) if count[s]]
+    return cell + (f" ({', '.join(others)})" if others else "")
+
+
+def print_report(console: Console, report: WalkReport, fail_on_limits: bool = False) -> None:
     console.print(summary_table(report))
-    for finding in report.all_findings():
-        console.print(str(finding), style="red" if finding.severity == FAILURE else "yellow", markup=False, highlight=False)
-    failures = sum(f.severity == FAILURE for f in report.all_findings())
-    verdict = "[red]FAILED[/]" if failures else "[green]passed[/]"
-    console.print(f"{verdict}: {len(report.revisions)} revisions, {failures} failures, {report.seconds:.1f} s")
+    found = report.all_findings()
+    for severity in (NOTE, LIMIT, FAILURE):  # failures last: nearest to the verdict
+        if of_kind := [f for f in found if f.severity == severity]:
+            console.print(f"{SECTIONS[severity]} ({len(of_kind)})", style=f"bold {STYLES[severity]}", highlight=False)
+            for finding in of_kind:
+                console.print(str(finding), style=STYLES[severity], markup=False, highlight=False)
+    console.print(summary_line(report, fail_on_limits), highlight=False)
 
 
-def write_json(report: WalkReport, path: Path) -> None:
+def summary_line(report: WalkReport, fail_on_limits: bool = False) -> str:
+    """'passed: 109 revisions, 0 failures, 12 limits, 40 notes, 30.2 s'."""
+    counts = report.counts()
+    verdict = "[red]FAILED[/]" if report.fails(fail_on_limits) else "[green]passed[/]"
+    why = " (limits fail this run: --fail-on-limits)" if fail_on_limits and counts[LIMIT] else ""
+    return (f"{verdict}{why}: {len(report.revisions)} revisions, {counts[FAILURE]} failures, {counts[LIMIT]} limits, "
+            f"{counts[NOTE]} notes, {report.seconds:.1f} s")
+
+
+def write_json(report: WalkReport, path: Path, fail_on_limits: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str))
+    path.write_text(json.dumps(report.to_dict(fail_on_limits), indent=2, ensure_ascii=False, default=str))
 
 
-def write_junit(report: WalkReport, path: Path) -> None:
-    """One test case per revision and check (each leg, seeding, lint, review), plus the history-wide checks."""
-    suite = ET.Element("testsuite", name="migrations", time=f"{report.seconds:.3f}")
+def junit_checks(report: WalkReport) -> list[tuple[str, str, list[Finding], str | None]]:
+    """(where, check, its findings, the leg's state) for each revision's checks, plus the history-wide checks."""
     cases = []
     for check in sorted({f.check for f in report.findings} | {"heads", "drift"}):
         cases.append(("history", check, [f for f in report.findings if f.check == check], None))
@@ -74,18 +92,31 @@ def write_junit(report: WalkReport, path: Path) -> None:
         checks = list(result.legs) + sorted({f.check for f in result.findings} - set(result.legs))
         for check in checks:
             cases.append((result.revision, check, [f for f in result.findings if f.check == check], result.legs.get(check)))
-    for classname, check, findings, state in cases:
-        case = ET.SubElement(suite, "testcase", classname=f"migrations.{classname}", name=check)
+    return cases
+
+
+def write_junit(report: WalkReport, path: Path) -> None:
+    """One test case per revision and check (each leg, seeding, lint, review), plus the history-wide checks.
+
+    Each failure is a <failure> of its own (a check with several gets a case per failure, `lint #2`, ...), so the
+    suite counts as many failures as the console. Limits and notes go to the case's system-out, each line marked
+    with its kind ([limit], [note]), and the suite's properties count each kind."""
+    suite = ET.Element("testsuite", name="migrations", time=f"{report.seconds:.3f}")
+    properties = ET.SubElement(suite, "properties")
+    for severity, count in report.counts().items():
+        ET.SubElement(properties, "property", name=f"{severity}s", value=str(count))
+    for classname, check, findings, state in junit_checks(report):
         failures = [f for f in findings if f.severity == FAILURE]
-        if failures:
-            failure = ET.SubElement(case, "failure", message=failures[0].message[:300])
-            failure.text = "\n".join(str(f) for f in failures)
-        elif state == "skipped":
-            ET.SubElement(case, "skipped", message="an earlier leg failed")
-        notes = [f for f in findings if f.severity != FAILURE]
-        if notes:
-            ET.SubElement(case, "system-out").text = "\n".join(str(f) for f in notes)
-    suite.set("tests", str(len(cases)))
+        cases = [ET.SubElement(suite, "testcase", classname=f"migrations.{classname}",
+                               name=check if index == 0 else f"{check} #{index + 1}")
+                 for index in range(max(1, len(failures)))]
+        for case, failure in zip(cases, failures):
+            ET.SubElement(case, "failure", message=failure.message[:300]).text = str(failure)
+        if state == "skipped" and not failures:
+            ET.SubElement(cases[0], "skipped", message="an earlier leg failed")
+        if others := [f for f in findings if f.severity != FAILURE]:
+            ET.SubElement(cases[0], "system-out").text = "\n".join(str(f) for f in others)
+    suite.set("tests", str(len(suite.findall("testcase"))))
     suite.set("failures", str(len(suite.findall("testcase/failure"))))
     suite.set("skipped", str(len(suite.findall("testcase/skipped"))))
     path.parent.mkdir(parents=True, exist_ok=True)

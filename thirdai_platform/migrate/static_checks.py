@@ -1,4 +1,8 @@
-"""The checks that read revision scripts without a database: the static review and squawk's SQL lint, as findings."""
+"""The checks that read revision scripts without a database: the static review and squawk's SQL lint, as findings.
+
+What they cannot do is a LIMIT finding, never an exception: a script the review cannot read, SQL that cannot be
+rendered offline, squawk missing. The walk's results must never be lost to the checks run after it.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,13 +12,16 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.findings import FAILURE, NOTE, Finding
+from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding
+from thirdai_platform.migrate.project_code import load_error, one_line
 from thirdai_platform.migrate.review import review_script
-from thirdai_platform.migrate.sqllint import lint_revisions
+from thirdai_platform.migrate.sqllint import RenderFailure, SquawkUnavailable, lint_revisions, render_failures
 
 
 def revisions_in_range(config: Config, rev_range: str | None = None) -> list[str]:
-    """Revision ids oldest first: all of them, one (`REV`), or a range (`A:B`, either end may be left out)."""
+    """Revision ids oldest first: all of them, one (`REV`), or a range (`A:B`, either end may be left out).
+
+    A revision script that cannot be imported is a one-line UserError naming the file."""
     script = ScriptDirectory.from_config(config)
     try:
         if not rev_range:
@@ -26,6 +33,8 @@ def revisions_in_range(config: Config, rev_range: str | None = None) -> list[str
             chosen = [script.get_revision(rev_range)]
     except CommandError as error:
         raise UserError(str(error).splitlines()[0]) from None
+    except Exception as error:  # a revision script raising at import: its own code can raise anything
+        raise load_error(error, config) from None
     return [s.revision for s in reversed(chosen) if s is not None]
 
 
@@ -33,19 +42,48 @@ def review_findings(config: Config, revisions: list[str]) -> list[Finding]:
     script = ScriptDirectory.from_config(config)
     findings = []
     for revision in revisions:
-        for found in review_script(Path(script.get_revision(revision).path)):
+        path = Path(script.get_revision(revision).path)
+        try:
+            found_in_script = review_script(path)
+        except Exception as error:  # a script the review cannot parse: say so, review the others
+            findings.append(Finding(revision, "review", LIMIT, f"cannot review {path.name}: {one_line(error)}; not reviewed"))
+            continue
+        for found in found_in_script:
             severity = FAILURE if found.severity == "error" else NOTE
             findings.append(Finding(revision, "review", severity, f"{found.rule}: {found.message} ({Path(found.path).name}:{found.line})"))
     return findings
 
 
+def not_rendered_findings(failures: list[RenderFailure]) -> list[Finding]:
+    """One LIMIT per revision whose SQL cannot be rendered offline (both directions in one when the error is the same)."""
+    by_revision: dict[str, list[RenderFailure]] = {}
+    for failure in failures:
+        by_revision.setdefault(failure.revision, []).append(failure)
+    findings = []
+    for revision, failed in by_revision.items():
+        if len(failed) == 2 and failed[0].error == failed[1].error:
+            failed = [RenderFailure(revision, "upgrade and downgrade", failed[0].error, failed[0].statement)]
+        findings += [Finding(revision, "lint", LIMIT, f"{f.direction} cannot be rendered offline: {f.error}; not linted",
+                             statement=f.statement) for f in failed]
+    return findings
+
+
 def lint_findings(config: Config, revisions: list[str]) -> list[Finding]:
-    """squawk findings; each one not silenced with a reason in its script fails: an unexplained risk is not merged."""
-    return [
+    """squawk findings; each one not silenced with a reason in its script fails: an unexplained risk is not merged.
+    SQL that cannot be rendered, and squawk missing, are limits of the lint."""
+    try:
+        found = lint_revisions(config, revisions)
+    except SquawkUnavailable as error:
+        found = []
+        unavailable = [Finding(None, "lint", LIMIT, f"{error}; the SQL of the revisions was not linted")]
+    else:
+        unavailable = []
+    linted = [
         Finding(f.revision, "lint", FAILURE, f"{f.rule} ({f.direction}): {f.message}" + (f" — {f.help}" if f.help else ""),
                 statement=f.statement or None)
-        for f in lint_revisions(config, revisions)
+        for f in found
     ]
+    return unavailable + not_rendered_findings(render_failures(config, revisions)) + linted
 
 
 def static_findings(config: Config, rev_range: str | None = None) -> list[Finding]:
