@@ -1,20 +1,28 @@
 """Apply one revision at a time, up or down, on one connection, with the script directory loaded once.
 
 `alembic.command.upgrade` re-reads every revision file per call, which makes a walk quadratic; this runs the
-same EnvironmentContext + env.py machinery with a step list of exactly one revision.
+same EnvironmentContext + env.py machinery with a step list of exactly one revision. The project's env.py gets
+our database with the driver its own configuration names, and each script's top level runs where Alembic runs it
+(toplevel.py).
 """
 from __future__ import annotations
 
+import configparser
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext, MigrationStep
 from alembic.script import Script, ScriptDirectory
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from thirdai_platform.database.url import ENV_VAR
+from thirdai_platform.errors import UserError
+from thirdai_platform.migrate.toplevel import load_in_context, run_top_level
 
 STATEMENT_LIMIT = 500
 
@@ -34,11 +42,59 @@ class StepFailed(Exception):
         super().__init__(f"{direction} {revision}: {self.error}")
 
 
+# config.attributes key of what the project's own configuration says, read before we first overwrite it.
+THEIR_SETTINGS = "thirdai_platform.their_settings"
+
+
+def named_driver(text: str | None) -> str | None:
+    """The drivername a PostgreSQL URL names (postgresql+asyncpg); None for no driver (SQLAlchemy's default is
+    psycopg2) and for anything else (alembic's `driver://` placeholder, a typo)."""
+    try:
+        backend, _, driver = make_url(text).drivername.partition("+") if text else ("", "", "")
+    except (ArgumentError, ValueError):
+        return None
+    return f"postgresql+{driver}" if driver and backend in ("postgresql", "postgres") else None
+
+
+def their_driver(config: Config) -> str | None:
+    """The driver the project's configuration names: sqlalchemy.url of its alembic.ini, else DATABASE_URI.
+    Read once: handing the URL over replaces both."""
+    if THEIR_SETTINGS not in config.attributes:
+        try:
+            in_ini = config.get_main_option("sqlalchemy.url")
+        except configparser.Error:  # e.g. an interpolation of a name the ini does not define
+            in_ini = None
+        config.attributes[THEIR_SETTINGS] = named_driver(in_ini) or named_driver(os.environ.get(ENV_VAR))
+    return config.attributes[THEIR_SETTINGS]
+
+
+def their_url(config: Config, url: URL) -> URL:
+    """Our database, spoken to with the driver the project's env.py is written for (an async env.py needs its
+    async driver; psycopg2 takes a `%` in raw SQL for a placeholder). One line when that driver is missing."""
+    drivername = their_driver(config)
+    if not drivername or drivername == url.drivername:
+        return url
+    handed = url.set(drivername=drivername)
+    named = f"the project's {Path(config.config_file_name or 'alembic.ini').name} names {drivername}"
+    try:
+        dialect = handed.get_dialect()
+    except NoSuchModuleError:
+        raise UserError(f"{named}, a driver SQLAlchemy does not know") from None
+    try:
+        dialect.import_dbapi()
+        if dialect.is_async:
+            import greenlet  # noqa: F401 (SQLAlchemy's asyncio layer runs on it)
+    except ImportError as error:
+        package = (error.name or drivername.partition("+")[2]).split(".")[0]
+        raise UserError(f"{named}; install {package} to walk it") from None
+    return handed
+
+
 def hand_over_url(config: Config, url: URL) -> None:
     """Our env.py takes the URL (or a connection) from config.attributes; other projects' env.py files often build
-    their own engine from sqlalchemy.url or DATABASE_URI, so hand the URL over those ways too."""
+    their own engine from sqlalchemy.url or DATABASE_URI, so hand the URL over those ways too, with their driver."""
     config.attributes.update(url=url, quiet=True)
-    plain = url.render_as_string(hide_password=False)
+    plain = their_url(config, url).render_as_string(hide_password=False)
     config.set_main_option("sqlalchemy.url", plain.replace("%", "%%"))
     os.environ[ENV_VAR] = plain
 
@@ -53,6 +109,7 @@ class Runner:
         self.script = ScriptDirectory.from_config(self.config)
         self.config.attributes.update(connection=self.connection)
         hand_over_url(self.config, self.url)
+        self.top_levels = load_in_context(self.config, self.script, self.connection)
 
     def revisions(self) -> list[Script]:
         """Every revision, parents before children."""
@@ -62,16 +119,22 @@ class Runner:
         return MigrationContext.configure(self.connection).get_current_heads()
 
     def upgrade(self, revision: Script) -> None:
-        self.apply(revision, MigrationStep.upgrade_from_script(self.script.revision_map, revision), "upgrade")
+        self.apply(revision, "upgrade", MigrationStep.upgrade_from_script)
 
     def downgrade(self, revision: Script) -> None:
-        self.apply(revision, MigrationStep.downgrade_from_script(self.script.revision_map, revision), "downgrade")
+        self.apply(revision, "downgrade", MigrationStep.downgrade_from_script)
 
-    def apply(self, revision: Script, step: MigrationStep, direction: str) -> None:
-        # Alembic runs inside a transaction the caller left open instead of its own: start clean.
+    def apply(self, revision: Script, direction: str, make_step: Callable[..., MigrationStep]) -> None:
+        def steps(_heads, _context) -> list[MigrationStep]:
+            # Where `alembic upgrade` imports the scripts: inside the migration, before its first step.
+            run_top_level(revision, self.top_levels.get(revision.revision))
+            return [make_step(self.script.revision_map, revision)]
+
+        # Alembic runs inside a transaction the caller left open instead of its own: start clean. Between steps our
+        # connection holds no transaction, so an env.py with an engine of its own (an async one) is never blocked.
         self.connection.commit()
         try:
-            with EnvironmentContext(self.config, self.script, fn=lambda _heads, _context: [step]):
+            with EnvironmentContext(self.config, self.script, fn=steps):
                 self.script.run_env()
             self.connection.commit()
         except Exception as error:  # a broken migration can raise anything

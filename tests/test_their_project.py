@@ -1,0 +1,200 @@
+"""A project's env.py and revision scripts run as `alembic upgrade` runs them: with the driver its configuration
+names (an async env.py, raw SQL with `%`), and with each script's top level run inside the migration (an enum
+created at import)."""
+from __future__ import annotations
+
+import importlib.util
+import textwrap
+from pathlib import Path
+
+import alembic
+import pytest
+from sqlalchemy.engine import make_url
+
+from thirdai_platform.database.url import ENV_VAR
+from thirdai_platform.errors import UserError
+from thirdai_platform.migrate.commands import load_config
+from thirdai_platform.migrate.findings import FAILURE
+from thirdai_platform.migrate.runner import hand_over_url, their_url
+from thirdai_platform.migrate.toplevel import acting_top_level
+from thirdai_platform.migrate.walk import LEGS
+from test_walk import walk_history
+
+ALEMBIC_TEMPLATES = Path(alembic.__file__).parent / "templates"
+ALL_OK = {leg: "ok" for leg in LEGS}
+OUR_URL = make_url("postgresql+psycopg2://walker:s%cret@127.0.0.1:5999/walk")
+
+LOGGING = """
+[loggers]
+keys = root
+[handlers]
+keys = console
+[formatters]
+keys = generic
+[logger_root]
+level = WARNING
+handlers = console
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+formatter = generic
+[formatter_generic]
+format = %%(levelname)s %%(message)s
+"""
+
+TEAMS = '''
+"""teams"""
+import sqlalchemy as sa
+from alembic import op
+
+revision, down_revision = "0001_teams", None
+
+
+def upgrade():
+    op.create_table("teams", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text, nullable=False))
+
+
+def downgrade():
+    op.drop_table("teams")
+'''
+
+FORMAT_IN_RAW_SQL = '''
+"""raw SQL with a % in it"""
+from alembic import op
+
+revision, down_revision = "0002_format", "0001_teams"
+
+
+def upgrade():
+    name = op.get_bind().exec_driver_sql("SELECT format('%I.%I', 'public', 'teams')").scalar()
+    op.execute(f"COMMENT ON TABLE {name} IS 'formatted'")
+
+
+def downgrade():
+    op.execute("COMMENT ON TABLE teams IS NULL")
+'''
+
+ENUM_AT_IMPORT = '''
+"""kind, an enum created when the script is imported"""
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects.postgresql import ENUM
+
+revision, down_revision = "0002_kind", "0001_teams"
+
+try:
+    ENUM("small", "large", name="team_kind").create(op.get_bind(), checkfirst=True)
+except NameError:  # loaded outside a migration (alembic history, heads)
+    pass
+
+
+def upgrade():
+    op.add_column("teams", sa.Column("kind", ENUM(name="team_kind", create_type=False)))
+
+
+def downgrade():
+    op.drop_column("teams", "kind")
+    op.execute("DROP TYPE team_kind")
+'''
+
+MOTTO = '''
+"""motto: walked only when the revision before it was"""
+import sqlalchemy as sa
+from alembic import op
+
+revision, down_revision = "0003_motto", "{parent}"
+
+
+def upgrade():
+    op.add_column("teams", sa.Column("motto", sa.Text))
+
+
+def downgrade():
+    op.drop_column("teams", "motto")
+'''
+
+
+def plant(root: Path, env_py: str, revisions: dict[str, str], url_line: str = "") -> Path:
+    """An Alembic project in root: alembic.ini (with `url_line` in [alembic]), env.py, versions/."""
+    (root / "versions").mkdir(parents=True)
+    (root / "alembic.ini").write_text(f"[alembic]\nscript_location = %(here)s\n{url_line}\n{LOGGING}")
+    (root / "env.py").write_text(env_py)
+    for name, source in revisions.items():
+        (root / "versions" / f"{name}.py").write_text(textwrap.dedent(source).lstrip())
+    return root / "alembic.ini"
+
+
+@pytest.fixture(autouse=True)
+def restore_database_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_VAR, "")
+
+
+def assert_walked_without_failure(report) -> None:
+    assert [f for f in report.all_findings() if f.severity == FAILURE] == []
+    assert [r.legs for r in report.revisions] == [ALL_OK] * len(report.revisions)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("asyncpg") is None, reason="asyncpg is a dev dependency")
+def test_an_async_env_py_gets_its_own_driver_and_raw_sql_with_a_percent_runs(tmp_path, database_url):
+    ini = plant(tmp_path, (ALEMBIC_TEMPLATES / "async" / "env.py").read_text(),
+                {"0001_teams": TEAMS, "0002_format": FORMAT_IN_RAW_SQL, "0003_motto": MOTTO.format(parent="0002_format")},
+                url_line="sqlalchemy.url = postgresql+asyncpg://app:secret@db.example/app")
+
+    report = walk_history(ini, database_url, check_drift=False)
+
+    assert_walked_without_failure(report)
+    assert [r.revision for r in report.revisions] == ["0001_teams", "0002_format", "0003_motto"]
+
+
+def test_the_url_handed_over_keeps_the_driver_their_ini_names_and_our_server(tmp_path):
+    config = load_config(plant(tmp_path, "", {}, url_line="sqlalchemy.url = postgresql+asyncpg://app@db.example/app"))
+    pytest.importorskip("asyncpg")
+
+    hand_over_url(config, OUR_URL)
+
+    handed = make_url(config.get_main_option("sqlalchemy.url"))
+    assert handed.drivername == "postgresql+asyncpg"
+    assert (handed.host, handed.port, handed.database, handed.username, handed.password) == ("127.0.0.1", 5999, "walk", "walker", "s%cret")
+    hand_over_url(config, OUR_URL)  # a second time (the lint after the walk): still their driver, not ours
+    assert make_url(config.get_main_option("sqlalchemy.url")).drivername == "postgresql+asyncpg"
+
+
+def test_without_a_driver_in_the_ini_database_uri_names_it_else_ours_is_kept(tmp_path, monkeypatch):
+    pytest.importorskip("asyncpg")
+    monkeypatch.setenv(ENV_VAR, "postgresql+asyncpg://app@db.example/app")
+    assert their_url(load_config(plant(tmp_path / "a", "", {})), OUR_URL).drivername == "postgresql+asyncpg"
+
+    monkeypatch.setenv(ENV_VAR, "")
+    placeholder = "sqlalchemy.url = driver://user:pass@localhost/dbname"  # what `alembic init` writes
+    assert their_url(load_config(plant(tmp_path / "b", "", {}, url_line=placeholder)), OUR_URL) == OUR_URL
+
+
+def test_a_driver_that_is_not_installed_is_one_line(tmp_path):
+    missing = next((d for d in ("psycopg", "pg8000", "asyncpg") if importlib.util.find_spec(d) is None), None)
+    if missing is None:
+        pytest.skip("every PostgreSQL driver SQLAlchemy knows is installed here")
+    config = load_config(plant(tmp_path, "", {}, url_line=f"sqlalchemy.url = postgresql+{missing}://app@db/app"))
+
+    with pytest.raises(UserError, match=rf"^the project's alembic.ini names postgresql\+{missing}; install {missing} to walk it$"):
+        their_url(config, OUR_URL)
+
+
+def test_an_enum_created_at_import_exists_in_its_steps_as_under_alembic_upgrade(tmp_path, database_url):
+    ini = plant(tmp_path, (Path(__file__).parent / "histories" / "env.py").read_text().replace(
+        'Path(config.config_file_name).parent / "models.py"', 'Path(__file__).parent / "models.py"'),
+        {"0001_teams": TEAMS, "0002_kind": ENUM_AT_IMPORT, "0003_motto": MOTTO.format(parent="0002_kind")})
+    (tmp_path / "models.py").write_text("import sqlalchemy as sa\nmetadata = sa.MetaData()\n")
+
+    report = walk_history(ini, database_url, check_drift=False)
+
+    assert_walked_without_failure(report)
+    assert [r.revision for r in report.revisions] == ["0001_teams", "0002_kind", "0003_motto"]
+
+
+def test_only_a_top_level_that_acts_is_run_again(tmp_path):
+    plain, acting = tmp_path / "plain.py", tmp_path / "acting.py"
+    plain.write_text(textwrap.dedent(TEAMS) + '\nKINDS = ("small", "large")\ndata_loss = {"upgrade": ["teams"]}\n')
+    acting.write_text(textwrap.dedent(ENUM_AT_IMPORT))
+
+    assert acting_top_level(plain) is None
+    assert acting_top_level(acting) is not None
