@@ -215,7 +215,7 @@ def test_tables_that_cannot_be_filled_are_reported(engine):
     result = seed(engine, rows=5)
     reasons = {problem.table: problem.reason for problem in result.problems}
     assert set(reasons) == {"impossible", "unsupported", "egg", "chicken"}
-    assert 'violates check constraint "impossible_check"' in reasons["impossible"]
+    assert 'check constraint "impossible_check"' in reasons["impossible"]
     assert "point" in reasons["unsupported"]
     assert "cycle" in reasons["chicken"] or "cycle" in reasons["egg"]
     assert result.inserted["fine"] == 5

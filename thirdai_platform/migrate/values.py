@@ -163,10 +163,11 @@ def unique_after(pg_type: PgType, current_max: object, steps: int) -> object:
     raise ValueError(f"{kind} values do not count up")
 
 
-def unique_from_token(pg_type: PgType, token: str, rng: Random, column_name: str = "") -> object:
-    """A value that differs whenever the token differs, for TOKEN_KINDS."""
+def unique_from_token(pg_type: PgType, token: str, rng: Random, column_name: str = "", scope: str = "") -> object:
+    """A value that differs whenever the token differs, for TOKEN_KINDS; values hashed from the token (uuid,
+    inet, macaddr) differ across scopes too (e.g. the table and column), as random ones would."""
     kind = pg_type.kind
-    digest = hashlib.sha256(token.encode()).digest()
+    digest = hashlib.sha256(f"{scope}|{token}".encode()).digest()
     if kind in TEXT_KINDS:
         base = random_text(rng, column_name).replace("@", " ").split()[0]
         text = f"{token}@example.com" if "email" in column_name.lower() else f"{base} {token}"
