@@ -7,7 +7,11 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.sqllint import RENDERED_SQL, lint_revisions, lint_sql, render_revision_sql, squawk_findings
+from thirdai_platform.migrate import sqllint
+from thirdai_platform.migrate.findings import LIMIT
+from thirdai_platform.migrate.sqllint import (RENDERED_SQL, CannotRender, lint_revisions, lint_sql, render_failures,
+                                             render_revision_sql, squawk_findings)
+from thirdai_platform.migrate.static_checks import lint_findings, whole_schema_limit
 
 REPO_SQUAWK_CONFIG = Path(__file__).resolve().parents[1] / ".squawk.toml"
 
@@ -254,3 +258,69 @@ def test_missing_squawk_is_a_user_error(monkeypatch, tmp_path):
 def test_repository_config_is_accepted_by_squawk():
     # squawk rejects a config with an unknown rule name; a clean run proves every excluded rule exists.
     assert lint("SELECT 1;") == []
+
+
+# Reads rows through the connection: fine online, impossible offline (MockConnection); its downgrade cannot be
+# compiled at all (autogenerate's placeholder for an unnamed constraint).
+UNRENDERABLE_REVISION = """\
+from alembic import op
+import sqlalchemy as sa
+
+revision = "d4"
+down_revision = "c3"
+
+
+def upgrade():
+    sa.MetaData().reflect(bind=op.get_bind())
+
+
+def downgrade():
+    op.drop_constraint(None, "users", type_="unique")
+"""
+
+
+@pytest.fixture
+def unrenderable(project, tmp_path) -> Config:
+    (tmp_path / "migrations" / "versions" / "d4_reflect.py").write_text(UNRENDERABLE_REVISION)
+    return project
+
+
+def test_sql_that_cannot_be_rendered_offline_says_why_and_where(unrenderable, tmp_path):
+    with pytest.raises(CannotRender) as upgrade:
+        render_revision_sql(unrenderable, "d4", "upgrade")
+    assert upgrade.value.failure.error.startswith("NoInspectionAvailable: No inspection system is available")
+    assert upgrade.value.failure.error.endswith(f"({tmp_path / 'migrations' / 'versions' / 'd4_reflect.py'} line 9)")
+    with pytest.raises(CannotRender, match="d4 downgrade cannot be rendered offline: CompileError: Can't emit DROP"):
+        render_revision_sql(unrenderable, "d4", "downgrade")
+
+
+def test_a_revision_that_cannot_be_rendered_is_tried_once(unrenderable, monkeypatch):
+    failures = render_failures(unrenderable, ["c3", "d4"])
+    assert [(f.revision, f.direction) for f in failures] == [("d4", "upgrade"), ("d4", "downgrade")]
+    monkeypatch.setattr(sqllint, "_render", lambda *args: pytest.fail("rendered again"))
+    assert render_failures(unrenderable, ["c3", "d4"]) == failures
+
+
+def test_the_lint_lints_what_renders_and_the_rest_is_a_limit(unrenderable):
+    assert "d4" not in {f.revision for f in lint_revisions(unrenderable)}
+    findings = lint_findings(unrenderable, ["b2", "d4"])
+    assert {f.revision for f in findings if f.severity != LIMIT} == {"b2"}
+    limits = [f.message for f in findings if f.severity == LIMIT]
+    assert [m.split(":")[0] for m in limits] == ["upgrade cannot be rendered offline", "downgrade cannot be rendered offline"]
+    assert all(m.endswith("; not linted") for m in limits)
+
+
+def test_a_revision_checked_on_every_table_is_a_limit_saying_why(unrenderable):
+    assert whole_schema_limit(unrenderable, ScriptDirectory.from_config(unrenderable), "b2") is None
+    limit = whole_schema_limit(unrenderable, ScriptDirectory.from_config(unrenderable), "d4")
+    assert (limit.revision, limit.check, limit.severity) == ("d4", "scope", LIMIT)
+    assert limit.message.startswith("checked on every table: its upgrade cannot be rendered offline, so the tables it "
+                                    "acts on are unknown: NoInspectionAvailable")
+
+
+def test_without_squawk_the_lint_is_one_limit(project, monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    findings = lint_findings(project, ["a1", "b2"])
+    assert [(f.revision, f.severity, f.message.split(";")[0]) for f in findings] == [
+        (None, LIMIT, "squawk is not installed: install the dev dependencies (pip install squawk-cli)")]

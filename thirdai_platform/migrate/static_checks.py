@@ -15,7 +15,8 @@ from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding
 from thirdai_platform.migrate.project_code import load_error, one_line
 from thirdai_platform.migrate.review import review_script
-from thirdai_platform.migrate.sqllint import RenderFailure, SquawkUnavailable, lint_revisions, render_failures
+from thirdai_platform.migrate.sqllint import (RenderFailure, SquawkUnavailable, lint_revisions, render_error,
+                                             render_failures)
 
 
 def revisions_in_range(config: Config, rev_range: str | None = None) -> list[str]:
@@ -66,6 +67,16 @@ def not_rendered_findings(failures: list[RenderFailure]) -> list[Finding]:
         findings += [Finding(revision, "lint", LIMIT, f"{f.direction} cannot be rendered offline: {f.error}; not linted",
                              statement=f.statement) for f in failed]
     return findings
+
+
+def whole_schema_limit(config: Config, scripts: ScriptDirectory, revision: str) -> Finding | None:
+    """The walk checks a revision whose SQL cannot be rendered offline on every table (it cannot tell which tables
+    the revision acts on): a LIMIT on that revision saying so and why; None when its SQL renders."""
+    failure = render_error(config, revision, scripts)
+    if failure is None:
+        return None
+    return Finding(revision, "scope", LIMIT, f"checked on every table: its {failure.direction} cannot be rendered "
+                                             f"offline, so the tables it acts on are unknown: {failure.error}")
 
 
 def lint_findings(config: Config, revisions: list[str]) -> list[Finding]:
