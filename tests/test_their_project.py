@@ -193,7 +193,7 @@ def test_an_enum_created_at_import_exists_in_its_steps_as_under_alembic_upgrade(
 
 def test_only_a_top_level_that_acts_is_run_again(tmp_path):
     plain, acting = tmp_path / "plain.py", tmp_path / "acting.py"
-    plain.write_text(textwrap.dedent(TEAMS) + '\nKINDS = ("small", "large")\ndata_loss = {"upgrade": ["teams"]}\n')
+    plain.write_text(textwrap.dedent(TEAMS) + '\nKINDS = ("small", "large")\nprint("imported")\n')
     acting.write_text(textwrap.dedent(ENUM_AT_IMPORT))
 
     assert acting_top_level(plain) is None

@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from thirdai_platform.database.url import ENV_VAR
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.toplevel import load_in_context, run_top_level
+from thirdai_platform.migrate.toplevel import TopLevels, load_in_context
 
 STATEMENT_LIMIT = 500
 
@@ -109,7 +109,8 @@ class Runner:
         self.script = ScriptDirectory.from_config(self.config)
         self.config.attributes.update(connection=self.connection)
         hand_over_url(self.config, self.url)
-        self.top_levels = load_in_context(self.config, self.script, self.connection)
+        load_in_context(self.config, self.script, self.connection)
+        self.top_levels = TopLevels()
 
     def revisions(self) -> list[Script]:
         """Every revision, parents before children."""
@@ -127,7 +128,7 @@ class Runner:
     def apply(self, revision: Script, direction: str, make_step: Callable[..., MigrationStep]) -> None:
         def steps(_heads, _context) -> list[MigrationStep]:
             # Where `alembic upgrade` imports the scripts: inside the migration, before its first step.
-            run_top_level(revision, self.top_levels.get(revision.revision))
+            self.top_levels.run(revision)
             return [make_step(self.script.revision_map, revision)]
 
         # Alembic runs inside a transaction the caller left open instead of its own: start clean. Between steps our

@@ -5,12 +5,12 @@
 migration) runs with `op` bound to the migration's connection. The walk loads every script before it starts, and
 steps through revisions one at a time where each `alembic upgrade` / `alembic downgrade` command would import the
 scripts anew. So: the first load happens inside a migration context whose work is rolled back, and a script whose
-top level does more than define and import runs it again at the start of each of its steps, inside the step.
+top level reads `op` or `context` runs it again at the start of each of its steps, inside the step.
 """
 from __future__ import annotations
 
-import ast
-import traceback
+import dis
+from importlib.machinery import SourceFileLoader
 from pathlib import Path
 from types import CodeType
 
@@ -20,58 +20,44 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from thirdai_platform.errors import UserError
+from thirdai_platform.migrate.project_code import load_error
 
-DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass)
-# Alembic's proxies: a top level that uses them acts on the database (or the migration) at import.
+# Alembic's proxies: a top level that reads them acts through the migration (its connection, its context).
 PROXIES = frozenset({"op", "context"})
 
 
-def defines_only(statement: ast.stmt) -> bool:
-    """An import, a def, a class, a docstring, or an assignment that does not reach for `op` or `context`."""
-    if isinstance(statement, DEFINITIONS):
-        return True
-    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-        return True
-    if isinstance(statement, (ast.Assign, ast.AnnAssign)):
-        return not any(isinstance(node, ast.Name) and node.id in PROXIES for node in ast.walk(statement))
-    return False
-
-
 def acting_top_level(path: str | Path) -> CodeType | None:
-    """The compiled script when its top level does more than define and import; None otherwise."""
-    source = Path(path).read_bytes()
-    tree = ast.parse(source, filename=str(path))
-    if all(defines_only(statement) for statement in tree.body):
-        return None
-    return compile(tree, str(path), "exec")
+    """The script's compiled top level when it reads `op` or `context` (outside its functions); None otherwise.
+    The code comes from __pycache__ as the import left it, which costs far less than parsing the source again."""
+    code = SourceFileLoader("revision_script", str(path)).get_code("revision_script")
+    reads = (i.argval in PROXIES for i in dis.get_instructions(code) if i.opname in ("LOAD_NAME", "LOAD_GLOBAL"))
+    return code if any(reads) else None
 
 
-def load_in_context(config: Config, scripts: ScriptDirectory, connection: Connection) -> dict[str, CodeType]:
-    """Load every revision script with `op` bound to our connection, roll back what their top levels did (each step
-    does it again, see `run_top_level`), and return the top levels to run again, by revision."""
+def load_in_context(config: Config, scripts: ScriptDirectory, connection: Connection) -> None:
+    """Load every revision script with `op` bound to our connection, and roll back what their top levels did: each
+    step does it again (`TopLevels.run`)."""
     connection.commit()
     try:
         with EnvironmentContext(config, scripts) as environment:
             environment.configure(connection=connection)
             with Operations.context(environment.get_context()):
-                revisions = list(scripts.walk_revisions())
+                scripts.revision_map.heads  # noqa: B018 (building the map imports every script)
     except Exception as error:  # a script's own code: anything
-        raise UserError(f"the revision scripts do not load{where(error)}: {type(error).__name__}: "
-                        f"{(str(error).strip().splitlines() or [''])[0]}") from None
+        raise load_error(error, config) from None
     finally:
         connection.rollback()
-    acting = {script.revision: acting_top_level(script.path) for script in revisions}
-    return {revision: code for revision, code in acting.items() if code is not None}
 
 
-def where(error: BaseException) -> str:
-    """' (versions/0005_x.py:12)': the deepest frame of the traceback outside installed packages."""
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if "site-packages" not in frame.filename]
-    return f" ({Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+class TopLevels:
+    """Runs a script's acting top level again inside each of its steps; which scripts act is found out at their
+    first step (a part of a walk in parts looks only at the scripts it steps through)."""
 
+    def __init__(self) -> None:
+        self.code: dict[str, CodeType | None] = {}
 
-def run_top_level(script: Script, code: CodeType | None) -> None:
-    """Inside a step: the script's top level again, in its own module, as a fresh import would run it."""
-    if code is not None:
-        exec(code, script.module.__dict__)  # noqa: S102 (the project's own revision script)
+    def run(self, script: Script) -> None:
+        if script.path not in self.code:
+            self.code[script.path] = acting_top_level(script.path)
+        if self.code[script.path] is not None:
+            exec(self.code[script.path], script.module.__dict__)  # noqa: S102 (the project's own revision script)
