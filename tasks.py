@@ -126,5 +126,15 @@ def verify(c, rows=5, seed=0, url=None):
         raise Exit(code=code)
 
 
-db = Collection("db", upgrade, downgrade, revision, current, stamp, history, heads, merge, check, lint, verify)
+@task
+def server(c):
+    """Start a throwaway PostgreSQL for these tasks: prints `export DATABASE_URI=...`, runs until Ctrl-C."""
+    from thirdai_platform.migrate.server import serve
+
+    code = serve(lambda line: print(line, flush=True))
+    if code:
+        raise Exit(code=code)
+
+
+db = Collection("db", upgrade, downgrade, revision, current, stamp, history, heads, merge, check, lint, verify, server)
 namespace = Collection(db)

