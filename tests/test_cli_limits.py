@@ -14,6 +14,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import alembic
+import pytest
+
+from thirdai_platform.database.url import ENV_VAR
+from thirdai_platform.migrate import cli
 
 REPO = Path(__file__).resolve().parents[1]
 # Alembic's `alembic init` env.py: logging.config.fileConfig at every step, its own engine from sqlalchemy.url.
@@ -105,6 +109,20 @@ def upgrade():
 def downgrade():
     op.drop_constraint(None, "t", type_="unique")
 '''
+
+
+# For a walk in the test's own process: no logging setup of its own (fileConfig would reconfigure pytest's).
+PLAIN_ENV_PY = """\
+from alembic import context
+
+config = context.config
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
+else:
+    context.configure(connection=config.attributes["connection"], transaction_per_migration=True)
+with context.begin_transaction():
+    context.run_migrations()
+"""
 
 
 def project(tmp_path: Path, *revisions: str, env_py: str | None = None) -> Path:
@@ -255,3 +273,26 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path, database_url):
     assert walking.returncode == 130, stdout + stderr
     assert stderr.strip() == "interrupted" and "Traceback" not in stdout
 
+
+
+@pytest.mark.parametrize("raised, exit_code", [(RuntimeError("the lint broke"), 0), (KeyboardInterrupt(), 130)])
+def test_whatever_the_checks_after_the_walk_raise_the_walk_is_reported(tmp_path, database_url, monkeypatch, capsys,
+                                                                        raised, exit_code):
+    def static_findings(_config):
+        raise raised
+
+    monkeypatch.setattr(cli, "static_findings", static_findings)
+    monkeypatch.setenv(ENV_VAR, database_url)  # the walk hands its URL over in the environment: restored after
+    ini, out = project(tmp_path, CREATE_T, env_py=PLAIN_ENV_PY), tmp_path / "out.json"
+
+    assert cli.main(["--config", str(ini), "--url", database_url, "--no-drift", "--json", str(out)]) == exit_code
+
+    report = json.loads(out.read_text())
+    assert report["revisions"][0]["legs"] == {"upgrade": "ok", "downgrade": "ok", "upgrade again": "ok"}
+    printed = capsys.readouterr()
+    assert "passed: 1 revisions, 0 failures" in printed.out and "Traceback" not in printed.err
+    if exit_code == 0:
+        assert [(f["severity"], f["message"]) for f in report["findings"]] == [
+            ("limit", "the static review and lint stopped: RuntimeError: the lint broke")]
+    else:
+        assert printed.err.strip() == "interrupted"
