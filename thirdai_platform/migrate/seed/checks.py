@@ -47,6 +47,9 @@ class Check:
     definition: str
     columns: tuple[str, ...]
     test: Callable[[dict], bool | None] | None  # None: a form the seeder does not evaluate
+    # For each part that is an OR, e.g. (plan = 'free' AND price = 0) OR (plan = 'paid' AND price > 0):
+    # the domains each alternative gives its columns, to draw a row that takes one of them.
+    alternatives: list[list[dict[str, Domain]]] = field(default_factory=list)
 
 
 def read_check(name: str, definition: str, columns: tuple[str, ...], domains: dict[str, Domain]) -> Check:
@@ -56,9 +59,19 @@ def read_check(name: str, definition: str, columns: tuple[str, ...], domains: di
         test = compile_check(node)
     except Unsupported:
         return Check(name, definition, columns, None)
+    check = Check(name, definition, columns, test)
     for part in conjuncts(node):
         learn(part, domains)
-    return Check(name, definition, columns, test)
+        if isinstance(part, ast.BoolExpr) and part.boolop == BoolExprType.OR_EXPR:
+            check.alternatives.append([domains_of(alternative) for alternative in part.args])
+    return check
+
+
+def domains_of(node: ast.Node) -> dict[str, Domain]:
+    domains: dict[str, Domain] = {}
+    for part in conjuncts(node):
+        learn(part, domains)
+    return domains
 
 
 def conjuncts(node: ast.Node) -> list[ast.Node]:
@@ -71,6 +84,7 @@ def learn(node: ast.Node, domains: dict[str, Domain]) -> None:
     """Narrow the domain of the one column a part reads, when the part has a form we draw values for."""
     if len(columns_read(node)) != 1:
         return
+    # (a = 1) OR (a = 2) above; in an alternative, a part may be the NOT NULL of one column
     try:
         if isinstance(node, ast.NullTest) and node.nulltesttype == NullTestType.IS_NOT_NULL:
             if name := column_name(node.arg):

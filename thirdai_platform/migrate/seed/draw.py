@@ -112,7 +112,21 @@ def number_within(pg_type: PgType, domain: Domain, rng: Random) -> object:
     if pg_type.kind in INTEGER_MAX:  # whole bounds of an integer column: 0.5 < x means x >= 1
         low = None if low is None else low.to_integral_value(rounding="ROUND_CEILING")
         high = None if high is None else high.to_integral_value(rounding="ROUND_FLOOR")
+    largest = type_largest(pg_type)
+    if largest is not None and (high is None or high > largest):
+        high = max(largest, low) if low is not None else largest
+    if low is not None and high is not None and low > high:  # no value passes: the database will say which CHECK
+        return bounded_number(pg_type, rng, low, low)
     return bounded_number(pg_type, rng, low, high)
+
+
+def type_largest(pg_type: PgType) -> Decimal | None:
+    """The largest value the number type holds, where it is small enough to matter (numeric(6, 2): 9999.99)."""
+    if pg_type.kind in INTEGER_MAX:
+        return Decimal(INTEGER_MAX[pg_type.kind])
+    if pg_type.kind == "numeric" and pg_type.precision:
+        return Decimal(10) ** (pg_type.precision - pg_type.scale) - number_step(pg_type)
+    return None
 
 
 def moment_within(pg_type: PgType, domain: Domain, rng: Random, plain: Callable[[], object]) -> object:
@@ -127,6 +141,8 @@ def moment_within(pg_type: PgType, domain: Domain, rng: Random, plain: Callable[
     if isinstance(sample, datetime) and sample.tzinfo is not None:
         low = low and low.replace(tzinfo=low.tzinfo or sample.tzinfo)
         high = high and high.replace(tzinfo=high.tzinfo or sample.tzinfo)
+    if low is not None and high is not None and low > high:
+        return low  # no value passes: the database will say which CHECK
     start = low if low is not None else high - timedelta(days=3650)
     span = (high - start) if high is not None else timedelta(days=3650)
     unit = timedelta(days=1) if isinstance(start, date) and not isinstance(start, datetime) else timedelta(seconds=1)

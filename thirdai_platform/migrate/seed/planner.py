@@ -6,14 +6,25 @@ database has the last word on each row.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from random import Random
 
 from thirdai_platform.migrate.seed.catalog import Column, ForeignKey, Table
-from thirdai_platform.migrate.seed.checks import Domain
+from thirdai_platform.migrate.seed.checks import Check, Domain
 from thirdai_platform.migrate.seed.draw import draw
 from thirdai_platform.migrate.seed.fakes import Fakes, kind_of_column
-from thirdai_platform.migrate.values import ORDERED_KINDS, TEXT_KINDS, random_value, unique_after, unique_from_token
+from thirdai_platform.migrate.values import (
+    INTEGER_MAX,
+    NUMBER_KINDS,
+    ORDERED_KINDS,
+    TEXT_KINDS,
+    number_step,
+    random_value,
+    unique_after,
+    unique_from_token,
+)
 
 NULL_SHARE = 0.2      # of the rows of a nullable column, besides the one that is always NULL
 DEDUPE_TRIES = 20
@@ -48,7 +59,7 @@ def plan_table(table: Table, deferred: set[tuple[str, str]], insert_columns: lis
     direct_keys = [key for key in table.foreign_keys if key not in deferred_keys]
     key_columns = {name for key in table.foreign_keys for name in key.columns}
     generated = [c for c in insert_columns if c.name not in key_columns]
-    unique_columns = {c.name for c in generated if c.type and c.type.uniquable and drawn_freely(table, c.name)
+    unique_columns = {c.name for c in generated if c.type and c.type.uniquable and made_unique(table, c.name)
                       and any(c.name in key for key in table.unique_keys)}
     # Unique keys no generated unique value or database-filled column keeps apart (foreign keys, booleans,
     # enums, columns a CHECK limits): their values are checked against the ones already used.
@@ -58,10 +69,17 @@ def plan_table(table: Table, deferred: set[tuple[str, str]], insert_columns: lis
     return TablePlan(table, generated, direct_keys, deferred_keys, unique_columns, dedupe_keys)
 
 
-def drawn_freely(table: Table, name: str) -> bool:
-    """Whether any value of the type will do: no CHECK lists the column's values or gives it a pattern."""
+def made_unique(table: Table, name: str) -> bool:
+    """Whether the column's values are made unique (counted up, or built from a token), not drawn and checked
+    against used ones: not when a CHECK lists its values or gives a pattern, and when it bounds them (e.g.
+    rating BETWEEN 1 AND 10), only for a key of that column alone."""
     domain = table.domains.get(name)
-    return domain is None or (domain.choices is None and not domain.patterns)
+    if domain is None:
+        return True
+    if domain.choices is not None or domain.patterns:
+        return False
+    bounded = any(limit is not None for limit in (domain.low, domain.high, domain.min_length, domain.max_length))
+    return not bounded or (name,) in table.unique_keys
 
 
 class RowPlanner:
@@ -71,7 +89,8 @@ class RowPlanner:
         self.fakes = Fakes(random_prefix)
         self.kinds = {c.name: kind_of_column(c.name) for c in plan.generated if c.type and c.type.kind in TEXT_KINDS}
         self.checks = [check for check in self.table.checks if check.test is not None]
-        self.generated_names = {c.name for c in plan.generated}
+        self.domains = {c.name: self.table.domains.get(c.name, NO_LIMITS) for c in plan.generated}
+        self.drawers = {c.name: self.drawer(c) for c in plan.generated if c.type}
 
     def make_row(self, index: int, attempt: int) -> dict:
         rng = Random(f"{self.random_prefix}|{index}|{attempt}")
@@ -88,7 +107,7 @@ class RowPlanner:
         pg_type = c.type
         if pg_type is None:
             return None
-        domain = self.table.domains.get(c.name, NO_LIMITS)
+        domain = self.domains[c.name]
         # Enum columns show every label before the first NULL.
         if not domain.not_null and is_null_row(c.nullable, len(pg_type.labels) or 1, index, rng):
             return None
@@ -96,20 +115,25 @@ class RowPlanner:
             return self.unique_value(c, index + attempt * self.rows_wanted, rng)
         if pg_type.kind == "enum" and attempt == 0 and domain is NO_LIMITS:
             return pg_type.labels[index % len(pg_type.labels)]
-        return self.draw(c, domain, rng)
+        return self.drawers[c.name](rng)
 
-    def draw(self, c: Column, domain: Domain, rng: Random) -> object:
-        kind = self.kinds.get(c.name)
-        if kind is None:
-            plain = lambda: random_value(c.type, rng, c.name)  # noqa: E731
-        else:
-            plain = lambda: fitting(self.fakes.value(kind, rng), c) or random_value(c.type, rng, c.name)  # noqa: E731
-        return plain() if domain is NO_LIMITS else draw(c.type, domain, rng, plain)
+    def drawer(self, c: Column) -> Callable[[Random], object]:
+        """How to draw a value of the column (not a unique one): a realistic one when its name tells what it
+        holds, within what its CHECKs allow."""
+        kind, domain, pg_type, name = self.kinds.get(c.name), self.domains[c.name], c.type, c.name
+
+        def plain(rng: Random) -> object:
+            if kind is not None and (value := fitting(self.fakes.value(kind, rng), c)):
+                return value
+            return random_value(pg_type, rng, name)
+        if domain is NO_LIMITS:
+            return plain
+        return lambda rng: draw(pg_type, domain, rng, lambda: plain(rng))
 
     def unique_value(self, c: Column, step: int, rng: Random) -> object:
         """Retries (step past the rows wanted) never reuse the values of other rows."""
         if c.type.kind in ORDERED_KINDS:
-            return unique_after(c.type, self.state.maxima.get(c.name), step + 1)
+            return unique_after(c.type, self.count_from(c), step + 1)
         token = self.salt_tag + base36(self.state.existing_rows + step)
         kind = self.kinds.get(c.name)
         if kind and (value := fitting(self.fakes.unique_value(kind, token, rng), c)):
@@ -120,6 +144,16 @@ class RowPlanner:
             pg_type = replace(pg_type, length=min(longest, pg_type.length or longest))
         return unique_from_token(pg_type, token, rng, c.name, scope=f"{self.table.name}.{c.name}")
 
+    def count_from(self, c: Column) -> object:
+        """Where unique numbers count up from: the column's maximum, or just under a CHECK's lower bound."""
+        current, domain = self.state.maxima.get(c.name), self.domains[c.name]
+        if domain.low is None or c.type.kind not in NUMBER_KINDS:
+            return current
+        below = Decimal(str(domain.low)) - (number_step(c.type) if domain.low_inclusive else 0)
+        if c.type.kind in INTEGER_MAX:
+            below = int(below.to_integral_value(rounding="ROUND_CEILING" if domain.low_inclusive else "ROUND_FLOOR"))
+        return below if current is None or current < below else current
+
     def meet_checks(self, row: dict, rng: Random) -> None:
         """Draw new values for the columns of a CHECK the row breaks, until it passes (or give up)."""
         for check in self.checks:
@@ -128,12 +162,23 @@ class RowPlanner:
             columns = [c for c in self.plan.generated if c.name in check.columns and c.type
                        and c.name not in self.plan.unique_columns]
             for _ in range(CHECK_DRAWS if columns else 0):
-                for c in columns:
-                    domain = self.table.domains.get(c.name, NO_LIMITS)
-                    may_be_null = c.nullable and not domain.not_null and rng.random() < CHECK_NULL_SHARE
-                    row[c.name] = None if may_be_null else self.draw(c, domain, rng)
+                self.redraw(row, columns, check, rng)
                 if check.test(row) is not False:
                     break
+
+    def redraw(self, row: dict, columns: list[Column], check: Check, rng: Random) -> None:
+        """New values for the columns, each OR of the check taking one of its alternatives at random."""
+        chosen: dict[str, Domain] = {}
+        for alternatives in check.alternatives:
+            chosen.update(alternatives[rng.randrange(len(alternatives))])
+        for c in columns:
+            domain = chosen.get(c.name) or self.domains[c.name]
+            if c.nullable and not domain.not_null and rng.random() < CHECK_NULL_SHARE:
+                row[c.name] = None
+            elif c.name in chosen:
+                row[c.name] = draw(c.type, domain, rng, lambda: self.drawers[c.name](rng))
+            else:
+                row[c.name] = self.drawers[c.name](rng)
 
     def pick_parent(self, row: dict, key: ForeignKey, rng: Random, may_be_null: bool) -> None:
         pool = self.state.parent_keys[key.name]
@@ -158,7 +203,7 @@ class RowPlanner:
                         self.pick_parent(row, key, rng, may_be_null=False)
                 for c in self.plan.generated:
                     if c.name in unique_key and c.type:
-                        row[c.name] = self.draw(c, self.table.domains.get(c.name, NO_LIMITS), rng)
+                        row[c.name] = self.drawers[c.name](rng)
             else:  # every try was taken: NULL never collides, else let the database report it
                 for name in unique_key:
                     if self.table.columns[name].nullable:

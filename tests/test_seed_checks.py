@@ -1,0 +1,171 @@
+"""seed_database() against CHECK constraints, composite unique keys, realistic values and keys across tables."""
+from __future__ import annotations
+
+import re
+import zoneinfo
+
+import pytest
+import sqlalchemy as sa
+
+from thirdai_platform.migrate.seed import SeedResult, seed_database
+
+ROWS = 40
+# One table per CHECK form; every checked column NOT NULL, so that a NULL cannot pass the check for it.
+CHECK_FORMS = {
+    "in_text": "status text NOT NULL CHECK (status IN ('new', 'paid', 'sent'))",
+    "any_varchar": "kind varchar(8) NOT NULL CHECK (kind = ANY (ARRAY['x'::varchar, 'y'::character varying]))",
+    "in_integer": "level integer NOT NULL CHECK (level IN (10, 20, 30))",
+    "any_numeric": "ratio numeric NOT NULL CHECK (ratio = ANY (ARRAY[0.5, 1.5]::numeric[]))",
+    "above_constant": "quantity integer NOT NULL CHECK (quantity > 900000)",
+    "below_constant": "score real NOT NULL CHECK (score < -5)",
+    "between": "share numeric(5, 2) NOT NULL CHECK (share BETWEEN 0.25 AND 0.75)",
+    "date_constant": "born date NOT NULL CHECK (born > '2031-06-01'::date)",
+    "column_order": "starts date NOT NULL, ends date NOT NULL, CHECK (ends >= starts)",
+    "timestamp_order": "opened timestamptz NOT NULL, closed timestamptz, CHECK (closed > opened)",
+    "length_between": "code text NOT NULL CHECK (char_length(code) BETWEEN 5 AND 6)",
+    "length_at_least": "tag varchar(20) NOT NULL CHECK (length(tag) >= 15)",
+    "regex": "sku text NOT NULL CHECK (sku ~ '^[A-Z]{3}-[0-9]{4}$')",
+    "regex_unique": "ref varchar(7) NOT NULL UNIQUE CHECK (ref ~ '^R[0-9]{6}$')",
+    "regex_posix": "word text NOT NULL CHECK (word ~* '^[[:alpha:]]+$')",
+    "one_of_two": "a integer, b integer, CHECK ((a IS NOT NULL) OR (b IS NOT NULL))",
+    "exactly_one": "x integer, y text, z date, CHECK (num_nonnulls(x, y, z) = 1)",
+    "and_or": "plan text NOT NULL, price numeric(6, 2) NOT NULL, "
+              "CHECK ((plan = 'free' AND price = 0) OR (plan = 'paid' AND price > 100))",
+    "not_in": "letter char(1) NOT NULL CHECK (letter NOT IN ('A', 'B')) CHECK (letter ~ '^[A-D]$')",
+    "enum_check": "feeling mood NOT NULL CHECK (feeling <> 'sad'::mood)",
+    "beyond_the_evaluator": "day date NOT NULL CHECK (extract(dow FROM day) <> 0)",
+}
+
+
+@pytest.fixture
+def engine(database_url: str):
+    engine = sa.create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def create(engine: sa.Engine, schema: str) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql(schema)
+
+
+def seed(engine: sa.Engine, rows: int = ROWS, salt: str = "r0001:before", **options) -> SeedResult:
+    with engine.connect() as connection:
+        return seed_database(connection, rows=rows, seed=7, salt=salt, **options)
+
+
+def fetch(engine: sa.Engine, sql: str) -> list[tuple]:
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(sa.text(sql))]
+
+
+def check_tables() -> str:
+    tables = [f"CREATE TABLE {name} (id serial PRIMARY KEY, {columns});" for name, columns in CHECK_FORMS.items()]
+    return "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\n" + "\n".join(tables)
+
+
+@pytest.mark.parametrize("salts", [("r0001:before",), ("r0001:before", "r0002:at")])
+def test_every_check_form_gets_every_row(engine, salts):
+    create(engine, check_tables())
+    for salt in salts:
+        result = seed(engine, salt=salt)
+        assert result.problems == []
+        assert result.inserted == dict.fromkeys(CHECK_FORMS, ROWS)
+
+
+def test_checks_leave_room_for_variety(engine):
+    create(engine, check_tables())
+    seed(engine)
+    assert fetch(engine, "SELECT array_agg(DISTINCT status ORDER BY status) FROM in_text") == [(["new", "paid", "sent"],)]
+    [(plans,)] = fetch(engine, "SELECT array_agg(DISTINCT plan ORDER BY plan) FROM and_or")
+    assert plans == ["free", "paid"]
+    [(single_x, single_y, single_z)] = fetch(engine, "SELECT count(x), count(y), count(z) FROM exactly_one")
+    assert min(single_x, single_y, single_z) > 0  # each of the three takes a turn
+    [(later_closed, never_closed)] = fetch(engine, "SELECT count(closed), count(*) - count(closed) FROM timestamp_order")
+    assert later_closed > 0 and never_closed > 0
+
+
+def test_composite_unique_keys_get_distinct_tuples(engine):
+    create(engine, """
+        CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy', 'ecstatic');
+        CREATE TABLE combos (flag boolean NOT NULL, level smallint NOT NULL CHECK (level BETWEEN 1 AND 10),
+                             feeling mood NOT NULL, note text, UNIQUE (flag, level, feeling));
+        CREATE TABLE members (tenant integer NOT NULL CHECK (tenant IN (1, 2)), email text NOT NULL);
+        CREATE UNIQUE INDEX members_email ON members (tenant, lower(email));
+        CREATE TABLE slots (room smallint NOT NULL CHECK (room BETWEEN 1 AND 3), hour smallint NOT NULL
+                            CHECK (hour BETWEEN 8 AND 17), cancelled boolean NOT NULL);
+        CREATE UNIQUE INDEX slots_live ON slots (room, hour) WHERE NOT cancelled;
+    """)
+    result = seed(engine, rows=60)
+    assert result.problems == []
+    assert fetch(engine, "SELECT count(*), count(DISTINCT (flag, level, feeling)) FROM combos") == [(60, 60)]
+    assert fetch(engine, "SELECT count(*), count(DISTINCT (tenant, lower(email))) FROM members") == [(60, 60)]
+    # 30 (room, hour) pairs for 60 rows: the partial index leaves the cancelled ones free to repeat a pair
+    assert result.inserted["slots"] == 60
+
+
+def test_values_look_like_what_the_column_holds(engine):
+    create(engine, """
+        CREATE TABLE preferences (id serial PRIMARY KEY, time_zone text NOT NULL, tz varchar(64),
+                                  email varchar(120) NOT NULL UNIQUE, backup_email text, country_code char(2),
+                                  currency varchar(3), website text, ip_address text, slug text UNIQUE,
+                                  colour varchar(7), locale text, first_name text, last_name text)
+    """)
+    assert seed(engine, rows=200).problems == []
+    zones = fetch(engine, "SELECT time_zone FROM preferences UNION SELECT tz FROM preferences WHERE tz IS NOT NULL")
+    assert len(zones) > 20
+    for (zone,) in zones:
+        zoneinfo.ZoneInfo(zone)  # raises for a name that is not a real IANA time zone
+    for (email, backup) in fetch(engine, "SELECT email, backup_email FROM preferences"):
+        for address in filter(None, (email, backup)):
+            assert re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", address), address
+    [(codes, colours, urls)] = fetch(engine, "SELECT bool_and(country_code ~ '^[A-Z]{2}$'), "
+                                             "bool_and(colour ~ '^#[0-9a-f]{6}$'), bool_and(website ~ '^https?://') "
+                                             "FROM preferences")
+    assert codes and colours and urls
+    [(addresses,)] = fetch(engine, "SELECT count(*) FROM preferences WHERE ip_address::inet IS NOT NULL")
+    assert addresses > 100
+
+
+def test_generated_uuid_keys_never_repeat_across_tables(engine):
+    create(engine, """
+        CREATE TABLE documents (id uuid PRIMARY KEY, title text);
+        CREATE TABLE archived_documents (id uuid PRIMARY KEY, title text);
+        CREATE TABLE events (id uuid NOT NULL UNIQUE, document_id uuid REFERENCES documents);
+    """)
+    for salt in ("r0001:before", "r0001:at"):
+        assert seed(engine, rows=50, salt=salt).problems == []
+    [(overlap,)] = fetch(engine, "SELECT count(*) FROM (SELECT id FROM documents INTERSECT SELECT id FROM "
+                                 "archived_documents) shared")
+    [(events_overlap,)] = fetch(engine, "SELECT count(*) FROM events e JOIN documents d ON d.id = e.id")
+    assert fetch(engine, "SELECT count(*) FROM documents") == [(100,)]
+    assert overlap == 0 and events_overlap == 0
+
+
+def test_a_table_no_row_can_enter_is_one_clear_problem(engine):
+    create(engine, """
+        CREATE TABLE never (id serial PRIMARY KEY, note text, CHECK (false));
+        CREATE TABLE contradiction (id serial PRIMARY KEY, n integer NOT NULL, CONSTRAINT n_range
+                                    CHECK (n > 10 AND n < 5));
+        CREATE TABLE child_of_never (id serial PRIMARY KEY, never_id integer NOT NULL REFERENCES never);
+        CREATE TABLE fine (id serial PRIMARY KEY, n integer CHECK (n > 10 AND n < 50));
+    """)
+    result = seed(engine, rows=5)
+    reasons = {problem.table: problem.reason for problem in result.problems}
+    assert sorted(reasons) == ["child_of_never", "contradiction", "never"]
+    assert 'check constraint "never_check"' in reasons["never"]
+    assert 'check constraint "n_range"' in reasons["contradiction"]
+    assert "never has no rows" in reasons["child_of_never"]
+    assert all("\n" not in reason and "Traceback" not in reason for reason in reasons.values())
+    assert result.inserted["fine"] == 5
+
+
+def test_same_seed_and_salt_give_the_same_checked_and_realistic_values(engine):
+    create(engine, check_tables() + "CREATE TABLE people (id uuid PRIMARY KEY, email text UNIQUE, full_name text);")
+    seed(engine, rows=10)
+    first = {table: fetch(engine, f"SELECT t::text FROM {table} t ORDER BY id") for table in [*CHECK_FORMS, "people"]}
+    with engine.begin() as connection:
+        connection.exec_driver_sql("TRUNCATE " + ", ".join([*CHECK_FORMS, "people"]) + " RESTART IDENTITY")
+    seed(engine, rows=10)
+    second = {table: fetch(engine, f"SELECT t::text FROM {table} t ORDER BY id") for table in [*CHECK_FORMS, "people"]}
+    assert first == second
