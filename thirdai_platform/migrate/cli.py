@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL
 
 from thirdai_platform.database.url import masked, parse_url
 from thirdai_platform.errors import UserError
+from thirdai_platform.migrate.baseline import chosen_baseline, gate
 from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.report import print_report, progress_bar, write_json, write_junit
 from thirdai_platform.migrate.dump import restore_dump
@@ -43,6 +44,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-lint", action="store_true", help="skip the static review and squawk lint of the scripts")
     p.add_argument("--fail-on-limits", action="store_true",
                    help="fail the run when the tool could not check something (a limit), not only on failures")
+    # Adopting a long history (baseline.py): failures already known are reported apart and do not fail the run.
+    p.add_argument("--baseline", type=Path, metavar="FILE", help="the failures this file lists are known (see "
+                   "--write-baseline; also [tool.thirdai-migrate] baseline = \"REV\" in pyproject.toml)")
+    p.add_argument("--write-baseline", type=Path, metavar="FILE", help="write today's failures to FILE as known")
+    p.add_argument("--changed-only", action="store_true", help="gate only the revisions whose files differ from the "
+                   "default branch (origin/HEAD, else main/master); the others are walked, their failures known")
     p.add_argument("--junit-xml", type=Path, help="write a JUnit report here")
     p.add_argument("--json", type=Path, help="write a JSON report here")
     return p
@@ -85,6 +92,7 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
         raise UserError("--jobs needs databases of its own: it cannot be used with --url or --from-dump")
     with ExitStack() as stack:
         config = load_config(args.config)
+        baseline = chosen_baseline(config, args.baseline, args.changed_only)
         order = revisions_in_range(config)
         parts = 1 if one_database else parts_for(len(order), args.jobs)
         if args.url:
@@ -107,6 +115,7 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
             if not args.no_lint:
                 static_checks(report, config, databases[0])
         finally:
+            report = gate(report, baseline, args.write_baseline, console.print)
             publish(console, report, args)
     return report
 

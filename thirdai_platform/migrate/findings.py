@@ -8,7 +8,8 @@ FAILURE = "failure"  # a defect of the migration: fails the run
 LIMIT = "limit"  # something the tool could not do (a table it could not fill, SQL it could not render): says what
 # it means for the verdict, and fails the run only when asked to (--fail-on-limits)
 NOTE = "note"  # information
-SEVERITIES = (FAILURE, LIMIT, NOTE)
+KNOWN = "known"  # a failure a baseline accepts (baseline.py): reported apart, it does not fail the run
+SEVERITIES = (FAILURE, LIMIT, NOTE)  # what counts() counts; known failures are failures a baseline accepted
 
 
 @dataclass

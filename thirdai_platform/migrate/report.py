@@ -10,13 +10,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding, RevisionResult, WalkReport
+from thirdai_platform.migrate.findings import FAILURE, KNOWN, LIMIT, NOTE, Finding, RevisionResult, WalkReport
 
 LEG_MARKS = {"ok": "[green]ok[/]", "failed": "[red]FAILED[/]", "skipped": "[yellow]skipped[/]"}
-# Three kinds of result, never mixed: each its own colour and its own section of the console output.
-STYLES = {FAILURE: "red", LIMIT: "magenta", NOTE: "yellow"}
+# The kinds of result, never mixed: each its own colour and its own section of the console output.
+STYLES = {FAILURE: "red", KNOWN: "blue", LIMIT: "magenta", NOTE: "yellow"}
 SECTIONS = {FAILURE: "failures: the migrations are wrong", LIMIT: "limits: what the tool could not check",
-            NOTE: "notes"}
+            NOTE: "notes", KNOWN: "known failures: accepted by the baseline, they do not fail the run"}
 
 
 @contextmanager
@@ -54,14 +54,14 @@ def findings_cell(findings: list[Finding]) -> str:
     """'[red]2[/] (+1 limits, +3 notes)': the failures, then the other kinds."""
     count = {severity: sum(f.severity == severity for f in findings) for severity in STYLES}
     cell = f"[red]{count[FAILURE]}[/]" if count[FAILURE] else "0"
-    others = [f"+{count[s]} {s}s" for s in (LIMIT, NOTE) if count[s]]
+    others = [f"+{count[s]} {s}" + ("" if s == KNOWN else "s") for s in (KNOWN, LIMIT, NOTE) if count[s]]
     return cell + (f" ({', '.join(others)})" if others else "")
 
 
 def print_report(console: Console, report: WalkReport, fail_on_limits: bool = False) -> None:
     console.print(summary_table(report))
     found = report.all_findings()
-    for severity in (NOTE, LIMIT, FAILURE):  # failures last: nearest to the verdict
+    for severity in (NOTE, LIMIT, KNOWN, FAILURE):  # failures last: nearest to the verdict
         if of_kind := [f for f in found if f.severity == severity]:
             console.print(f"{SECTIONS[severity]} ({len(of_kind)})", style=f"bold {STYLES[severity]}", highlight=False)
             for finding in of_kind:
@@ -75,7 +75,12 @@ def summary_line(report: WalkReport, fail_on_limits: bool = False) -> str:
     verdict = "[red]FAILED[/]" if report.fails(fail_on_limits) else "[green]passed[/]"
     why = " (limits fail this run: --fail-on-limits)" if fail_on_limits and counts[LIMIT] else ""
     return (f"{verdict}{why}: {len(report.revisions)} revisions, {counts[FAILURE]} failures, {counts[LIMIT]} limits, "
-            f"{counts[NOTE]} notes, {report.seconds:.1f} s")
+            f"{counts[NOTE]} notes{known_count(report)}, {report.seconds:.1f} s")
+
+
+def known_count(report: WalkReport) -> str:
+    known = sum(f.severity == KNOWN for f in report.all_findings())
+    return f", {known} known" if known else ""
 
 
 def write_json(report: WalkReport, path: Path, fail_on_limits: bool = False) -> None:
