@@ -9,6 +9,7 @@ behind however its owner ends (a reaper process covers SIGKILL).
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import pwd
 import re
@@ -310,6 +311,7 @@ def _unwatch_sigterm(server: EphemeralPostgres) -> None:
 
 
 def _stop_servers_then_resend(signum: int, frame) -> None:
+    ours = any(server._owner_pid == os.getpid() for server in _running)  # not a forked child's copies
     try:
         for server in [*reversed(_running)]:
             server.stop()  # the last one restores the previous handler
@@ -318,8 +320,15 @@ def _stop_servers_then_resend(signum: int, frame) -> None:
         if callable(_handler_before_us):
             _handler_before_us(signum, frame)
         else:
-            os.write(2, stopped_line(signum).encode())  # not print(): the handler may have interrupted a print
+            if ours:
+                _end_children_and_say_so(signum)
             os.kill(os.getpid(), signum)  # the default action: end the process as if we had not been here
+
+
+def _end_children_and_say_so(signum: int) -> None:
+    for child in multiprocessing.active_children():  # the walk's parts: their server is gone
+        child.kill()
+    os.write(2, stopped_line(signum).encode())  # not print(): the handler may have interrupted a print
 
 
 def stopped_line(signum: int) -> str:
