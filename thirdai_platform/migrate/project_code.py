@@ -46,7 +46,8 @@ def raised_at(error: BaseException, dirs: list[Path]) -> str | None:
     if isinstance(error, SyntaxError) and error.filename:  # raised compiling the file: it has no frame of its own
         return f"{shown(error.filename)} line {error.lineno}"
     places = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if any(Path(frame.filename).resolve().is_relative_to(d) for d in dirs)]
+              if not frame.filename.startswith("<")  # code SQLAlchemy generates: "<generated _go() wrapper ...>"
+              and any(Path(frame.filename).resolve().is_relative_to(d) for d in dirs)]
     return f"{shown(places[-1].filename)} line {places[-1].lineno}" if places else None
 
 
