@@ -16,11 +16,13 @@ from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.findings import FAILURE
 from thirdai_platform.migrate.runner import hand_over_url, their_url
+from thirdai_platform.migrate.sqllint import _squawk_config
 from thirdai_platform.migrate.toplevel import acting_top_level
 from thirdai_platform.migrate.walk import LEGS
 from test_walk import walk_history
 
 ALEMBIC_TEMPLATES = Path(alembic.__file__).parent / "templates"
+REPO_ROOT = Path(__file__).parents[1]
 ALL_OK = {leg: "ok" for leg in LEGS}
 OUR_URL = make_url("postgresql+psycopg2://walker:s%cret@127.0.0.1:5999/walk")
 
@@ -198,3 +200,14 @@ def test_only_a_top_level_that_acts_is_run_again(tmp_path):
 
     assert acting_top_level(plain) is None
     assert acting_top_level(acting) is not None
+
+
+def test_the_squawk_config_is_the_projects_beside_alembic_ini_else_at_its_repository_root_else_ours(tmp_path):
+    (tmp_path / ".git").mkdir()
+    ini = plant(tmp_path / "db" / "migrations", "", {})
+    assert _squawk_config(load_config(ini)) == REPO_ROOT / ".squawk.toml"  # none in the project: ours
+
+    (tmp_path / ".squawk.toml").write_text("excluded_rules = []\n")
+    assert _squawk_config(load_config(ini)) == tmp_path / ".squawk.toml"
+    (ini.parent / ".squawk.toml").write_text("excluded_rules = []\n")
+    assert _squawk_config(load_config(ini)) == ini.parent / ".squawk.toml"

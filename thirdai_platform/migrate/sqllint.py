@@ -25,6 +25,7 @@ from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 
 from thirdai_platform.errors import UserError
+from thirdai_platform.migrate.git_changes import repository_root
 from thirdai_platform.migrate.project_code import described, script_dirs
 from thirdai_platform.migrate.review import declared_data_loss
 
@@ -284,10 +285,10 @@ def _revision_script(scripts: ScriptDirectory, revision: str):
 
 
 def _squawk_config(config: Config) -> Path | None:
-    if not config.config_file_name:
-        return None
-    candidate = Path(config.config_file_name).resolve().parent / CONFIG_FILE
-    return candidate if candidate.is_file() else None
+    """The project's .squawk.toml: beside its alembic.ini, else at its repository's root; else ours."""
+    ini_dir = Path(config.config_file_name or "alembic.ini").resolve().parent
+    places = [ini_dir, repository_root(ini_dir), Path(__file__).resolve().parents[2]]
+    return next((place / CONFIG_FILE for place in places if place and (place / CONFIG_FILE).is_file()), None)
 
 
 def _declared_drop(finding: LintFinding, declared: set[str]) -> bool:
