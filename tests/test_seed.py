@@ -19,11 +19,12 @@ CREATE TABLE everything (
     flag boolean, born date, alarm time, alarm_tz timetz, happened timestamp, happened_tz timestamptz,
     lasted interval, ref uuid UNIQUE, doc json, docb jsonb, tags text[], numbers integer[], moods mood[],
     dates date[], raw bytea, feeling mood, address inet UNIQUE, network cidr, mac macaddr, bits bit(4),
-    counted positive_int, search tsvector, created timestamptz NOT NULL DEFAULT now()
+    counted positive_int, search tsvector, query tsquery, spot point, area box, ring circle, span int4range,
+    days daterange, moment_range tstzrange, amounts numrange, created timestamptz NOT NULL DEFAULT now()
 );
 """
 # Columns whose type the seeder leaves NULL.
-UNSUPPORTED = {"search"}
+UNSUPPORTED: set[str] = set()
 
 MODELS = """
 CREATE TABLE models (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL,
@@ -56,7 +57,8 @@ CREATE UNIQUE INDEX orders_status_sku ON orders (status, sku);
 """
 UNFILLABLE = """
 CREATE TABLE impossible (id serial PRIMARY KEY, note text, CHECK (false));
-CREATE TABLE unsupported (id serial PRIMARY KEY, location point NOT NULL);
+CREATE TYPE pair AS (a integer, b integer);
+CREATE TABLE unsupported (id serial PRIMARY KEY, location pair NOT NULL);
 CREATE TABLE egg (id serial PRIMARY KEY, chicken_id integer NOT NULL);
 CREATE TABLE chicken (id serial PRIMARY KEY, egg_id integer NOT NULL REFERENCES egg);
 ALTER TABLE egg ADD FOREIGN KEY (chicken_id) REFERENCES chicken;
@@ -88,7 +90,9 @@ def fetch(engine: sa.Engine, sql: str) -> list[tuple]:
 
 
 def column_names(engine: sa.Engine, table: str) -> list[str]:
-    return [column["name"] for column in sa.inspect(engine).get_columns(table)]
+    # information_schema rather than sa.inspect, which warns about types it does not know (point, box...)
+    return [name for (name,) in fetch(engine, "SELECT column_name FROM information_schema.columns "
+                                              f"WHERE table_name = '{table}' ORDER BY ordinal_position")]
 
 
 def test_every_type_gets_values(engine):
@@ -106,8 +110,9 @@ def test_every_type_gets_values(engine):
 def test_nullable_columns_hold_nulls_and_values(engine):
     create(engine, EVERY_TYPE)
     seed(engine, rows=10)
-    nullable = [column["name"] for column in sa.inspect(engine).get_columns("everything")
-                if column["nullable"] and column["name"] not in UNSUPPORTED]
+    nullable = [name for (name,) in fetch(engine, "SELECT column_name FROM information_schema.columns "
+                                                  "WHERE table_name = 'everything' AND is_nullable = 'YES'")
+                if name not in UNSUPPORTED]
     for name in nullable:
         [(nulls, values)] = fetch(engine, f"SELECT count(*) - count({name}), count({name}) FROM everything")
         assert nulls > 0 and values > 0, name
@@ -216,7 +221,7 @@ def test_tables_that_cannot_be_filled_are_reported(engine):
     reasons = {problem.table: problem.reason for problem in result.problems}
     assert set(reasons) == {"impossible", "unsupported", "egg", "chicken"}
     assert 'check constraint "impossible_check"' in reasons["impossible"]
-    assert "point" in reasons["unsupported"]
+    assert "pair" in reasons["unsupported"]
     assert "cycle" in reasons["chicken"] or "cycle" in reasons["egg"]
     assert result.inserted["fine"] == 5
 

@@ -76,12 +76,14 @@ def test_every_check_form_gets_every_row(engine, salts):
 def test_checks_leave_room_for_variety(engine):
     create(engine, check_tables())
     seed(engine)
-    assert fetch(engine, "SELECT array_agg(DISTINCT status ORDER BY status) FROM in_text") == [(["new", "paid", "sent"],)]
+    [(statuses,)] = fetch(engine, "SELECT array_agg(DISTINCT status ORDER BY status) FROM in_text")
+    assert statuses == ["new", "paid", "sent"]
     [(plans,)] = fetch(engine, "SELECT array_agg(DISTINCT plan ORDER BY plan) FROM and_or")
     assert plans == ["free", "paid"]
     [(single_x, single_y, single_z)] = fetch(engine, "SELECT count(x), count(y), count(z) FROM exactly_one")
     assert min(single_x, single_y, single_z) > 0  # each of the three takes a turn
-    [(later_closed, never_closed)] = fetch(engine, "SELECT count(closed), count(*) - count(closed) FROM timestamp_order")
+    [(later_closed, never_closed)] = fetch(engine, "SELECT count(closed), count(*) - count(closed) "
+                                                   "FROM timestamp_order")
     assert later_closed > 0 and never_closed > 0
 
 
@@ -169,3 +171,4 @@ def test_same_seed_and_salt_give_the_same_checked_and_realistic_values(engine):
     seed(engine, rows=10)
     second = {table: fetch(engine, f"SELECT t::text FROM {table} t ORDER BY id") for table in [*CHECK_FORMS, "people"]}
     assert first == second
+

@@ -16,14 +16,19 @@ from random import Random
 from xml.sax.saxutils import escape
 
 INTEGER_MAX = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": 2**63 - 1}
-TEXT_KINDS = {"text", "varchar", "bpchar", "name"}
+TEXT_KINDS = {"text", "varchar", "bpchar", "name", "citext"}
 NUMBER_KINDS = set(INTEGER_MAX) | {"numeric", "float4", "float8"}
 # Kinds whose unique values count up from the current maximum of the column.
 ORDERED_KINDS = set(INTEGER_MAX) | {"numeric", "float4", "float8", "money", "date", "time", "timestamp",
                                      "timestamptz", "interval"}
 # Kinds whose unique values are built from a unique token instead.
 TOKEN_KINDS = TEXT_KINDS | {"uuid", "bytea", "inet", "cidr", "macaddr", "jsonb"}
-OTHER_KINDS = {"bool", "timetz", "json", "xml", "bit", "varbit", "enum", "array"}
+# Geometric, text search and range types: sent in their text form, never part of a generated unique key.
+SHAPE_KINDS = {"point", "lseg", "box", "path", "polygon", "line", "circle"}
+RANGE_KINDS = {"int4range": "int4", "int8range": "int8", "numrange": "numeric", "daterange": "date",
+               "tsrange": "timestamp", "tstzrange": "timestamptz"}
+OTHER_KINDS = {"bool", "timetz", "json", "xml", "bit", "varbit", "enum", "array", "tsvector", "tsquery", "char",
+               "oid"} | SHAPE_KINDS | set(RANGE_KINDS)
 SUPPORTED_KINDS = ORDERED_KINDS | TOKEN_KINDS | OTHER_KINDS
 
 # Real data is rarely plain ASCII: quotes, backslashes and non-Latin scripts break naive migrations.
@@ -112,9 +117,27 @@ def random_value(pg_type: PgType, rng: Random, column_name: str = "") -> object:
         return "".join(rng.choice("01") for _ in range(size))
     if kind == "enum":
         return rng.choice(pg_type.labels)
+    if kind in SHAPE_KINDS or kind in RANGE_KINDS or kind in ("tsvector", "tsquery", "char", "oid"):
+        return other_value(kind, rng)
     if kind == "array":
         return array_literal([random_value(pg_type.element, rng, column_name) for _ in range(rng.randrange(4))])
     raise ValueError(f"no generator for {kind}")
+
+
+def other_value(kind: str, rng: Random) -> object:
+    """Text forms of the geometric, range and text search types, "char" and oid."""
+    x, y, size = rng.randrange(-100, 100), rng.randrange(-100, 100), rng.randrange(1, 50)
+    if kind in RANGE_KINDS:
+        low, high = sorted(random_value(PgType(RANGE_KINDS[kind]), rng) for _ in range(2))
+        low, high = (quote_element(low), quote_element(high))
+        return "empty" if rng.random() < 0.05 else f"[{low},{high})"
+    words = rng.sample(["zoë", "café", "rocket", "plain", "東京", "data"], 2)
+    shapes = {"point": f"({x},{y})", "lseg": f"[({x},{y}),({x + size},{y})]", "box": f"({x + size},{y + size}),({x},{y})",
+              "path": f"[({x},{y}),({x + size},{y}),({x},{y + size})]",
+              "polygon": f"(({x},{y}),({x + size},{y}),({x},{y + size}))", "line": f"{{1,-1,{x}}}",
+              "circle": f"<({x},{y}),{size}>", "tsvector": " ".join(words), "tsquery": " & ".join(words),
+              "char": rng.choice("abcxyz"), "oid": rng.randrange(1, 2**31)}
+    return shapes[kind]
 
 
 def number_step(pg_type: PgType) -> Decimal:
