@@ -183,7 +183,8 @@ def test_backfill_that_gives_other_values_on_the_second_upgrade(database_url):
 
     backfill = the_failure(report, "0002_activated_at", UPGRADE_AGAIN)
     assert backfill.table == "users" and backfill.rows
-    assert "rows of users differ from the first upgrade; changed: activated_at" in backfill.message
+    assert "rows of users differ from the first upgrade: the upgrade is not repeatable" in backfill.message
+    assert "changed: activated_at" in backfill.message
     assert failing_revisions(report) == {"0002_activated_at"}
 
 
@@ -267,3 +268,25 @@ def test_review_and_lint_findings_reach_the_summary_and_reports(tmp_path):
               if case.find("failure") is not None}
     assert {("migrations.0002_full_name", "review"), ("migrations.0002_full_name", "lint")} <= failed
     assert "drop-add-looks-like-rename" in finished.stdout and "lint" in finished.stdout
+
+
+def test_correct_migrations_that_look_like_losses_pass(database_url):
+    """The clock (a now() default, an ORM onupdate stamp), wider types that keep every value, and a downgrade
+    that carries the new version's data back into old rows: none of them is a loss."""
+    report = walk_planted("correct_moves", database_url)
+
+    assert failures(report) == [], [str(f) for f in failures(report)]
+    assert {r.revision: r.legs for r in report.revisions}["0005_notes"] == ALL_OK
+    stamped = {(f.revision, f.table, f.column) for f in report.all_findings()
+               if f.severity == NOTE and "set to the current time" in f.message}
+    assert ("0002_created_at", "users", "created_at") in stamped
+    assert ("0003_nicknames", "users", "updated_at") in stamped
+
+
+def test_upgrade_that_empties_a_column_it_keeps(database_url):
+    report = walk_planted("kept_column_emptied", database_url)
+
+    emptied = the_failure(report, "0003_reset_passwords", UPGRADE)
+    assert (emptied.table, emptied.column) == ("users", "password_hash")
+    assert "→ 0 rows with a value" in emptied.message
+    assert failing_revisions(report) == {"0003_reset_passwords"}

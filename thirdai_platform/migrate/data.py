@@ -7,6 +7,7 @@ statement here covers all the tables it is given at once: a check costs one roun
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import count
 
@@ -199,3 +200,80 @@ def values_found_in(connection: Connection, rows: Rows, column: str, wanted: int
         if connection.execute(text(query)).scalar_one() == wanted:
             return table, other
     return None
+
+
+def column_fingerprints(connection: Connection, sides: dict[str, Rows],
+                        columns: dict[str, list[str]]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(table, column) → (rows with a value, sum of the values' hashes): one scan of each side's rows."""
+    selects, places = [], []
+    for table, rows in sides.items():
+        for column in columns.get(table, []):
+            value = f"{quote(column)}{'::text' if rows.live else ''}"
+            selects.append(f"SELECT {len(places)}, count({value}), coalesce(sum(hashtextextended({value}, 0)), 0) "
+                           f"FROM {rows.relation}")
+            places.append((table, column))
+    if not selects:
+        return {}
+    return {places[i]: (n, int(h)) for i, n, h in connection.execute(text(union_all(selects))).all()}
+
+
+# Is a value read before a type change (as text) the same value as the one read after it, under the new type?
+# (compared without the type's length or precision, which a cast would silently apply)
+# Only rows that differ as text ask, so the per-row dynamic cast costs nothing on the common path. A value that does
+# not cast is not the same; a string that became a JSON string is.
+_EQUAL_UNDER_TYPE = """
+CREATE OR REPLACE FUNCTION pg_temp.thirdai_equal_under_type(old text, new text, type_name text) RETURNS boolean
+LANGUAGE plpgsql AS $body$
+DECLARE same boolean;
+BEGIN
+    IF old IS NOT DISTINCT FROM new THEN RETURN true; END IF;
+    IF old IS NULL OR new IS NULL THEN RETURN false; END IF;
+    IF type_name IN ('json', 'jsonb') THEN
+        IF to_jsonb(old) = new::jsonb THEN RETURN true; END IF;
+        type_name := 'jsonb';
+    END IF;
+    EXECUTE format('SELECT $1::%s = $2::%s', type_name, type_name) INTO same USING old, new;
+    RETURN coalesce(same, false);
+EXCEPTION WHEN others THEN
+    RETURN false;
+END
+$body$
+"""
+
+
+def changed_under_type(connection: Connection, before: Rows, table: str, key: list[str], column: str,
+                       new_type: str) -> Missing:
+    """The rows (matched by key) whose value of `column` is not the same under its new type as before."""
+    connection.execute(text(_EQUAL_UNDER_TYPE))
+    selected = key + [column]
+    joined = " AND ".join(f"b.{quote(k)} IS NOT DISTINCT FROM a.{quote(k)}" for k in key)
+    query = (f"SELECT count(*), (array_agg(row_to_json(b)))[1] FROM ({before.select(selected)}) b "
+             f"JOIN ({live(table).select(selected)}) a ON {joined} "
+             f"WHERE NOT pg_temp.thirdai_equal_under_type(b.{quote(column)}, a.{quote(column)}, :type)")
+    # Without its length or precision: a cast to varchar(10) or numeric(7,2) would cut the old value to fit.
+    unbounded = re.sub(r"\(\d+(?:,\s*\d+)?\)", "", new_type)
+    count_changed, sample = connection.execute(text(query), {"type": unbounded}).one()
+    return Missing(count_changed, sample if count_changed else None)
+
+
+def _in_window(value: str) -> str:
+    # now() of a timestamp column is the migrating session's local time; a naive Python stamp is often UTC
+    return (f"({value}::timestamptz BETWEEN :start AND :end "
+            f"OR ({value}::timestamp AT TIME ZONE 'UTC') BETWEEN :start AND :end)")
+
+
+def stamped_columns(connection: Connection, comparison: "Comparison", columns: list[str], window) -> list[str]:
+    """Of these timestamp columns, those whose values changed (target against source) only into the window's
+    time: the migration set them to the current time."""
+    if not columns:
+        return []
+    selects = []
+    for i, column in enumerate(columns):
+        changed = f"({comparison.target.select([column])}) EXCEPT ALL ({comparison.source.select([column])})"
+        if comparison.minus is not None:
+            changed = f"({changed}) EXCEPT ALL ({comparison.minus.select([column])})"
+        v = f"d.{quote(column)}"
+        selects.append(f"SELECT {i}, count(*), count(*) FILTER (WHERE {v} IS NULL OR NOT {_in_window(v)}) "
+                       f"FROM ({changed}) d")
+    rows = connection.execute(text(union_all(selects)), {"start": window.start, "end": window.end}).all()
+    return [columns[i] for i, changed, outside in rows if changed and not outside]

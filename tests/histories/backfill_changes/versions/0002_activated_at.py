@@ -1,5 +1,5 @@
-"""Users get an activation time, backfilled for existing users: PLANTED DEFECT, from the clock, so a second
-upgrade writes different values than the first.
+"""Users get an activation time, backfilled for existing users: PLANTED DEFECT, at random, so a second upgrade
+writes different values than the first (the clock would be forgiven: a backfill with now() is no loss).
 
 Revision ID: 0002_activated_at
 """
@@ -12,7 +12,7 @@ down_revision = "0001_teams_users"
 
 def upgrade() -> None:
     op.add_column("users", sa.Column("activated_at", sa.DateTime(timezone=True)))
-    op.execute("UPDATE users SET activated_at = clock_timestamp()")
+    op.execute("UPDATE users SET activated_at = now() - interval '1 day' - random() * interval '365 days'")
     op.alter_column("users", "activated_at", nullable=False)
 
 
