@@ -56,3 +56,17 @@ def test_a_changed_type_reaches_the_tables_using_it(schema):
     reach = reach_of("ALTER TYPE mood RENAME VALUE 'busy' TO 'hectic';")
 
     assert tables_in_scope(reach, [schema]) == {"moody"}
+
+
+def test_an_index_renamed_or_dropped_by_raw_sql_reaches_its_table(database_url):
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        connection.execute(text("CREATE TABLE jobs (id int PRIMARY KEY, owner text CONSTRAINT owner_known CHECK (owner <> ''));"
+                                "CREATE INDEX ix_jobs_owner ON jobs (owner); CREATE TABLE other (id int PRIMARY KEY)"))
+        connection.commit()
+        schema = schema_snapshot(connection)
+    engine.dispose()
+
+    for sql in ("ALTER INDEX ix_jobs_owner RENAME TO ix_jobs_by_owner;", "DROP INDEX CONCURRENTLY ix_jobs_owner;",
+                'ALTER INDEX IF EXISTS public."ix_jobs_owner" RENAME TO x;'):
+        assert tables_in_scope(reach_of(sql), [schema]) == {"jobs"}, sql

@@ -20,9 +20,11 @@ from thirdai_platform.migrate.sqllint import DIRECTIONS, render_revision_sql
 
 NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
 # The word before a table or type name in the SQL Alembic renders: CREATE/ALTER/DROP TABLE, INSERT INTO, UPDATE,
-# DELETE FROM, JOIN, CREATE INDEX ... ON, REFERENCES, CREATE/ALTER/DROP TYPE, ALTER COLUMN ... TYPE.
-BEFORE_NAME = re.compile(rf"\b(?:TABLE|INTO|UPDATE|FROM|JOIN|ON|REFERENCES|TYPE|ONLY|EXISTS)\s+(?:ONLY\s+)?((?:{NAME}\.)?{NAME})",
-                         re.IGNORECASE)
+# DELETE FROM, JOIN, CREATE INDEX ... ON, REFERENCES, CREATE/ALTER/DROP TYPE, ALTER COLUMN ... TYPE; and before the
+# name of a part of a table (ALTER/DROP INDEX [CONCURRENTLY], RENAME/DROP CONSTRAINT), which stands for its table.
+BEFORE_NAME = re.compile(rf"\b(?:TABLE|INTO|UPDATE|FROM|JOIN|ON|REFERENCES|TYPE|ONLY|EXISTS|INDEX|CONSTRAINT)"
+                         rf"\s+(?:(?:ONLY|CONCURRENTLY)\s+)?((?:{NAME}\.)?{NAME})", re.IGNORECASE)
+PARTS_NAMED_ALONE = ("index", "constraint", "trigger")
 REFERENCED_TABLE = re.compile(rf"REFERENCES ((?:{NAME}\.)?{NAME})\(")
 CHANGES_REFERENCING_ROWS = re.compile(r"\bON (?:DELETE|UPDATE) (?:CASCADE|SET NULL|SET DEFAULT)\b")
 # DROP / TRUNCATE / ALTER TABLE ... DROP ... CASCADE; not a foreign key's action
@@ -63,6 +65,8 @@ def tables_in_scope(reach: Reach, schemas: list[SchemaSnapshot]) -> set[str]:
         for column, description in schema.objects["column"].items():
             if column_type_name(description) in reach.names:
                 scoped.add(column.split(".")[0])
+        for kind in PARTS_NAMED_ALONE:  # ALTER INDEX ix RENAME TO ...: the table whose index it is
+            scoped.update(name.split(".")[0] for name in schema.objects[kind] if name.partition(".")[2] in reach.names)
     children: dict[str, set[str]] = {}
     for schema in schemas:
         for constraint, definition in schema.objects["constraint"].items():
