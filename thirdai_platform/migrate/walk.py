@@ -24,12 +24,13 @@ from thirdai_platform.migrate.checks import (DOWNGRADE, LEGS, UPGRADE, UPGRADE_A
                                              check_downgrade, check_schema, check_upgrade, check_upgrade_again)
 from thirdai_platform.migrate.data import DataCopies, TableCopy, live
 from thirdai_platform.migrate.drift import model_drift
-from thirdai_platform.migrate.findings import FAILURE, NOTE, Finding, RevisionResult, WalkReport
+from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding, RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner, StepFailed
 from thirdai_platform.migrate.scope import revision_reach, tables_in_scope
 from thirdai_platform.migrate.schema import (TABLE_PARTS, SchemaSnapshot, column_type_name, compare_schemas, merged,
                                              restricted, schema_snapshot)
 from thirdai_platform.migrate.seed import seed_database
+from thirdai_platform.migrate.sqllint import render_error
 
 # Rows "the new version writes" at a revision prove what a round trip does to them; past this many, more rows only
 # make a production-size rehearsal (--rows 100000) slower without proving more.
@@ -73,6 +74,10 @@ class RevisionWalk:
         self.result = RevisionResult(script.revision, (script.doc or "").strip())
         self.copies: list[DataCopies] = []
         self.final_schema: SchemaSnapshot | None = None  # after the last leg: the next revision's parent
+        if reach is None:
+            cause = render_error(runner.config, script.revision, runner.script)
+            self.find("scope", f"its SQL cannot be rendered offline ({cause.error if cause else 'unknown error'}): "
+                               "checked on every table, which is slower but misses nothing", LIMIT)
 
     def find(self, leg: str, message: str, severity: str = FAILURE, **where) -> None:
         self.result.findings.append(Finding(self.script.revision, leg, severity, message, **where))
@@ -91,8 +96,11 @@ class RevisionWalk:
         """Returns the tables it could not fill."""
         outcome = seed_database(self.connection, rows=rows, seed=self.options.seed, only=only,
                                 salt=f"{self.script.revision}:{when}", fixtures=fixtures(self.script, when))
+        unchecked = ("is not checked at this revision (it holds no rows)" if when == "before"
+                     else "gets no rows written by the new version at this revision")
         for problem in outcome.problems:
-            self.find("seed", f"cannot fill table {problem.table}: {problem.reason}", table=problem.table)
+            self.find("seed", f"table {problem.table} {unchecked}: the walk cannot fill it: {problem.reason}", LIMIT,
+                      table=problem.table)
         return {problem.table for problem in outcome.problems}
 
     def leg(self, name: str, step: Callable[[Script], None]) -> bool:
