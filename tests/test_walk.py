@@ -81,9 +81,8 @@ def test_rename_written_as_drop_and_add_loses_the_column_on_upgrade(database_url
     assert (lost.table, lost.column) == ("users", "name")
     assert "dropped column users.name" in lost.message and "found nowhere" in lost.message
     assert lost.rows and lost.sample["name"] is not None
-    # the downgrade brings back an empty column: the names are not as they were
-    assert "users" in the_failure(report, "0002_full_name", DOWNGRADE).message
-    assert failing_revisions(report) == {"0002_full_name"}
+    # the downgrade brings back an empty column, since the names were gone at the revision: one loss, one finding
+    assert [f.check for f in failures(report)] == [UPGRADE]
     assert legs(report)["0003_last_login"] == ALL_OK
 
 

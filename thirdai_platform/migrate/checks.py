@@ -77,10 +77,14 @@ class RoundTrip:
     windows: dict[str, Window] = field(default_factory=dict)  # leg → when it ran
     differing_after_downgrade: set[str] = field(default_factory=set)  # tables the downgrade check found changed
     stamped_by_upgrade: set[tuple[str, str]] = field(default_factory=set)  # (table, column) set to the current time
+    # "table" / "table.column" whose loss the upgrade check reported: the downgrade cannot bring them back, and
+    # saying so again would count one loss twice
+    reported_lost: set[str] = field(default_factory=set)
 
     def lost_either_way(self, table: str, column: str | None = None) -> bool:
         """Back at the parent, what the upgrade lost is as gone as what the downgrade lost."""
-        return self.lost_on_upgrade.covers(table, column) or self.lost_on_downgrade.covers(table, column)
+        return (self.lost_on_upgrade.covers(table, column) or self.lost_on_downgrade.covers(table, column)
+                or table in self.reported_lost or f"{table}.{column}" in self.reported_lost)
 
     def finding(self, leg: str, message: str, severity: str = FAILURE, **where) -> Finding:
         return Finding(self.revision, leg, severity, message, **where)
@@ -203,23 +207,35 @@ def check_kept_columns(trip: RoundTrip, now: SchemaSnapshot, tables: list[str]) 
 
 
 def check_dropped_columns(trip: RoundTrip, now: SchemaSnapshot) -> list[Finding]:
-    """A dropped column's (or table's) values must be found somewhere at the revision, unless declared lost."""
+    """A dropped column's (or table's) values must be found somewhere at the revision, unless declared lost: one
+    finding per dropped column of a kept table, one per dropped table."""
     places = [(t, c) for t, cols in now.columns.items() for c in cols]
     places.sort(key=lambda place: place[1] in trip.parent.columns.get(place[0], []))  # new columns first
     findings = []
     for table, copy in trip.before.tables.items():
-        for column in copy.columns:
-            if column in now.columns.get(table, []) or trip.lost_on_upgrade.covers(table, column):
-                continue
+        dropped = [c for c in copy.columns if c not in now.columns.get(table, []) and not trip.lost_on_upgrade.covers(table, c)]
+        lost = {}  # column → distinct values found nowhere
+        for column in dropped:
             values = data.distinct_values(trip.connection, copy.rows, column)
-            if values == 0 or data.values_found_in(trip.connection, copy.rows, column, values, places):
-                continue
-            dropped = f"column {table}.{column}" if table in now.columns else f"table {table} (column {column})"
+            if values and not data.values_found_in(trip.connection, copy.rows, column, values, places):
+                lost[column] = values
+        if not lost:
+            continue
+        if table not in now.columns:
+            trip.reported_lost.add(table)
+            findings.append(trip.finding(
+                UPGRADE, f"upgrade dropped table {table} holding {copy.count} rows whose values of "
+                         f"{', '.join(lost)} are found nowhere at this revision: move the data, or declare the loss "
+                         f'in data_loss = {{"upgrade": ["{table}"]}}', table=table, rows=copy.count,
+                sample=data.row_with_value(trip.connection, copy.rows, list(copy.columns), next(iter(lost)))))
+            continue
+        for column, values in lost.items():
+            trip.reported_lost.add(f"{table}.{column}")
             rows = data.count_values(trip.connection, copy.rows, column)
             findings.append(trip.finding(
-                UPGRADE, f"upgrade dropped {dropped} holding {values} distinct values in {rows} of {copy.count} rows "
-                         "that are found nowhere at this revision: move the data, or declare the loss in data_loss",
-                table=table, column=column, rows=rows,
+                UPGRADE, f"upgrade dropped column {table}.{column} holding {values} distinct values in {rows} of "
+                         f"{copy.count} rows that are found nowhere at this revision: move the data, or declare the "
+                         "loss in data_loss", table=table, column=column, rows=rows,
                 sample=data.row_with_value(trip.connection, copy.rows, list(copy.columns), column)))
     return findings
 
