@@ -30,7 +30,7 @@ from thirdai_platform.migrate.scope import revision_reach, tables_in_scope
 from thirdai_platform.migrate.schema import (TABLE_PARTS, SchemaSnapshot, column_type_name, compare_schemas, merged,
                                              restricted, schema_snapshot)
 from thirdai_platform.migrate.seed import seed_database
-from thirdai_platform.migrate.sqllint import render_error
+from thirdai_platform.migrate.static_checks import whole_schema_limit
 
 # Rows "the new version writes" at a revision prove what a round trip does to them; past this many, more rows only
 # make a production-size rehearsal (--rows 100000) slower without proving more.
@@ -74,10 +74,8 @@ class RevisionWalk:
         self.result = RevisionResult(script.revision, (script.doc or "").strip())
         self.copies: list[DataCopies] = []
         self.final_schema: SchemaSnapshot | None = None  # after the last leg: the next revision's parent
-        if reach is None:
-            cause = render_error(runner.config, script.revision, runner.script)
-            self.find("scope", f"its SQL cannot be rendered offline ({cause.error if cause else 'unknown error'}): "
-                               "checked on every table, which is slower but misses nothing", LIMIT)
+        if reach is None and (limit := whole_schema_limit(runner.config, runner.script, script.revision)):
+            self.result.findings.append(limit)
 
     def find(self, leg: str, message: str, severity: str = FAILURE, **where) -> None:
         self.result.findings.append(Finding(self.script.revision, leg, severity, message, **where))
