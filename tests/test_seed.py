@@ -279,3 +279,18 @@ def test_a_unique_index_that_a_foreign_key_points_at_still_gets_unique_values(en
 
     assert result.problems == []
     assert fetch(engine, "SELECT count(*), count(DISTINCT code) FROM country") == [(30, 30)]
+
+
+def test_rows_written_at_a_revision_point_only_at_rows_written_with_them(engine):
+    create(engine, TEAMS_AND_USERS)
+    seed(engine, rows=5)
+    old_users = {row[0] for row in fetch(engine, "SELECT id FROM users")}
+    pointed_at_before = {table: set(fetch(engine, f"SELECT user_id FROM {table}")) for table in ("profiles", "memberships")}
+
+    result = seed(engine, rows=5, salt="r0002:at", only={"profiles", "memberships"}, new_parents_only=True)
+
+    assert result.problems == []
+    for table, before in pointed_at_before.items():
+        pointed_at = {row[0] for row in set(fetch(engine, f"SELECT user_id FROM {table}")) - before}
+        assert pointed_at and not pointed_at & old_users, table
+    assert len(old_users) < len(fetch(engine, "SELECT id FROM users"))  # the parents were written with them

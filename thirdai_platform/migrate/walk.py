@@ -91,9 +91,14 @@ class RevisionWalk:
         return copies
 
     def seed(self, when: str, only: set[str] | None, rows: int) -> set[str]:
-        """Returns the tables it could not fill."""
+        """Returns the tables it could not fill.
+
+        Rows written at the revision point only at rows also written there: a downgrade may then carry what the new
+        version wrote back into its own parent rows (a note moved back into its user), which is what a good
+        downgrade does, while every row that existed before the upgrade must still come back exactly as it was."""
         outcome = seed_database(self.connection, rows=rows, seed=self.options.seed, only=only,
-                                salt=f"{self.script.revision}:{when}", fixtures=fixtures(self.script, when))
+                                salt=f"{self.script.revision}:{when}", fixtures=fixtures(self.script, when),
+                                new_parents_only=when == "at")
         unchecked = ("is not checked at this revision (it holds no rows)" if when == "before"
                      else "gets no rows written by the new version at this revision")
         for problem in outcome.problems:

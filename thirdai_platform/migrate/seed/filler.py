@@ -25,8 +25,9 @@ MAX_FAILURES_IN_A_ROW = 10  # then the table is reported rather than every remai
 
 class TableFiller:
     def __init__(self, connection: Connection, table: Table, deferred: set[tuple[str, str]], *,
-                 seed: int, salt: str, on_not_null_cycle: bool):
+                 seed: int, salt: str, on_not_null_cycle: bool, parents_since: int | None = None):
         self.connection, self.table, self.on_not_null_cycle = connection, table, on_not_null_cycle
+        self.parents_since = parents_since  # a transaction id: only parent rows written since then are pointed at
         self.random_prefix = f"{seed}|{salt}|{table.name}"
         self.salt_tag = base36(zlib.crc32(f"{seed}|{salt}".encode()) % 36**5).rjust(5, "0")
         self.inserted, self.problems = 0, []
@@ -134,6 +135,8 @@ class TableFiller:
     def read_parent_keys(self, key: ForeignKey) -> list[tuple]:
         columns = ", ".join(map(self.quote, key.parent_columns))
         not_null = " AND ".join(f"{self.quote(name)} IS NOT NULL" for name in key.parent_columns)
+        if self.parents_since is not None:
+            not_null += f" AND xmin::text::bigint >= {int(self.parents_since)}"
         query = f"SELECT DISTINCT {columns} FROM public.{self.quote(key.parent)} WHERE {not_null} ORDER BY {columns}"
         return [tuple(row) for row in self.connection.execute(text(query))]
 
