@@ -132,7 +132,8 @@ def other_value(kind: str, rng: Random) -> object:
         low, high = (quote_element(low), quote_element(high))
         return "empty" if rng.random() < 0.05 else f"[{low},{high})"
     words = rng.sample(["zoë", "café", "rocket", "plain", "東京", "data"], 2)
-    shapes = {"point": f"({x},{y})", "lseg": f"[({x},{y}),({x + size},{y})]", "box": f"({x + size},{y + size}),({x},{y})",
+    shapes = {"point": f"({x},{y})", "lseg": f"[({x},{y}),({x + size},{y})]",
+              "box": f"({x + size},{y + size}),({x},{y})",
               "path": f"[({x},{y}),({x + size},{y}),({x},{y + size})]",
               "polygon": f"(({x},{y}),({x + size},{y}),({x},{y + size}))", "line": f"{{1,-1,{x}}}",
               "circle": f"<({x},{y}),{size}>", "tsvector": " ".join(words), "tsquery": " & ".join(words),

@@ -9,8 +9,9 @@ from random import Random
 
 import rstr
 
+from thirdai_platform.migrate.seed.casts import CASTS
 from thirdai_platform.migrate.seed.checks import Domain
-from thirdai_platform.migrate.seed.expressions import CASTS, python_regex
+from thirdai_platform.migrate.seed.expressions import python_regex
 from thirdai_platform.migrate.values import INTEGER_MAX, NUMBER_KINDS, TEXT_KINDS, PgType, bounded_number, number_step
 
 DRAWS = 20          # candidates tried against the domain before the last one is left to the database

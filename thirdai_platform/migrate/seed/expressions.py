@@ -9,12 +9,13 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
-from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from pglast import ast, parse_sql
 from pglast.enums import A_Expr_Kind, BoolExprType, BoolTestType, NullTestType
 from pglast.parser import ParseError
+
+from thirdai_platform.migrate.seed.casts import CASTS, Unknown, to_text
 
 Row = dict
 Evaluator = Callable[[Row], object]
@@ -22,10 +23,6 @@ Evaluator = Callable[[Row], object]
 
 class Unsupported(Exception):
     """A form of expression the evaluator does not model."""
-
-
-class Unknown(Exception):
-    """A value the evaluator cannot compare (e.g. a text array against a number): let the database decide."""
 
 
 def parse_check(definition: str) -> ast.Node:
@@ -135,46 +132,6 @@ def as_list(value: object) -> list:
     if isinstance(value, list):
         return value
     raise Unknown("array literal text")  # '{a,b}' parsing is not modelled
-
-
-def to_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value.isoformat() if isinstance(value, (date, time)) else str(value)
-
-
-def to_decimal(value: object) -> Decimal:
-    try:
-        return Decimal(str(value).strip())
-    except InvalidOperation as error:
-        raise Unknown(str(value)) from error
-
-
-def to_date(value: object) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
-
-
-def to_timestamp(value: object) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    return datetime.fromisoformat(str(value).strip())
-
-
-def to_bool(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    return {"t": True, "true": True, "f": False, "false": False}[str(value).strip().lower()]
-
-
-CASTS = {**dict.fromkeys(["text", "varchar", "bpchar", "name", "citext"], to_text),
-         **dict.fromkeys(["int2", "int4", "int8", "integer", "smallint", "bigint"], lambda v: int(to_decimal(v))),
-         **dict.fromkeys(["numeric", "decimal"], to_decimal),
-         **dict.fromkeys(["float4", "float8"], lambda v: float(to_decimal(v))),
-         "date": to_date, "timestamp": to_timestamp, "timestamptz": to_timestamp, "bool": to_bool}
 
 
 def compile_bool(node: ast.BoolExpr) -> Evaluator:

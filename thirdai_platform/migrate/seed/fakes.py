@@ -15,8 +15,8 @@ from functools import lru_cache
 from random import Random
 
 from mimesis import Address, Finance, Internet, Locale, Person, Text
-from mimesis.providers.base import BaseDataProvider
 from mimesis.datasets import COUNTRY_CODES, CURRENCY_ISO_CODES, LOCALE_CODES, MIME_TYPES, TIMEZONES
+from mimesis.providers.base import BaseDataProvider
 
 # Locales for people and places: real data mixes scripts and accents.
 LOCALES = (Locale.EN, Locale.DE, Locale.JA, Locale.EL, Locale.FR, Locale.RU)
