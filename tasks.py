@@ -114,13 +114,19 @@ def lint(c, range=None):
 
 
 @task(help={"rows": "generated rows per table at each step", "seed": "seed of the generated data",
-            "url": "an empty database to walk on (default: an ephemeral server)"})
-def verify(c, rows=5, seed=0, url=None):
+            "url": "an empty database to walk on (default: an ephemeral server)",
+            "baseline": "the failures this file lists are known: reported apart, they do not fail the run",
+            "write_baseline": "write today's failures to this file, as known",
+            "changed_only": "gate only the revisions this branch changes; the others' failures are known"})
+def verify(c, rows=5, seed=0, url=None, baseline=None, write_baseline=None, changed_only=False):
     """Walk every revision up, down and up with generated data (what `nox -s migrations` runs)."""
     from thirdai_platform.migrate.cli import main
 
     arguments = ["--config", config().config_file_name, "--rows", str(rows), "--seed", str(seed)]
     arguments += ["--url", url] if url else []
+    arguments += ["--baseline", baseline] if baseline else []
+    arguments += ["--write-baseline", write_baseline] if write_baseline else []
+    arguments += ["--changed-only"] if changed_only else []
     code = main(arguments)
     if code:
         raise Exit(code=code)
