@@ -6,12 +6,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, pool, text
 
 from thirdai_platform.database.models import Base
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate import commands
 from thirdai_platform.migrate.drift import DECIDE, enum_drift
+from thirdai_platform.migrate.findings import FAILURE
+from thirdai_platform.migrate.runner import Runner
+from thirdai_platform.migrate.static_checks import static_findings
+from thirdai_platform.migrate.walk import WalkOptions, walk
 
 REPO = Path(__file__).resolve().parents[1]
 STATUS_COLUMNS = ("train_status", "deploy_status")
@@ -96,3 +100,22 @@ def test_an_added_label_asks_the_author_where_its_rows_go_on_downgrade(database_
     downgrade = source[source.index("def downgrade"):]
     assert f"update_value(column, 'queued', '{DECIDE}')" in downgrade
     assert "no label disappears in this direction" in source[source.index("def upgrade"):source.index("def downgrade")]
+
+
+def test_an_added_label_revision_passes_the_lint_and_the_walk_once_its_label_is_chosen(database_url, project,
+                                                                                       status_labels, pg_server):
+    config = at_head(project, database_url)
+    status_labels("not_started", "starting", "in_progress", "stopped", "complete", "failed", "queued")
+    path = commands.revision(config, "queued status").path
+    source = path.read_text()
+    assert "data_loss: dict = {'downgrade': ['models.train_status', 'models.deploy_status']}" in source
+    path.write_text(source.replace(DECIDE, "not_started"))  # the author's choice: queued models had not started
+
+    lint = [f for f in static_findings(config) if f.severity == FAILURE]
+    assert lint == [], [str(f) for f in lint]
+    fresh = pg_server.create_database()
+    engine = create_engine(fresh, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        report = walk(Runner(commands.load_config(project, url=fresh), connection, fresh), WalkOptions(rows=5))
+    engine.dispose()
+    assert not report.failed, [str(f) for f in report.all_findings() if f.severity == FAILURE]

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from thirdai_platform.database.url import database_url, masked
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.drift import EnumLabelsOp, enum_drift, model_drift
+from thirdai_platform.migrate.drift import EnumLabelsOp, declared_losses, enum_drift, model_drift
 from thirdai_platform.migrate.review import review_script, risky_operations
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -166,11 +166,14 @@ def revision(config: Config, message: str, *, autogenerate: bool = True) -> NewR
         if autogenerate:
             upgrade(config, "head")
 
+        drifts: list = []
+
         def add_enum_changes_or_skip(context: MigrationContext, revision, directives) -> None:
             if not autogenerate:
                 return
             script_ops = directives[0]
-            for drift in enum_drift(context.connection, context.opts["target_metadata"]):
+            drifts.extend(enum_drift(context.connection, context.opts["target_metadata"]))
+            for drift in drifts:
                 script_ops.upgrade_ops.ops.append(EnumLabelsOp(drift))
                 script_ops.downgrade_ops.ops.insert(0, EnumLabelsOp(drift, upgrading=False))
             if script_ops.upgrade_ops.is_empty():
@@ -180,7 +183,21 @@ def revision(config: Config, message: str, *, autogenerate: bool = True) -> NewR
     if not written:
         return NewRevision(path=None)
     path = Path(written.path)
+    declare_losses(path, declared_losses(drifts))
     return NewRevision(path=path, risky=risky_operations(path), review=[str(f) for f in review_script(path)])
+
+
+EMPTY_DECLARATION = "data_loss: dict = {}"
+
+
+def declare_losses(path: Path, losses: dict[str, list[str]]) -> None:
+    """Write the losses the generated code makes into the script's data_loss (our script.py.mako's empty one)."""
+    source = path.read_text()
+    if not losses or EMPTY_DECLARATION not in source:
+        return
+    why = ("# An enum label without a counterpart merges its rows into the label chosen for REPLACE_WITH_A_LABEL:\n"
+           "# those rows lose their label in that direction (the walk checks everything else).\n")
+    path.write_text(source.replace(EMPTY_DECLARATION, f"{why}data_loss: dict = {losses!r}", 1))
 
 
 def current(config: Config) -> list[str]:

@@ -122,6 +122,29 @@ def label_mapping(drift: EnumDrift, upgrading: bool) -> list[tuple[str, str]]:
     return [(label, new[i] if i < len(new) else DECIDE) for i, label in enumerate(gone)]
 
 
+# What squawk says of the statements EnumMigration runs, and why each is acceptable: written into the new script
+# as its ignores, for the author to confirm (a big table is the case to rehearse with `--rows`).
+SWAP_RULES = (
+    ("changing-column-type", "alembic-enums moves the columns of {tables} to the new {name} type, rewriting them "
+                             "under lock; rehearse with `nox -s migrations -- --rows N` if they are big"),
+    ("ban-drop-default", "EnumMigration drops the {name} defaults only while the type is swapped and sets them again"),
+    ("ban-drop-type", "the old {name} type is replaced by the new one of the same name; no data lives in a type"),
+)
+
+
+def declared_losses(drifts: list[EnumDrift]) -> dict[str, list[str]]:
+    """The data_loss a revision with these label changes declares: a label with no counterpart on the other side
+    merges its rows into the label the author chooses, in the direction where it disappears."""
+    loss: dict[str, list[str]] = {}
+    for drift in drifts:
+        columns = [f"{table}.{column}" for table, column, _ in drift.columns]
+        if len(drift.removed) > len(drift.added):
+            loss.setdefault("upgrade", []).extend(columns)
+        if len(drift.added) > len(drift.removed):
+            loss.setdefault("downgrade", []).extend(columns)
+    return loss
+
+
 @renderers.dispatch_for(EnumLabelsOp)
 def render_enum_labels(autogen_context, op: EnumLabelsOp) -> str:
     autogen_context.imports.add("from alembic_enums import Column as EnumColumn, EnumMigration")
@@ -131,8 +154,11 @@ def render_enum_labels(autogen_context, op: EnumLabelsOp) -> str:
         for table, column, default in drift.columns
     )
     name = f"{drift.name}_labels"
+    tables = ", ".join(sorted({table for table, _, _ in drift.columns})) or "no table"
     lines = [
         f"# enum {drift.name}: labels change (autogenerate cannot see this); check the value mapping below",
+        *([f"# squawk: ignore {rule} -- {reason.format(name=drift.name, tables=tables)}" for rule, reason in SWAP_RULES]
+          if op.upgrading else []),
         f"{name} = EnumMigration(op, {drift.name!r}, {list(drift.database_labels)!r}, {list(drift.model_labels)!r}, [{columns}])",
         f"with {name}.{'upgrade' if op.upgrading else 'downgrade'}_ctx():",
     ]
