@@ -17,6 +17,7 @@ from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.findings import FAILURE
 from thirdai_platform.migrate.runner import hand_over_url, their_url
 from thirdai_platform.migrate.sqllint import _squawk_config
+from thirdai_platform.migrate.static_checks import review_findings
 from thirdai_platform.migrate.toplevel import acting_top_level
 from thirdai_platform.migrate.walk import LEGS
 from test_walk import walk_history
@@ -211,3 +212,12 @@ def test_the_squawk_config_is_the_projects_beside_alembic_ini_else_at_its_reposi
     assert _squawk_config(load_config(ini)) == tmp_path / ".squawk.toml"
     (ini.parent / ".squawk.toml").write_text("excluded_rules = []\n")
     assert _squawk_config(load_config(ini)) == ini.parent / ".squawk.toml"
+
+
+@pytest.mark.parametrize("url_line, flagged", [("sqlalchemy.url = postgresql+asyncpg://app@db/app", False), ("", True)])
+def test_a_percent_in_raw_sql_is_flagged_only_for_a_driver_that_takes_it_for_a_placeholder(tmp_path, url_line, flagged):
+    ini = plant(tmp_path, "", {"0001_teams": TEAMS, "0002_format": FORMAT_IN_RAW_SQL}, url_line=url_line)
+
+    found = review_findings(load_config(ini), ["0001_teams", "0002_format"])
+
+    assert any("percent-in-raw-sql" in f.message for f in found) == flagged

@@ -90,6 +90,14 @@ def their_url(config: Config, url: URL) -> URL:
     return handed
 
 
+# Drivers that send raw SQL as it is: a `%` in it is no placeholder (psycopg2, psycopg and pg8000 take it for one).
+DRIVERS_WITHOUT_PERCENT_PLACEHOLDERS = frozenset({"postgresql+asyncpg"})
+
+
+def percent_is_a_placeholder(config: Config) -> bool:
+    return their_driver(config) not in DRIVERS_WITHOUT_PERCENT_PLACEHOLDERS
+
+
 def hand_over_url(config: Config, url: URL) -> None:
     """Our env.py takes the URL (or a connection) from config.attributes; other projects' env.py files often build
     their own engine from sqlalchemy.url or DATABASE_URI, so hand the URL over those ways too, with their driver."""
