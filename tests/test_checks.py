@@ -153,3 +153,11 @@ def test_a_difference_after_a_lossy_downgrade_is_not_called_unrepeatable(connect
 
     assert severities(downgrade) == [(FAILURE, "users", None)]
     assert "not repeatable" not in again[0].message
+
+
+def test_values_moved_out_of_a_kept_column_are_no_loss(connection):
+    move = ("CREATE TABLE contacts (user_id int PRIMARY KEY, email text);"
+            "INSERT INTO contacts SELECT id, email FROM users; UPDATE users SET email = NULL")
+    _, findings = upgraded(connection, move)
+
+    assert findings == []

@@ -175,7 +175,8 @@ def check_type_changes(trip: RoundTrip, now: SchemaSnapshot, tables: list[str]) 
 
 def check_kept_columns(trip: RoundTrip, now: SchemaSnapshot, tables: list[str]) -> list[Finding]:
     """A kept column may not lose values unnoticed: fewer non-NULL or fewer distinct values than before is a loss,
-    unless data_loss["upgrade"] declares it or the column was set to the current time."""
+    unless data_loss["upgrade"] declares it, the column was set to the current time, or the values that left it are
+    all found in another column (moved out first, the column to be dropped later)."""
     retyped = set(retyped_columns(trip, now, tables))
     columns = {t: [c for c in trip.before.tables[t].columns if c in now.columns[t] and (t, c) not in retyped
                    and not trip.lost_on_upgrade.covers(t, c)] for t in tables}
@@ -198,12 +199,18 @@ def check_kept_columns(trip: RoundTrip, now: SchemaSnapshot, tables: list[str]) 
             distinct = data.distinct_values(trip.connection, trip.before.tables[table].rows, column)
             distinct_now = data.distinct_values(trip.connection, live(table), column)
             lost = f"{distinct} → {distinct_now} distinct values" if distinct_now < distinct else None
-        if lost is not None:
+        if lost is not None and not data.vanished_values_found(trip.connection, trip.before.tables[table].rows,
+                                                               table, column, other_places(now, table, column)):
             findings.append(trip.finding(
                 UPGRADE, f"upgrade destroyed values of {table}.{column}, a column it keeps ({lost}): keep them, or "
                          f'declare the loss in data_loss = {{"upgrade": ["{table}.{column}"]}}',
                 table=table, column=column))
     return findings
+
+
+def other_places(now: SchemaSnapshot, table: str, column: str) -> list[tuple[str, str]]:
+    """Every column at the revision but this one: where values moved out of it may have gone."""
+    return [(t, c) for t, cols in now.columns.items() for c in cols if (t, c) != (table, column)]
 
 
 def check_dropped_columns(trip: RoundTrip, now: SchemaSnapshot) -> list[Finding]:

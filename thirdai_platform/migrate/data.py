@@ -202,6 +202,21 @@ def values_found_in(connection: Connection, rows: Rows, column: str, wanted: int
     return None
 
 
+def vanished_values_found(connection: Connection, before: Rows, table: str, column: str,
+                          places: list[tuple[str, str]]) -> bool:
+    """Are the non-NULL values that left table.column (there before, not now) all found in one of the places?"""
+    vanished = (f"SELECT DISTINCT {quote(column)} AS v FROM ({before.select([column])}) r WHERE {quote(column)} IS NOT NULL "
+                f"EXCEPT SELECT {quote(column)}::text FROM {qualified(table)}")
+    wanted = connection.execute(text(f"SELECT count(*) FROM ({vanished}) w")).scalar_one()
+    if wanted == 0:
+        return False  # the same values, on fewer rows: rows lost their value
+    for other_table, other in places:
+        query = f"SELECT count(*) FROM ({vanished}) w WHERE w.v IN (SELECT {quote(other)}::text FROM {qualified(other_table)})"
+        if connection.execute(text(query)).scalar_one() == wanted:
+            return True
+    return False
+
+
 def column_fingerprints(connection: Connection, sides: dict[str, Rows],
                         columns: dict[str, list[str]]) -> dict[tuple[str, str], tuple[int, int]]:
     """(table, column) → (rows with a value, sum of the values' hashes): one scan of each side's rows."""
