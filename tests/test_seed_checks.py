@@ -172,3 +172,16 @@ def test_same_seed_and_salt_give_the_same_checked_and_realistic_values(engine):
     second = {table: fetch(engine, f"SELECT t::text FROM {table} t ORDER BY id") for table in [*CHECK_FORMS, "people"]}
     assert first == second
 
+
+
+def test_checks_of_domain_types_hold(engine):
+    create(engine, """
+        CREATE DOMAIN percent AS numeric(5, 2) CHECK (VALUE BETWEEN 0 AND 100);
+        CREATE DOMAIN big_percent AS percent CHECK (VALUE > 90);
+        CREATE DOMAIN code AS text NOT NULL CHECK (VALUE ~ '^[a-z]{2}[0-9]$');
+        CREATE TABLE grades (id serial PRIMARY KEY, mark big_percent NOT NULL, course code);
+    """)
+    result = seed(engine)
+    assert result.problems == [] and result.inserted == {"grades": ROWS}
+    [(lowest, highest)] = fetch(engine, "SELECT min(mark), max(mark) FROM grades")
+    assert 90 < lowest <= highest <= 100

@@ -55,7 +55,8 @@ def column_names(relation: str, numbers: str) -> str:
 
 
 # What the filler needs to know of the tables, in one round trip: four JSON arrays, of
-#   types: the columns' types and the element and base types behind arrays and domains, enums with their labels;
+#   types: the columns' types and the element and base types behind arrays and domains, enums with their labels,
+#          domains with their CHECKs;
 #   columns: [table, column, type oid, typmod, type as SQL, NOT NULL, filled by the database, has a default];
 #   constraints: [table, name, kind, columns, parent table, parent columns, definition (of CHECKs only)];
 #   unique_indexes: [table, columns, expressions] of unique indexes made without a constraint, in creation order
@@ -89,7 +90,9 @@ SCHEMA_SQL = f"""
             SELECT oid::int8 AS oid, typname, typtype, typcategory, typelem::int8 AS typelem,
                    typbasetype::int8 AS typbasetype, typtypmod, typnotnull,
                    ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = pg_type.oid
-                         ORDER BY e.enumsortorder) AS labels
+                         ORDER BY e.enumsortorder) AS labels,
+                   (SELECT coalesce(json_agg(json_build_array(con.conname, pg_get_constraintdef(con.oid))), '[]')
+                    FROM pg_constraint con WHERE con.contypid = pg_type.oid AND con.contype = 'c') AS checks
             FROM pg_type WHERE oid = ANY(ARRAY(SELECT oid FROM used))) ty) AS types,
         (SELECT coalesce(json_agg(json_build_array(relname, attname, atttypid::int8, atttypmod, sql_type, attnotnull,
                                                    filled_by_database, has_default)
@@ -125,6 +128,9 @@ def read_schema(connection: Connection, names: set[str] | None = None) -> dict[s
         table = tables.setdefault(name, Table(name, {}))
         table.columns[column_name] = Column(column_name, sql_type, pg_type, not (not_null or domain_not_null),
                                             has_default, by_database)
+        for constraint, definition in domain_checks(types, type_oid):
+            table.checks.append(read_check(constraint, on_column(definition, column_name), (column_name,),
+                                           table.domains))
     for name, constraint, kind, columns, parent, parent_columns, definition in constraints:
         table = tables.get(name)
         if table is None:
@@ -149,6 +155,22 @@ def add_unique_index(table: Table, columns: list[str], expressions: str | None) 
     key = tuple(dict.fromkeys([*columns, *read]))
     if key:
         table.unique_keys.append(key)
+
+
+def domain_checks(types: dict, oid: int) -> list[tuple[str, str]]:
+    """(name, definition) of the CHECKs of a domain type and of the domains it is made from."""
+    found, row = [], types[oid]
+    while row["typtype"] == "d":
+        found.extend(tuple(check) for check in row["checks"])
+        row = types[row["typbasetype"]]
+    return found
+
+
+def on_column(definition: str, column: str) -> str:
+    """A domain's CHECK (VALUE > 0) as the column's: CHECK ("price" > 0). String literals are left alone."""
+    quoted = '"' + column.replace('"', '""') + '"'
+    parts = re.split(r"('(?:[^']|'')*')", definition)
+    return "".join(part if part.startswith("'") else re.sub(r"\bVALUE\b", quoted, part) for part in parts)
 
 
 def resolve_type(types: dict, oid: int, typmod: int) -> tuple[PgType | None, bool]:
