@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -249,21 +250,25 @@ def test_revision_without_model_change_writes_nothing(database_url, project):
 
 
 def test_revision_on_a_changed_model_writes_a_reviewed_script(database_url, project):
-    # The model change is made in the process that runs invoke, as an edited models.py would be.
+    # The model change is made in the process that runs invoke, as an edited models.py would be: a new column, on
+    # whichever table comes first, under a name no revision can have used.
+    column = f"added_{uuid.uuid4().hex[:8]}"
     script = (
         "import sys; from sqlalchemy import Column, Text\n"
         "from thirdai_platform.database.models import Base\n"
-        "Base.metadata.tables['teams'].append_column(Column('motto', Text))\n"
-        "Base.metadata.tables['job_messages'].c.job_type.type = Text()\n"
+        "table = sorted(Base.metadata.tables.values(), key=lambda t: t.name)[0]\n"
+        f"table.append_column(Column({column!r}, Text))\n"
+        "print('table', table.name)\n"
         "from invoke.main import program\n"
-        "program.run(['inv', '--search-root', sys.argv[1], 'db.revision', '-m', 'team motto'])\n"
+        "program.run(['inv', '--search-root', sys.argv[1], 'db.revision', '-m', 'a new column'])\n"
     )
     environ = {**os.environ, "DATABASE_URI": database_url, "ALEMBIC_CONFIG": str(project)}
     result = subprocess.run([sys.executable, "-c", script, str(REPO)], capture_output=True, text=True, env=environ, timeout=120)
     assert result.returncode == 0, result.stderr
-    written = [p for p in (project.parent / "alembic" / "versions").glob("*team_motto*")]
+    written = [p for p in (project.parent / "alembic" / "versions").glob("*a_new_column*")]
     assert len(written) == 1 and f"wrote {written[0]}" in result.stdout
-    assert "add_column('teams', sa.Column('motto'" in written[0].read_text()
+    table = result.stdout.split()[1]
+    assert f"add_column('{table}', sa.Column('{column}'" in written[0].read_text()
 
 
 def test_eight_concurrent_upgrades_apply_each_revision_once(database_url):
