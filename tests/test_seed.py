@@ -19,9 +19,12 @@ CREATE TABLE everything (
     flag boolean, born date, alarm time, alarm_tz timetz, happened timestamp, happened_tz timestamptz,
     lasted interval, ref uuid UNIQUE, doc json, docb jsonb, tags text[], numbers integer[], moods mood[],
     dates date[], raw bytea, feeling mood, address inet UNIQUE, network cidr, mac macaddr, bits bit(4),
-    counted positive_int, search tsvector, query tsquery, spot point, area box, ring circle, span int4range,
-    days daterange, moment_range tstzrange, amounts numrange, created timestamptz NOT NULL DEFAULT now()
+    counted positive_int, search tsvector, created timestamptz NOT NULL DEFAULT now()
 );
+"""
+MORE_TYPES = """
+CREATE TABLE shapes_and_ranges (id serial PRIMARY KEY, query tsquery, spot point NOT NULL, area box, ring circle,
+                                span int4range NOT NULL, days daterange, moment_range tstzrange, amounts numrange);
 """
 # Columns whose type the seeder leaves NULL.
 UNSUPPORTED: set[str] = set()
@@ -105,6 +108,14 @@ def test_every_type_gets_values(engine):
         assert filled == 0 if name in UNSUPPORTED else filled > 0, name
     [(non_ascii,)] = fetch(engine, "SELECT count(*) FROM everything WHERE body ~ '[^[:ascii:]]'")
     assert non_ascii > 0
+
+
+def test_geometric_range_and_search_types_get_values(engine):
+    create(engine, MORE_TYPES)
+    assert seed(engine).problems == []
+    for name in column_names(engine, "shapes_and_ranges"):
+        [(filled,)] = fetch(engine, f"SELECT count({name}) FROM shapes_and_ranges")
+        assert filled > 0, name
 
 
 def test_nullable_columns_hold_nulls_and_values(engine):

@@ -126,19 +126,24 @@ def random_value(pg_type: PgType, rng: Random, column_name: str = "") -> object:
 
 def other_value(kind: str, rng: Random) -> object:
     """Text forms of the geometric, range and text search types, "char" and oid."""
-    x, y, size = rng.randrange(-100, 100), rng.randrange(-100, 100), rng.randrange(1, 50)
     if kind in RANGE_KINDS:
         low, high = sorted(random_value(PgType(RANGE_KINDS[kind]), rng) for _ in range(2))
-        low, high = (quote_element(low), quote_element(high))
-        return "empty" if rng.random() < 0.05 else f"[{low},{high})"
-    words = rng.sample(["zoë", "café", "rocket", "plain", "東京", "data"], 2)
-    shapes = {"point": f"({x},{y})", "lseg": f"[({x},{y}),({x + size},{y})]",
-              "box": f"({x + size},{y + size}),({x},{y})",
-              "path": f"[({x},{y}),({x + size},{y}),({x},{y + size})]",
-              "polygon": f"(({x},{y}),({x + size},{y}),({x},{y + size}))", "line": f"{{1,-1,{x}}}",
-              "circle": f"<({x},{y}),{size}>", "tsvector": " ".join(words), "tsquery": " & ".join(words),
-              "char": rng.choice("abcxyz"), "oid": rng.randrange(1, 2**31)}
-    return shapes[kind]
+        return "empty" if rng.random() < 0.05 else f"[{quote_element(low)},{quote_element(high)})"
+    if kind in ("tsvector", "tsquery"):
+        words = rng.sample(SEARCH_WORDS, 2)
+        return " ".join(words) if kind == "tsvector" else " & ".join(words)
+    if kind == "char":
+        return rng.choice("abcxyz")
+    if kind == "oid":
+        return rng.randrange(1, 2**31)
+    x, y, size = rng.randrange(-100, 100), rng.randrange(-100, 100), rng.randrange(1, 50)
+    return SHAPES[kind].format(x=x, y=y, far_x=x + size, far_y=y + size, size=size)
+
+
+SEARCH_WORDS = ["zoë", "café", "rocket", "plain", "東京", "data"]
+SHAPES = {"point": "({x},{y})", "lseg": "[({x},{y}),({far_x},{y})]", "box": "({far_x},{far_y}),({x},{y})",
+          "path": "[({x},{y}),({far_x},{y}),({x},{far_y})]", "polygon": "(({x},{y}),({far_x},{y}),({x},{far_y}))",
+          "line": "{{1,-1,{x}}}", "circle": "<({x},{y}),{size}>"}
 
 
 def number_step(pg_type: PgType) -> Decimal:
