@@ -9,7 +9,6 @@ behind however its owner ends (a reaper process covers SIGKILL).
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import pwd
 import re
@@ -34,6 +33,7 @@ from thirdai_platform.database.url import DRIVER
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.pg_binaries import BIN_DIR_ENV, find_bin_dir, readable_copy  # noqa: F401 (API)
 from thirdai_platform.migrate.reaper import Reaper
+from thirdai_platform.migrate.sigterm import stopped_line, unwatch_sigterm, watch_sigterm
 
 SUPERUSER = "postgres"
 MIN_FREE_SHM_BYTES = 1 << 30  # a Docker default /dev/shm (64 MB) is too small for a few test databases
@@ -71,7 +71,7 @@ class EphemeralPostgres(Postgresql):
         self.bin_dir = self._reachable(find_bin_dir(self.settings.pop("bin_dir")))
         self.initdb, self.postgres = str(self.bin_dir / "initdb"), str(self.bin_dir / "postgres")
         self.version = re.search(r"\(PostgreSQL\) (\S+)", self.version_line)[1]  # "postgres (PostgreSQL) 15.18 ..."
-        _watch_sigterm(self)
+        watch_sigterm(self)
 
     def initialize_database(self) -> None:
         data_dir = self.get_data_directory()
@@ -121,7 +121,7 @@ class EphemeralPostgres(Postgresql):
     def cleanup(self) -> None:
         super().cleanup()
         if self.child_process is None:  # the base class keeps everything while the server runs
-            _unwatch_sigterm(self)
+            unwatch_sigterm(self)
             if self._reaper:
                 self._reaper.release()
                 self._reaper = None
@@ -282,57 +282,6 @@ def _says_ready(pid_file: Path) -> bool:
     except OSError:
         return False
     return len(lines) >= 8 and lines[7].strip() == "ready"  # line 8: the postmaster's status
-
-
-# --- SIGTERM: stop our servers, then let the signal do what it did before -----------------------------------------
-
-_running: list[EphemeralPostgres] = []
-_handler_before_us = signal.SIG_DFL
-
-
-def _watch_sigterm(server: EphemeralPostgres) -> None:
-    global _handler_before_us
-    if threading.current_thread() is not threading.main_thread():
-        return  # only the main thread may set handlers; the reaper still cleans up after a SIGTERM
-    if not _running:
-        previous = signal.getsignal(signal.SIGTERM)
-        if previous == signal.SIG_IGN:
-            return  # SIGTERM cannot end this process: nothing to clean up for
-        _handler_before_us = previous if previous is not None else signal.SIG_DFL
-        signal.signal(signal.SIGTERM, _stop_servers_then_resend)
-    _running.append(server)
-
-
-def _unwatch_sigterm(server: EphemeralPostgres) -> None:
-    if server in _running:
-        _running.remove(server)
-        if not _running and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, _handler_before_us)
-
-
-def _stop_servers_then_resend(signum: int, frame) -> None:
-    ours = any(server._owner_pid == os.getpid() for server in _running)  # not a forked child's copies
-    try:
-        for server in [*reversed(_running)]:
-            server.stop()  # the last one restores the previous handler
-    finally:
-        signal.signal(signum, _handler_before_us)
-        if callable(_handler_before_us):
-            _handler_before_us(signum, frame)
-        else:
-            if ours:
-                _end_children_and_say_so(signum)
-            os.kill(os.getpid(), signum)  # the default action: end the process as if we had not been here
-
-
-def _end_children_and_say_so(signum: int) -> None:
-    for child in multiprocessing.active_children():  # the walk's parts: their server is gone
-        child.kill()
-    os.write(2, stopped_line(signum).encode())  # not print(): the handler may have interrupted a print
-
-
-def stopped_line(signum: int) -> str:
-    return f"stopped by {signal.Signals(signum).name}; the ephemeral PostgreSQL server and its data are gone\n"
 
 
 def serve(announce=print) -> int:

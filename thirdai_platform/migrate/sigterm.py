@@ -1,0 +1,60 @@
+"""SIGTERM while ephemeral servers run: stop them (and the walk's parts), say so in one line, then end the process
+by the signal as if we had not been here (143 in a shell), or hand it to the handler that was there before us."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from thirdai_platform.migrate.server import EphemeralPostgres
+
+_running: list[EphemeralPostgres] = []
+_handler_before_us = signal.SIG_DFL
+
+
+def watch_sigterm(server: EphemeralPostgres) -> None:
+    global _handler_before_us
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers; the reaper still cleans up after a SIGTERM
+    if not _running:
+        previous = signal.getsignal(signal.SIGTERM)
+        if previous == signal.SIG_IGN:
+            return  # SIGTERM cannot end this process: nothing to clean up for
+        _handler_before_us = previous if previous is not None else signal.SIG_DFL
+        signal.signal(signal.SIGTERM, _stop_servers_then_resend)
+    _running.append(server)
+
+
+def unwatch_sigterm(server: EphemeralPostgres) -> None:
+    if server in _running:
+        _running.remove(server)
+        if not _running and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _handler_before_us)
+
+
+def _stop_servers_then_resend(signum: int, frame) -> None:
+    ours = any(server._owner_pid == os.getpid() for server in _running)  # not a forked child's copies
+    try:
+        for server in [*reversed(_running)]:
+            server.stop()  # the last one restores the previous handler
+    finally:
+        signal.signal(signum, _handler_before_us)
+        if callable(_handler_before_us):
+            _handler_before_us(signum, frame)
+        else:
+            if ours:
+                _end_children_and_say_so(signum)
+            os.kill(os.getpid(), signum)  # the default action: end the process as if we had not been here
+
+
+def _end_children_and_say_so(signum: int) -> None:
+    for child in multiprocessing.active_children():  # the walk's parts: their server is gone
+        child.kill()
+    os.write(2, stopped_line(signum).encode())  # not print(): the handler may have interrupted a print
+
+
+def stopped_line(signum: int) -> str:
+    return f"stopped by {signal.Signals(signum).name}; the ephemeral PostgreSQL server and its data are gone\n"
