@@ -19,6 +19,7 @@ from thirdai_platform.migrate.seed.expressions import (
     columns_read,
     compile_check,
     constant,
+    like_pattern,
     parse_check,
 )
 
@@ -109,6 +110,9 @@ def learn_expression(node: ast.A_Expr, domains: dict[str, Domain]) -> None:
         learn_comparison(node.lexpr, "<=", high, domains)
     elif node.kind == A_Expr_Kind.AEXPR_OP and operator in ("~", "~*"):
         domain_of(node.lexpr, domains).patterns.append((str(constant(node.rexpr)), operator == "~*"))
+    elif operator in ("~~", "~~*"):  # LIKE, ILIKE
+        pattern = "^" + like_pattern(str(constant(node.rexpr))) + "$"
+        domain_of(node.lexpr, domains).patterns.append((pattern, operator == "~~*"))
     elif node.kind == A_Expr_Kind.AEXPR_OP and operator in FLIPPED:
         if columns_read(node.lexpr):
             learn_comparison(node.lexpr, operator, constant(node.rexpr), domains)

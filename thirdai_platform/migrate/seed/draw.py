@@ -26,7 +26,10 @@ def draw(pg_type: PgType, domain: Domain, rng: Random, plain: Callable[[], objec
     """A value of the type the domain allows; plain() draws one of the type without limits."""
     value = None
     for _ in range(DRAWS):
-        value = candidate(pg_type, domain, rng, plain)
+        try:
+            value = candidate(pg_type, domain, rng, plain)
+        except (TypeError, ValueError, ArithmeticError, OverflowError):  # a bound of another type than the column's
+            return plain()
         if allowed(value, domain, pg_type):
             return value
     return value

@@ -80,7 +80,12 @@ class TableFiller:
             return
         self.planner = RowPlanner(self.plan, state, random_prefix=self.random_prefix, salt_tag=self.salt_tag,
                                   rows_wanted=rows)
-        self.insert_all([self.planner.make_row(index, attempt=0) for index in range(rows)])
+        try:
+            planned = [self.planner.make_row(index, attempt=0) for index in range(rows)]
+        except Exception as error:  # noqa: BLE001 - a schema the planner misreads must not stop the walk
+            self.report(f"the seeder could not plan rows ({type(error).__name__}: {one_line(error)})")
+            return
+        self.insert_all(planned)
 
     def unfillable_column(self) -> str | None:
         for c in self.insert_columns:
