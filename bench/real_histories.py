@@ -19,7 +19,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from real_histories_prepare import REPO, History, by_name, prepare, tool_snapshot, venv_for
+from real_histories_prepare import REPO, History, by_name, prepare, starting_schema, tool_snapshot, venv_for
 
 TRACEBACK = "Traceback (most recent call last)"
 COLUMNS = ("history", "version", "revisions", "failures", "limits", "notes", "seconds", "exit", "traceback", "stderr KB", "rerun")
@@ -104,14 +104,15 @@ def bench_one(history: History, out: Path, tool: Path | None, timeout: float) ->
     try:
         ini = prepare(history, out)
         python = venv_for(history)
+        start = starting_schema(history, python, ini.parent)
     except RuntimeError as error:
         return {**row, "exit": "not prepared", "error": str(error)}
     row["revisions on disk"] = len(list((ini.parent / "versions").rglob("*.py")))
-    row.update(walk(ini, python, tool, timeout))
+    row.update(walk(ini, python, tool, timeout, start))
     report_file = ini.parent / "report.json"
     if not report_file.exists():
         # The CLI crashed before writing its report: the walk alone still tells what it found.
-        rerun = walk(ini, python, tool, timeout, ("--no-lint",), "-no-lint")
+        rerun = walk(ini, python, tool, timeout, (*start, "--no-lint"), "-no-lint")
         row["rerun"] = f"--no-lint: exit {rerun['exit']}, {rerun['seconds']} s, traceback {rerun['traceback']}"
         report_file = ini.parent / "report-no-lint.json"
     report = json.loads(report_file.read_text()) if report_file.exists() else None

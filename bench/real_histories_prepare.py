@@ -36,6 +36,7 @@ class History:
     copied: tuple[str, ...] = ()  # modules of the wheel their revisions import that import nothing else of it
     stubs: str | None = None  # folder under bench/real_histories/stubs
     env: str = "env_sync.py"
+    start: str | None = None  # a script printing the schema its history starts from (given to the walk as a dump)
 
     @property
     def url(self) -> str:
@@ -54,6 +55,9 @@ HISTORIES = (
             "postgresql", True, pip=("prefect==3.9.1",)),
     History("mlflow", "mlflow-skinny", "3.17.2", "mlflow/store/db_migrations", "versions", "postgresql", False,
             pip=("mlflow-skinny==3.17.2",)),
+    # mlflow creates its initial tables with create_all before its first revision: the same walk from that schema.
+    History("mlflow-start", "mlflow-skinny", "3.17.2", "mlflow/store/db_migrations", "versions", "postgresql", False,
+            pip=("mlflow-skinny==3.17.2",), start="start_mlflow.py"),
     History("dagster", "dagster", "1.13.29", "dagster/_core/storage/alembic", "versions", "postgresql", False,
             pip=("dagster==1.13.29",)),
 )
@@ -64,7 +68,10 @@ REPROS = tuple(
                               ("unnamed-constraint", "postgresql", "env_sync.py"),
                               ("server-default-now", "postgresql", "env_sync.py"),
                               ("dropped-table", "postgresql", "env_sync.py"),
-                              ("async-driver", "postgresql+asyncpg", "env_async.py")))
+                              ("async-driver", "postgresql+asyncpg", "env_async.py"),
+                              ("copied-ids", "postgresql", "env_sync.py"),
+                              ("index-rename", "postgresql", "env_sync.py"),
+                              ("enum-label", "postgresql", "env_sync.py")))
 
 
 def run(command: list[str], **options) -> None:
@@ -119,6 +126,18 @@ def venv_for(history: History) -> Path:
          *history.pip])
     marker.write_text(wanted)
     return python
+
+
+def starting_schema(history: History, python: Path, project: Path) -> tuple[str, ...]:
+    """The walk's --from-dump arguments for a history that starts from a schema its application creates."""
+    if history.start is None:
+        return ()
+    schema = project / "start.sql"
+    done = subprocess.run([str(python), str(FILES / history.start)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{history.start} failed:\n{done.stderr[-2000:]}")
+    schema.write_text(done.stdout)
+    return ("--from-dump", str(schema))
 
 
 def copy_module(unpacked: Path, module: str, stubs: Path) -> None:
