@@ -139,8 +139,8 @@ class Runner:
             self.top_levels.run(revision)
             return [make_step(self.script.revision_map, revision)]
 
-        # Alembic runs inside a transaction the caller left open instead of its own: start clean. Between steps our
-        # connection holds no transaction, so an env.py with an engine of its own (an async one) is never blocked.
+        # Alembic runs inside a transaction the caller left open instead of its own: start clean. During the step our
+        # connection holds no transaction (nor its locks): an env.py with an engine of its own is never blocked by it.
         self.connection.commit()
         try:
             with EnvironmentContext(self.config, self.script, fn=steps):
