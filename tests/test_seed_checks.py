@@ -134,12 +134,16 @@ def test_generated_uuid_keys_never_repeat_across_tables(engine):
         CREATE TABLE documents (id uuid PRIMARY KEY, title text);
         CREATE TABLE archived_documents (id uuid PRIMARY KEY, title text);
         CREATE TABLE events (id uuid NOT NULL UNIQUE, document_id uuid REFERENCES documents);
+        CREATE TABLE legacy_documents (id serial PRIMARY KEY, document_uuid varchar(36) NOT NULL UNIQUE);
     """)
     for salt in ("r0001:before", "r0001:at"):
         assert seed(engine, rows=50, salt=salt).problems == []
     [(overlap,)] = fetch(engine, "SELECT count(*) FROM (SELECT id FROM documents INTERSECT SELECT id FROM "
                                  "archived_documents) shared")
     [(events_overlap,)] = fetch(engine, "SELECT count(*) FROM events e JOIN documents d ON d.id = e.id")
+    [(text_overlap,)] = fetch(engine, "SELECT count(*) FROM legacy_documents l JOIN documents d "
+                                      "ON d.id = l.document_uuid::uuid")  # a text column of UUIDs: real ones
+    assert text_overlap == 0
     assert fetch(engine, "SELECT count(*) FROM documents") == [(100,)]
     assert overlap == 0 and events_overlap == 0
 

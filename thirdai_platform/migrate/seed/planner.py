@@ -20,6 +20,7 @@ from thirdai_platform.migrate.values import (
     NUMBER_KINDS,
     ORDERED_KINDS,
     TEXT_KINDS,
+    PgType,
     number_step,
     random_value,
     unique_after,
@@ -31,6 +32,7 @@ DEDUPE_TRIES = 20
 CHECK_DRAWS = 40      # new values for a CHECK's columns before the row is left to the database
 CHECK_NULL_SHARE = 0.3
 NO_LIMITS = Domain()
+UUID_TYPE = PgType("uuid")
 
 
 @dataclass
@@ -135,14 +137,17 @@ class RowPlanner:
         if c.type.kind in ORDERED_KINDS:
             return unique_after(c.type, self.count_from(c), step + 1)
         token = self.salt_tag + base36(self.state.existing_rows + step)
+        # The scope keeps generated keys (UUIDs...) apart across tables: data copied between them never collides.
+        scope = f"{self.table.name}.{c.name}"
         kind = self.kinds.get(c.name)
+        if kind == "uuid":  # a text column holding UUIDs
+            return fitting(unique_from_token(UUID_TYPE, token, rng, scope=scope), c) or token
         if kind and (value := fitting(self.fakes.unique_value(kind, token, rng), c)):
             return value
-        # The scope keeps generated keys (UUIDs...) apart across tables: data copied between them never collides.
         pg_type = c.type
         if (longest := self.table.domains.get(c.name, NO_LIMITS).max_length) is not None:
             pg_type = replace(pg_type, length=min(longest, pg_type.length or longest))
-        return unique_from_token(pg_type, token, rng, c.name, scope=f"{self.table.name}.{c.name}")
+        return unique_from_token(pg_type, token, rng, c.name, scope=scope)
 
     def count_from(self, c: Column) -> object:
         """Where unique numbers count up from: the column's maximum, or just under a CHECK's lower bound."""
