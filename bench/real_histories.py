@@ -107,7 +107,7 @@ def bench_one(history: History, out: Path, tool: Path | None, timeout: float) ->
         start = starting_schema(history, python, ini.parent)
     except RuntimeError as error:
         return {**row, "exit": "not prepared", "error": str(error)}
-    row["revisions on disk"] = len(list((ini.parent / "versions").rglob("*.py")))
+    row["revisions on disk"] = len(list((ini.parent / "versions").glob("*.py")))  # Alembic does not recurse
     row.update(walk(ini, python, tool, timeout, start))
     report_file = ini.parent / "report.json"
     if not report_file.exists():

@@ -71,7 +71,8 @@ REPROS = tuple(
                               ("async-driver", "postgresql+asyncpg", "env_async.py"),
                               ("copied-ids", "postgresql", "env_sync.py"),
                               ("index-rename", "postgresql", "env_sync.py"),
-                              ("enum-label", "postgresql", "env_sync.py")))
+                              ("enum-label", "postgresql", "env_sync.py"),
+                              ("random-id", "postgresql", "env_sync.py")))
 
 
 def run(command: list[str], **options) -> None:
