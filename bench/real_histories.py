@@ -137,7 +137,7 @@ def print_table(rows: list[dict]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", help="one history by name")
+    parser.add_argument("--only", help="one history by name, or 'repro' for the reproductions")
     parser.add_argument("--out", type=Path, default=REPO / "reports" / "real-histories",
                         help="where the projects and their reports go (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per history (default: %(default)s)")
@@ -145,11 +145,12 @@ def main() -> int:
                                                        "(default: the working tree)")
     args = parser.parse_args()
     out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
     tool = tool_snapshot(args.tool) if args.tool else None
     rows = []
     for history in by_name(args.only):
         print(f"walking {history.name} {history.version} …", flush=True)
-        rows.append({**bench_one(history, out, tool, args.timeout), "tool": args.tool or "working tree"})
+        rows.append({**bench_one(history, out, tool, args.timeout), "tool": tool.name if tool else "working tree"})
     summary = out / "summary.json"
     earlier = json.loads(summary.read_text()) if summary.exists() else {}
     summary.write_text(json.dumps({**earlier, **{row["history"]: row for row in rows}}, indent=2))

@@ -176,8 +176,10 @@ def prepare(history: History, out: Path) -> Path:
 
 def tool_snapshot(ref: str) -> Path:
     """thirdai_platform as committed at ref (git archive: read-only), so a run does not see other helpers' edits."""
-    sha = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", ref], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    resolved = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", ref], capture_output=True, text=True)
+    if resolved.returncode != 0:
+        raise SystemExit(f"error: {ref!r} is not a git revision of {REPO}")
+    sha = resolved.stdout.strip()
     snapshot = CACHE / "tool" / sha
     if not (snapshot / "thirdai_platform").exists():
         snapshot.mkdir(parents=True, exist_ok=True)
