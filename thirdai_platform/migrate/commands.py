@@ -242,7 +242,7 @@ def merge(config: Config, message: str = "merge heads") -> Path:
         return Path(command.merge(config, "heads", message=message).path)
 
 
-def check(config: Config) -> list[str]:
+def check(config: Config) -> None:
     """Models vs database, enum labels included: raises UserError naming what differs."""
     with user_errors(config):
         heads, expected = database_heads(config), script_directory(config).get_heads()
@@ -252,4 +252,3 @@ def check(config: Config) -> list[str]:
         differences = model_drift(config).lines()
         if differences:
             raise UserError(f"models and database differ ({len(differences)}): {'; '.join(differences)}")
-        return differences

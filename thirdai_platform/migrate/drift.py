@@ -84,7 +84,30 @@ class Drift:
     enums: list[EnumDrift]
 
     def lines(self) -> list[str]:
-        return [str(d) for d in self.differences] + [str(e) for e in self.enums]
+        return [described_difference(d) for d in self.differences] + [str(e) for e in self.enums]
+
+
+def described_difference(difference) -> str:
+    """One of autogenerate's diff tuples as a sentence: ('add_column', None, 'jobs', Column(...)) → 'the models add
+    column jobs.note (TEXT)'. A column's several changes come as a list of tuples."""
+    if isinstance(difference, list):
+        return "; ".join(described_difference(d) for d in difference)
+    kind, *rest = difference
+    if kind in ("add_table", "remove_table"):
+        return f"the models {kind.split('_')[0]} table {rest[0].name}"
+    if kind in ("add_column", "remove_column"):
+        _, table, column = rest
+        return f"the models {kind.split('_')[0]} column {table}.{column.name} ({column.type})"
+    if kind.startswith("modify_"):
+        _, table, column, _, old, new = rest
+        return f"the models change the {kind.removeprefix('modify_')} of {table}.{column}: {old} → {new}"
+    if kind.startswith(("add_", "remove_")):
+        action, _, what = kind.partition("_")
+        item = rest[0]
+        table = getattr(getattr(item, "table", None), "name", None)
+        name = getattr(item, "name", None) or "(unnamed)"
+        return f"the models {action} {'foreign key' if what == 'fk' else what} {name}" + (f" on {table}" if table else "")
+    return f"the models differ: {kind} {' '.join(map(str, rest))}"
 
 
 def model_drift(config: Config) -> Drift:
