@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -153,14 +153,6 @@ class SchemaSnapshot:
     columns: dict[str, list[str]]  # table → its column names in table order
     primary_key_columns: dict[str, list[str]]  # table → primary key columns in key order, [] without one
 
-    def to_json(self) -> dict:
-        """A deep copy made of dicts, lists and strings only, ready for json.dumps."""
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> SchemaSnapshot:
-        return cls(objects=data["objects"], columns=data["columns"], primary_key_columns=data["primary_key_columns"])
-
 
 @dataclass(frozen=True)
 class SchemaDifference:
@@ -254,16 +246,6 @@ def merged(base: SchemaSnapshot, update: SchemaSnapshot, tables: Collection[str]
     columns = {**{t: c for t, c in base.columns.items() if t not in tables}, **update.columns}
     keys = {**{t: c for t, c in base.primary_key_columns.items() if t not in tables}, **update.primary_key_columns}
     return SchemaSnapshot(objects=objects, columns=dict(sorted(columns.items())), primary_key_columns=keys)
-
-
-def table_columns(snapshot: SchemaSnapshot) -> dict[str, list[str]]:
-    """Table → its column names in table order."""
-    return {table: list(names) for table, names in snapshot.columns.items()}
-
-
-def primary_keys(snapshot: SchemaSnapshot) -> dict[str, list[str]]:
-    """Table → its primary key columns in key order, [] for a table without one."""
-    return {table: list(names) for table, names in snapshot.primary_key_columns.items()}
 
 
 def compare_schemas(before: SchemaSnapshot, after: SchemaSnapshot) -> list[SchemaDifference]:
