@@ -1,7 +1,6 @@
 """schema_snapshot and compare_schemas on a real PostgreSQL: each kind of leftover is found, with nothing else."""
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
@@ -194,7 +193,7 @@ def test_same_columns_in_the_same_order_after_renumbering_is_no_difference(engin
     assert differences_after(engine, ddl) == []
 
 
-def test_table_columns_and_engine.primary_key_columns:
+def test_table_columns_and_primary_keys(engine):
     current = snapshot(engine)
     assert current.columns == {
         "jobs": ["id", "user_id", "status", "attempts"],
