@@ -103,7 +103,7 @@ def git(directory: Path, *arguments: str) -> None:
                    capture_output=True)
 
 
-def test_changed_only_leaves_gated_only_the_revisions_a_branch_changes_or_adds(tmp_path):
+def test_changed_only_gates_the_revisions_a_branch_changes_or_adds_and_those_after_them(tmp_path):
     ini = planted_copy(tmp_path)
     git(tmp_path, "init", "-b", "main")
     git(tmp_path, "add", ".")
@@ -112,8 +112,8 @@ def test_changed_only_leaves_gated_only_the_revisions_a_branch_changes_or_adds(t
     versions = ini.parent / "versions"
     (versions / "0003_team_budget.py").write_text((versions / "0003_team_budget.py").read_text() + "\n# changed\n")
 
-    assert chosen_baseline(load_config(ini), changed_only=True).revisions == {"0001_teams_users", "0002_projects",
-                                                                                "0004_project_archived"}
+    # 0004 comes after the changed 0003, which may break it: gated too
+    assert chosen_baseline(load_config(ini), changed_only=True).revisions == {"0001_teams_users", "0002_projects"}
 
 
 def test_changed_only_outside_a_git_checkout_is_one_line(tmp_path):

@@ -6,7 +6,8 @@ A baseline says which failures are known:
 - a baseline file (`--write-baseline FILE` writes today's failures; `--baseline FILE`, or `baseline-file = "FILE"`
   in that pyproject.toml, reads it): each failure listed by revision, check and a key of its message that leaves
   out what changes from run to run (row counts, times, sample values); a failure whose message changes is new;
-- `--changed-only` (a pull request's run): every failure of the revisions whose files are as on the default branch.
+- `--changed-only` (a pull request's run): every failure of the revisions whose files are as on the default branch
+  and that come after no changed revision.
 A known failure keeps its place in the report with the severity `known`: shown apart, it does not fail the run.
 The walk itself is the same: every revision is still walked, for the data to flow to the next.
 """
@@ -139,9 +140,17 @@ def up_to(scripts: ScriptDirectory, revision: str, where: str) -> frozenset[str]
 
 
 def unchanged_revisions(scripts: ScriptDirectory, start: Path) -> frozenset[str]:
-    """The revisions whose files are the same as at the merge base with the default branch."""
-    changed = changed_files(start)
-    return frozenset(s.revision for s in scripts.walk_revisions() if Path(s.path).resolve() not in changed)
+    """The revisions neither changed since the merge base nor descended from a changed one: a changed revision can
+    break the revisions after it (their data, their schema), so those are gated with it."""
+    changed_paths = changed_files(start)
+    every = list(scripts.walk_revisions())
+    gated = {s.revision for s in every if Path(s.path).resolve() in changed_paths}
+    waiting = list(gated)
+    while waiting:  # and their descendants
+        for child in scripts.get_revision(waiting.pop()).nextrev - gated:
+            gated.add(child)
+            waiting.append(child)
+    return frozenset(s.revision for s in every if s.revision not in gated)
 
 
 def chosen_baseline(config: Config, baseline_file: Path | None = None, changed_only: bool = False) -> Baseline:
