@@ -41,6 +41,7 @@ def test_rule_fires_on_its_example_and_nothing_else(case, rule):
         "alter_column_rename",
         "enum_created_once",
         "percent_escaped",
+        "drop_what_upgrade_created",
     ],
 )
 def test_clean_variant_has_no_findings(case):

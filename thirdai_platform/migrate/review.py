@@ -352,12 +352,29 @@ def _execute_without_reverse(script: _Script) -> list[ReviewFinding]:
     ]
 
 
+def _created_by_upgrade(script: _Script) -> set[str]:
+    """"table" and "table.column" the upgrade creates: data that only exists at the revision, which a downgrade
+    cannot keep (the walk notes it), so dropping them there is no loss to declare."""
+    created, upgrade = set(), script.functions.get("upgrade")
+    for call in _calls(upgrade) if upgrade else []:
+        method = _method(call)
+        if method == "create_table":
+            created.add(script.table_of(call))
+        elif method == "add_column":
+            column = script.column_of(call)
+            if isinstance(column, ast.Call) and _method(column) == "Column" and column.args:
+                created.add(f"{script.table_of(call)}.{_literal(column.args[0])}")
+    return created
+
+
 def _drop_without_data_move(script: _Script) -> list[ReviewFinding]:
     findings = []
     for direction, function in script.functions.items():
         if _has_data_statement(function):
             continue
         declared = set(script.data_loss.get(direction, []))
+        if direction == "downgrade":
+            declared |= _created_by_upgrade(script)
         for call in _calls(function):
             method = _method(call)
             if method == "drop_table":
