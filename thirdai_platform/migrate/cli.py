@@ -115,8 +115,10 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
             if not args.no_lint:
                 static_checks(report, config, databases[0])
         finally:
-            report = gate(report, baseline, args.write_baseline, console.print)
-            publish(console, report, args)
+            try:
+                report = gate(report, baseline, args.write_baseline, console.print)
+            finally:  # a baseline that cannot be written must not lose the walk either
+                publish(console, report, args)
     return report
 
 
