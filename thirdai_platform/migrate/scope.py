@@ -16,7 +16,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from thirdai_platform.migrate.schema import SchemaSnapshot, column_type_name
-from thirdai_platform.migrate.sqllint import DIRECTIONS, render_revision_sql
+from thirdai_platform.migrate.sqllint import DIRECTIONS, CannotRender, render_revision_sql
 
 NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
 # The word before a table or type name in the SQL Alembic renders: CREATE/ALTER/DROP TABLE, INSERT INTO, UPDATE,
@@ -52,7 +52,7 @@ def revision_reach(config: Config, scripts: ScriptDirectory, revision: str) -> R
     """What the revision's upgrade and downgrade SQL reach; None when it cannot be rendered."""
     try:
         return reach_of("\n".join(render_revision_sql(config, revision, direction, scripts) for direction in DIRECTIONS))
-    except Exception:  # any error of the revision's own code in offline mode: fall back to every table
+    except CannotRender:  # the revision's own code raised offline: the walk checks every table (a limit it reports)
         return None
 
 
