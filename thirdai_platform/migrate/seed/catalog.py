@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Connection
 
 from thirdai_platform.migrate.schema import catalog_query
-from thirdai_platform.migrate.seed.checks import Check, Domain, read_check
+from thirdai_platform.migrate.seed.domain import Check, Domain
 from thirdai_platform.migrate.values import PgType, scalar_type
 
 # ---- the schema, from pg_catalog
@@ -145,6 +145,12 @@ def read_schema(connection: Connection, names: set[str] | None = None) -> dict[s
         if name in tables:
             add_unique_index(tables[name], columns, expressions)
     return tables
+
+
+def read_check(name: str, definition: str, columns: tuple[str, ...], domains: dict[str, Domain]) -> Check:
+    # The SQL parser (pglast) takes a few hundred ms to import: only a schema with CHECKs pays for it.
+    from thirdai_platform.migrate.seed.checks import read_check as parse_and_read
+    return parse_and_read(name, definition, columns, domains)
 
 
 def add_unique_index(table: Table, columns: list[str], expressions: str | None) -> None:

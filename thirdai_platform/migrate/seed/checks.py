@@ -7,50 +7,21 @@ num_nonnulls(...)) is met by drawing new values until the test passes.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 from pglast import ast
 from pglast.enums import A_Expr_Kind, BoolExprType, NullTestType
 
+from thirdai_platform.migrate.seed.domain import Check, Domain, like_pattern
 from thirdai_platform.migrate.seed.expressions import (
     Unsupported,
     column_name,
     columns_read,
     compile_check,
     constant,
-    like_pattern,
     parse_check,
 )
 
 FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "<>": "<>", "!=": "<>"}
 LENGTH_FUNCTIONS = {"length", "char_length", "character_length"}
-
-
-@dataclass
-class Domain:
-    """The values a CHECK leaves a column; None and empty mean no limit."""
-    choices: list | None = None
-    low: object = None            # with low_inclusive: the value may equal it
-    low_inclusive: bool = True
-    high: object = None
-    high_inclusive: bool = True
-    min_length: int | None = None
-    max_length: int | None = None
-    patterns: list[tuple[str, bool]] = field(default_factory=list)  # (regex, case-insensitive)
-    excluded: list = field(default_factory=list)
-    not_null: bool = False
-
-
-@dataclass
-class Check:
-    name: str
-    definition: str
-    columns: tuple[str, ...]
-    test: Callable[[dict], bool | None] | None  # None: a form the seeder does not evaluate
-    # For each part that is an OR, e.g. (plan = 'free' AND price = 0) OR (plan = 'paid' AND price > 0):
-    # the domains each alternative gives its columns, to draw a row that takes one of them.
-    alternatives: list[list[dict[str, Domain]]] = field(default_factory=list)
 
 
 def read_check(name: str, definition: str, columns: tuple[str, ...], domains: dict[str, Domain]) -> Check:

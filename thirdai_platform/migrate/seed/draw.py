@@ -7,11 +7,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from random import Random
 
-import rstr
-
 from thirdai_platform.migrate.seed.casts import CASTS
-from thirdai_platform.migrate.seed.checks import Domain
-from thirdai_platform.migrate.seed.expressions import python_regex
+from thirdai_platform.migrate.seed.domain import Domain, python_regex
 from thirdai_platform.migrate.values import INTEGER_MAX, NUMBER_KINDS, TEXT_KINDS, PgType, bounded_number, number_step
 
 DRAWS = 20          # candidates tried against the domain before the last one is left to the database
@@ -40,6 +37,7 @@ def candidate(pg_type: PgType, domain: Domain, rng: Random, plain: Callable[[], 
         choices = [as_column_value(pg_type, choice) for choice in domain.choices]
         return rng.choice(choices) if choices else plain()
     if domain.patterns and pg_type.kind in TEXT_KINDS:
+        import rstr  # only tables with a pattern CHECK need it
         return rstr.Rstr(rng).xeger(bounded_repeats(python_regex(domain.patterns[0][0])))
     if pg_type.kind in TEXT_KINDS and (domain.min_length or domain.max_length is not None):
         return fit_length(str(plain()), domain, pg_type, rng)

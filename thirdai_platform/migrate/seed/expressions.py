@@ -16,6 +16,7 @@ from pglast.enums import A_Expr_Kind, BoolExprType, BoolTestType, NullTestType
 from pglast.parser import ParseError
 
 from thirdai_platform.migrate.seed.casts import CASTS, Unknown, to_text
+from thirdai_platform.migrate.seed.domain import like_pattern, python_regex
 
 Row = dict
 Evaluator = Callable[[Row], object]
@@ -186,30 +187,6 @@ HANDLERS: dict[type, Callable[[ast.Node], Evaluator]] = {
 
 
 # ---- operators and functions
-
-def like_pattern(pattern: str) -> str:
-    """A LIKE pattern (backslash escapes) as a Python regular expression."""
-    out, escaped = [], False
-    for char in pattern:
-        if escaped:
-            out.append(re.escape(char))
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        else:
-            out.append({"%": ".*", "_": "."}.get(char) or re.escape(char))
-    return "".join(out)
-
-
-POSIX_CLASSES = {"alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z", "lower": "a-z",
-                 "space": " \\t\\n\\r\\f\\v", "xdigit": "0-9a-fA-F", "punct": "!-/:-@\\[-`{-~", "word": "\\w"}
-
-
-def python_regex(pattern: str) -> str:
-    """A PostgreSQL regular expression in Python's syntax, for the parts that differ in common patterns."""
-    pattern = re.sub(r"\[:(\w+):\]", lambda found: POSIX_CLASSES.get(found[1], found[0]), pattern)
-    return re.sub(r"\\[mMy]", r"\\b", pattern)
-
 
 def matches(flags: int, anchored: bool) -> Callable[[object, object], bool]:
     def match(value: object, pattern: object) -> bool:

@@ -14,12 +14,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from random import Random
 
-from mimesis import Address, Finance, Internet, Locale, Person, Text
-from mimesis.datasets import COUNTRY_CODES, CURRENCY_ISO_CODES, LOCALE_CODES, MIME_TYPES, TIMEZONES
-from mimesis.providers.base import BaseDataProvider
-
 # Locales for people and places: real data mixes scripts and accents.
-LOCALES = (Locale.EN, Locale.DE, Locale.JA, Locale.EL, Locale.FR, Locale.RU)
+LOCALES = ("EN", "DE", "JA", "EL", "FR", "RU")
 
 # (kind, pattern on the lower-cased column name), the first match wins.
 NAME_PATTERNS = [
@@ -56,8 +52,24 @@ def kind_of_column(name: str) -> str | None:
 
 
 @lru_cache(maxsize=None)
-def provider(kind: type, locale: Locale):
-    return kind(locale) if issubclass(kind, BaseDataProvider) else kind()
+def mimesis():
+    """The package, imported on first use: it takes a few hundred ms, paid only when a column needs it."""
+    import mimesis
+    import mimesis.datasets
+    return mimesis
+
+
+def dataset(name: str):
+    return getattr(mimesis().datasets, name)
+
+
+@lru_cache(maxsize=None)
+def provider(kind: str, locale: str):
+    package = mimesis()
+    found = getattr(package, kind)
+    if issubclass(found, package.providers.base.BaseDataProvider):
+        return found(getattr(package.Locale, locale))
+    return found()
 
 
 class Fakes:
@@ -65,13 +77,13 @@ class Fakes:
 
     def __init__(self, seed_text: str):
         self.seed_text = seed_text
-        self.reseeded: set[tuple[type, Locale]] = set()
+        self.reseeded: set[tuple[str, str]] = set()
 
-    def provider(self, kind: type, rng: Random):
-        locale = LOCALES[rng.randrange(len(LOCALES))] if kind in (Person, Address) else Locale.EN
+    def provider(self, kind: str, rng: Random):
+        locale = LOCALES[rng.randrange(len(LOCALES))] if kind in ("Person", "Address") else "EN"
         found = provider(kind, locale)
         if (kind, locale) not in self.reseeded:  # a table's first use: its own sequence of values
-            found.reseed(f"{self.seed_text}|{kind.__name__}|{locale.value}")
+            found.reseed(f"{self.seed_text}|{kind}|{locale}")
             self.reseeded.add((kind, locale))
         return found
 
@@ -84,17 +96,18 @@ class Fakes:
         return shape(self.value(kind, rng), token) if shape else None
 
 
-def person(method: str) -> Callable[[Fakes, Random], str]:
-    return lambda fakes, rng: getattr(fakes.provider(Person, rng), method)()
-
-
-def call(kind: type, method: str) -> Callable[[Fakes, Random], str]:
+def call(kind: str, method: str) -> Callable[[Fakes, Random], str]:
     return lambda fakes, rng: getattr(fakes.provider(kind, rng), method)()
 
 
 def locale_code(rng: Random) -> str:
-    language, _, region = rng.choice(LOCALE_CODES).partition("-")
+    language, _, region = rng.choice(dataset("LOCALE_CODES")).partition("-")
     return f"{language}_{region.upper()}" if region else language
+
+
+def mime_types(rng: Random) -> list[str]:
+    types = dataset("MIME_TYPES")
+    return types[rng.choice(sorted(types))]
 
 
 def add_to_email(email: str, token: str) -> str:
@@ -103,29 +116,29 @@ def add_to_email(email: str, token: str) -> str:
 
 
 GENERATORS: dict[str, Callable[[Fakes, Random], str]] = {
-    "email": call(Person, "email"),
-    "timezone": lambda fakes, rng: rng.choice(TIMEZONES),
+    "email": call("Person", "email"),
+    "timezone": lambda fakes, rng: rng.choice(dataset("TIMEZONES")),
     "locale": lambda fakes, rng: locale_code(rng),
     "language": lambda fakes, rng: locale_code(rng).partition("_")[0],
-    "country_code": lambda fakes, rng: rng.choice(COUNTRY_CODES["a2"]),
-    "country": call(Address, "country"),
-    "currency": lambda fakes, rng: rng.choice(CURRENCY_ISO_CODES),
-    "ip": call(Internet, "ip_v4"),
-    "url": call(Internet, "url"),
-    "slug": call(Internet, "slug"),
-    "colour": call(Text, "hex_color"),
-    "phone": call(Person, "phone_number"),
-    "username": call(Person, "username"),
-    "first_name": person("first_name"),
-    "last_name": person("last_name"),
-    "full_name": person("full_name"),
-    "city": call(Address, "city"),
-    "street": call(Address, "address"),
-    "postal_code": call(Address, "postal_code"),
-    "company": call(Finance, "company"),
+    "country_code": lambda fakes, rng: rng.choice(dataset("COUNTRY_CODES")["a2"]),
+    "country": call("Address", "country"),
+    "currency": lambda fakes, rng: rng.choice(dataset("CURRENCY_ISO_CODES")),
+    "ip": call("Internet", "ip_v4"),
+    "url": call("Internet", "url"),
+    "slug": call("Internet", "slug"),
+    "colour": call("Text", "hex_color"),
+    "phone": call("Person", "phone_number"),
+    "username": call("Person", "username"),
+    "first_name": call("Person", "first_name"),
+    "last_name": call("Person", "last_name"),
+    "full_name": call("Person", "full_name"),
+    "city": call("Address", "city"),
+    "street": call("Address", "address"),
+    "postal_code": call("Address", "postal_code"),
+    "company": call("Finance", "company"),
     "uuid": lambda fakes, rng: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
     "hash": lambda fakes, rng: f"{rng.getrandbits(256):064x}",
-    "mime_type": lambda fakes, rng: rng.choice(MIME_TYPES[rng.choice(sorted(MIME_TYPES))]),
+    "mime_type": lambda fakes, rng: rng.choice(mime_types(rng)),
     "json": lambda fakes, rng: json.dumps({"id": rng.randrange(1000), "ok": rng.random() < 0.5}),
 }
 UNIQUE_SHAPES: dict[str, Callable[[str, str], str]] = {

@@ -12,7 +12,7 @@ from decimal import Decimal
 from random import Random
 
 from thirdai_platform.migrate.seed.catalog import Column, ForeignKey, Table
-from thirdai_platform.migrate.seed.checks import Check, Domain
+from thirdai_platform.migrate.seed.domain import Check, Domain
 from thirdai_platform.migrate.seed.draw import draw
 from thirdai_platform.migrate.seed.fakes import Fakes, kind_of_column
 from thirdai_platform.migrate.values import (
