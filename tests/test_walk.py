@@ -289,3 +289,17 @@ def test_upgrade_that_empties_a_column_it_keeps(database_url):
     assert (emptied.table, emptied.column) == ("users", "password_hash")
     assert "→ 0 rows with a value" in emptied.message
     assert failing_revisions(report) == {"0003_reset_passwords"}
+
+
+def test_a_malformed_data_loss_is_the_scripts_failure_and_the_walk_goes_on(database_url, tmp_path):
+    history = tmp_path / "malformed"
+    shutil.copy(HISTORIES / "env.py", tmp_path)
+    shutil.copytree(HISTORIES / "declared_loss", history)
+    revision = history / "versions" / "0002_drop_nickname.py"
+    revision.write_text(revision.read_text().replace('data_loss = {"upgrade": ["users.nickname"]}',
+                                                     'data_loss = ["users.nickname"]'))
+    report = walk_history(history / "alembic.ini", database_url)
+
+    malformed = the_failure(report, "0002_drop_nickname", "declaration")
+    assert "data_loss must look like" in malformed.message
+    assert legs(report)["0002_drop_nickname"] == ALL_OK  # walked, with nothing declared

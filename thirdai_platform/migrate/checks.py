@@ -35,7 +35,11 @@ class Declared:
 
     def __init__(self, script: Script, direction: str):
         declared = getattr(script.module, "data_loss", None) or {}
-        self.entries = set(declared.get(direction, []))
+        entries = declared.get(direction) or [] if isinstance(declared, dict) else None
+        if entries is None or isinstance(entries, str) or not all(isinstance(e, str) for e in entries):
+            raise ValueError(f"data_loss must look like {{\"{direction}\": [\"table\", \"table.column\"]}}, not "
+                             f"{declared!r:.120}")
+        self.entries = set(entries)
 
     def covers(self, table: str, column: str | None = None) -> bool:
         return table in self.entries or (column is not None and f"{table}.{column}" in self.entries)

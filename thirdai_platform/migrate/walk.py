@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from alembic.config import Config
 from alembic.script import Script
@@ -23,6 +24,7 @@ from thirdai_platform.migrate import data
 from thirdai_platform.migrate.checks import (DOWNGRADE, LEGS, UPGRADE, UPGRADE_AGAIN, Declared, RoundTrip, Window,
                                              check_downgrade, check_schema, check_upgrade, check_upgrade_again)
 from thirdai_platform.migrate.data import DataCopies, TableCopy, live
+from thirdai_platform.migrate.deploy import rolling
 from thirdai_platform.migrate.drift import model_drift
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding, RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner, StepFailed
@@ -43,6 +45,7 @@ class WalkOptions:
     seed: int = 0
     check_drift: bool = True
     from_current: bool = False  # start from the revision the database is at (a restored dump) instead of empty
+    rolling_deploys: bool = False  # a running version that breaks on the new schema fails the revision (else a note)
 
 
 def fixtures(script: Script, when: str) -> dict[str, list[dict]]:
@@ -68,14 +71,26 @@ class RevisionWalk:
         # (a column added there is NULL in every row it did not write again), so they get new rows here.
         self.previously_touched = previously_touched
         self.connection = runner.connection
-        self.trip = RoundTrip(self.connection, script.revision, Declared(script, "upgrade"),
-                              Declared(script, "downgrade"),
-                              parent if self.tables is None else restricted(parent, self.tables))
         self.result = RevisionResult(script.revision, (script.doc or "").strip())
+        self.trip = RoundTrip(self.connection, script.revision, *self.declarations(script),
+                              parent if self.tables is None else restricted(parent, self.tables))
         self.copies: list[DataCopies] = []
         self.final_schema: SchemaSnapshot | None = None  # after the last leg: the next revision's parent
         if reach is None and (limit := whole_schema_limit(runner.config, runner.script, script.revision)):
             self.result.findings.append(limit)
+
+    @property
+    def rolling_severity(self) -> str:
+        return FAILURE if self.options.rolling_deploys else NOTE
+
+    def declarations(self, script: Script) -> tuple[Declared, Declared]:
+        """The script's data_loss for each direction; a malformed one is the script's failure, and declares nothing."""
+        try:
+            return Declared(script, UPGRADE), Declared(script, DOWNGRADE)
+        except (ValueError, TypeError, AttributeError) as error:
+            self.find("declaration", str(error))
+            nothing = SimpleNamespace(module=None)
+            return Declared(nothing, UPGRADE), Declared(nothing, DOWNGRADE)
 
     def find(self, leg: str, message: str, severity: str = FAILURE, **where) -> None:
         self.result.findings.append(Finding(self.script.revision, leg, severity, message, **where))
@@ -158,6 +173,7 @@ class RevisionWalk:
         if not self.leg(UPGRADE, self.runner.upgrade):
             return
         trip.at_revision = self.snapshot()
+        self.check(rolling.old_version_meets_upgrade(trip, trip.at_revision, self.rolling_severity))
         trip.touched = self.touched_tables(trip.before, parent, trip.at_revision)
         self.check(check_upgrade(trip, trip.at_revision))
         # The data of a table the upgrade did not touch is still its `before` copy, and no rows are written into it.
@@ -169,6 +185,7 @@ class RevisionWalk:
         if not self.leg(DOWNGRADE, self.runner.downgrade):
             return
         back = self.snapshot()
+        self.check(rolling.new_version_meets_downgrade(trip, back, self.rolling_severity))
         self.check(check_schema(trip, DOWNGRADE, parent, back))
         self.check(check_downgrade(trip, back))
         if not self.leg(UPGRADE_AGAIN, self.runner.upgrade):
