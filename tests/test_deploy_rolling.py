@@ -1,0 +1,151 @@
+"""Rolling deploys: after each upgrade the parent version's reads and writes replayed on the new schema, on small
+histories written here (the shared env.py and first revision of tests/histories, one revision of their own)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, pool
+from sqlalchemy.engine import make_url
+
+from thirdai_platform.database.url import ENV_VAR
+from thirdai_platform.migrate.commands import load_config
+from thirdai_platform.migrate.deploy.rolling import ROLLING_BACK, ROLLING_DEPLOY
+from thirdai_platform.migrate.findings import FAILURE, NOTE, Finding
+from thirdai_platform.migrate.runner import Runner
+from thirdai_platform.migrate.walk import WalkOptions, walk
+
+HISTORIES = Path(__file__).parent / "histories"
+
+INI = f"""[alembic]
+script_location = {HISTORIES}
+version_locations = {HISTORIES}/common/teams_users %(here)s/versions
+path_separator = space
+prepend_sys_path = {HISTORIES}/common
+"""
+
+REVISION = '''"""{doc}"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{parent}"
+data_loss = {data_loss}
+
+
+def upgrade() -> None:
+    {upgrade}
+
+
+def downgrade() -> None:
+    {downgrade}
+'''
+
+
+@pytest.fixture(autouse=True)
+def restore_database_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_VAR, "")
+
+
+def history(tmp_path: Path, *revisions: tuple[str, str, str], data_loss: dict | None = None) -> Path:
+    """Revisions 0002, 0003, ... after the shared 0001_teams_users, each given as (doc, upgrade, downgrade)."""
+    (tmp_path / "versions").mkdir()
+    parent = "0001_teams_users"
+    for number, (doc, upgrade, downgrade) in enumerate(revisions, start=2):
+        revision = f"{number:04}_change"
+        (tmp_path / "versions" / f"{revision}.py").write_text(REVISION.format(
+            doc=doc, revision=revision, parent=parent, upgrade=upgrade, downgrade=downgrade, data_loss=data_loss or {}))
+        parent = revision
+    (tmp_path / "models.py").write_text("import sqlalchemy as sa\nmetadata = sa.MetaData()\n")
+    (tmp_path / "alembic.ini").write_text(INI)
+    return tmp_path / "alembic.ini"
+
+
+def deploy_findings(ini: Path, database_url: str, walk_passes: bool = True, **options) -> list[Finding]:
+    url = make_url(database_url)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            report = walk(Runner(load_config(ini, url=url), connection, url),
+                          WalkOptions(rows=5, check_drift=False, **options))
+    finally:
+        engine.dispose()
+    others = [f for f in report.all_findings() if f.severity == FAILURE and f.check not in (ROLLING_DEPLOY, ROLLING_BACK)]
+    assert not (walk_passes and others), others
+    return [f for f in report.all_findings() if f.check in (ROLLING_DEPLOY, ROLLING_BACK)]
+
+
+def test_a_renamed_column_breaks_the_running_versions_reads(tmp_path, database_url):
+    ini = history(tmp_path, ("users.name becomes users.full_name",
+                            'op.alter_column("users", "name", new_column_name="full_name")',
+                            'op.alter_column("users", "full_name", new_column_name="name")'))
+
+    [finding] = deploy_findings(ini, database_url)
+
+    assert (finding.revision, finding.check, finding.severity) == ("0002_change", ROLLING_DEPLOY, NOTE)
+    assert (finding.table, finding.column) == ("users", "name")
+    assert "renamed to full_name" in finding.message and "expand now" in finding.message
+    assert finding.statement.startswith('SELECT "id", "username", "name"')
+
+
+def test_an_added_nullable_column_is_safe_both_ways(tmp_path, database_url):
+    ini = history(tmp_path, ("users get a motto", 'op.add_column("users", sa.Column("motto", sa.Text))',
+                            'op.drop_column("users", "motto")'))
+
+    assert deploy_findings(ini, database_url) == []
+
+
+def test_a_new_not_null_column_without_default_breaks_the_running_versions_inserts(tmp_path, database_url):
+    upgrade = ('op.add_column("users", sa.Column("level", sa.Integer, nullable=False, server_default="1"))\n'
+               '    op.alter_column("users", "level", server_default=None)')
+    ini = history(tmp_path, ("users get a level they must give", upgrade, 'op.drop_column("users", "level")'))
+
+    [finding] = deploy_findings(ini, database_url, rolling_deploys=True)
+
+    assert (finding.check, finding.severity, finding.table, finding.column) == (ROLLING_DEPLOY, FAILURE, "users", "level")
+    assert "inserts into users without level" in finding.message
+    assert finding.statement.startswith("INSERT INTO public.\"users\"")
+
+
+def test_a_narrowed_type_refuses_the_running_versions_values(tmp_path, database_url):
+    upgrade = 'op.alter_column("teams", "name", type_=sa.String(3), postgresql_using="left(name, 3)")'
+    ini = history(tmp_path, ("team names of 3 characters", upgrade, 'op.alter_column("teams", "name", type_=sa.String(100))'))
+
+    [finding] = deploy_findings(ini, database_url, walk_passes=False)  # the walk also finds the names cut
+
+    assert finding.check == ROLLING_DEPLOY
+    assert (finding.table, finding.column) == ("teams", "name")
+    assert "character varying(100) → character varying(3)" in finding.message
+
+
+def test_a_removed_enum_label_refuses_the_running_versions_writes(tmp_path, database_url):
+    create = ('op.execute("CREATE TYPE mood AS ENUM (\'calm\', \'busy\', \'gone\')")\n'
+              '    op.add_column("teams", sa.Column("mood", sa.Enum(name="mood", create_type=False)))')
+    drop = 'op.drop_column("teams", "mood")\n    op.execute("DROP TYPE mood")'
+    remove_label = ('op.execute("ALTER TYPE mood RENAME TO old_mood")\n'
+                    '    op.execute("CREATE TYPE mood AS ENUM (\'calm\', \'busy\')")\n'
+                    '    op.execute("ALTER TABLE teams ALTER COLUMN mood TYPE mood USING '
+                    '(CASE mood::text WHEN \'gone\' THEN \'busy\' ELSE mood::text END)::mood")\n'
+                    '    op.execute("DROP TYPE old_mood")')
+    ini = history(tmp_path, ("teams have a mood", create, drop),
+                  ("the mood 'gone' goes", remove_label, 'op.execute("ALTER TYPE mood ADD VALUE \'gone\'")'),
+                  data_loss={"upgrade": ["teams.mood"]})
+
+    [finding] = deploy_findings(ini, database_url)
+
+    assert (finding.revision, finding.table, finding.column) == ("0003_change", "teams", "mood")
+    assert "writes 'gone' to teams.mood, a label the upgrade removed from enum mood" in finding.message
+
+
+def test_a_downgrade_restoring_a_required_column_breaks_the_new_versions_inserts(tmp_path, database_url):
+    add_required = ('op.add_column("teams", sa.Column("code", sa.Text, nullable=False, server_default="x"))\n'
+                    '    op.alter_column("teams", "code", server_default=None)')
+    ini = history(tmp_path, ("teams get a code they must give", add_required, 'op.drop_column("teams", "code")'),
+                  ("teams lose their code", 'op.drop_column("teams", "code")', add_required),
+                  data_loss={"upgrade": ["teams.code"]})
+
+    found = {(f.revision, f.check, f.column) for f in deploy_findings(ini, database_url)}
+
+    assert found == {("0002_change", ROLLING_DEPLOY, "code"),  # the parent does not give it
+                     ("0003_change", ROLLING_DEPLOY, "code"),  # the parent reads it
+                     ("0003_change", ROLLING_BACK, "code")}  # back at the parent, the new version does not give it

@@ -1,0 +1,43 @@
+"""One statement tried inside a savepoint that is always rolled back, and what PostgreSQL said when it failed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+NOT_NULL_VIOLATION = "23502"
+FOREIGN_KEY_VIOLATION = "23503"
+UNIQUE_VIOLATION = "23505"
+UNDEFINED_COLUMN = "42703"
+UNDEFINED_TABLE = "42P01"
+# Errors of our own sample data, not of the schema change: a live application's rows have parents and unique keys.
+NOT_THE_SCHEMAS_FAULT = frozenset({FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION})
+
+
+@dataclass(frozen=True)
+class StatementError:
+    sqlstate: str | None
+    message: str  # the first line of PostgreSQL's message
+    column: str | None  # the column it names (NOT NULL violations), when the driver says
+
+    @classmethod
+    def of(cls, error: DBAPIError) -> StatementError:
+        original = error.orig
+        diag = getattr(original, "diag", None)  # psycopg2 and psycopg
+        sqlstate = getattr(original, "pgcode", None) or getattr(original, "sqlstate", None)
+        lines = str(original).strip().splitlines()
+        return cls(sqlstate, lines[0] if lines else type(original).__name__, getattr(diag, "column_name", None))
+
+
+def attempt(connection: Connection, sql: str, parameters: dict | None = None) -> StatementError | None:
+    """Run sql in a savepoint and roll it back: the error it raised, or None."""
+    savepoint = connection.begin_nested()
+    try:
+        connection.execute(text(sql), parameters or {})
+    except DBAPIError as error:
+        return StatementError.of(error)
+    finally:
+        savepoint.rollback()
+    return None
