@@ -5,9 +5,11 @@ every column type, NULLs, non-ASCII text, extreme numbers, values that look like
 CHECK constraints met, and foreign keys that point to real rows. Calls with different salts add rows next to
 the earlier ones without colliding with them.
 
-    catalog   the tables, read from pg_catalog      checks/expressions  what a CHECK asks of a row
-    order     parents before children               planner             the rows to insert, planned in Python
-    filler    reads what rows must fit, inserts     fakes               realistic values by column name
+    catalog      the tables, read from pg_catalog     order    parents before children
+    checks       CHECKs parsed (pglast) into tests     domain   what they leave each column, as plain data
+    expressions  a CHECK as a Python test of a row     draw     values within a column's domain
+    planner      the rows to insert, planned first     filler   reads what rows must fit, inserts them
+    fakes        realistic values by column name (mimesis)
 """
 from __future__ import annotations
 
