@@ -25,6 +25,7 @@ from thirdai_platform.migrate.checks import (DOWNGRADE, LEGS, UPGRADE, UPGRADE_A
                                              check_downgrade, check_schema, check_upgrade, check_upgrade_again)
 from thirdai_platform.migrate.data import DataCopies, TableCopy, live
 from thirdai_platform.migrate.deploy import rolling
+from thirdai_platform.migrate.deploy.locks import LockObserver
 from thirdai_platform.migrate.drift import model_drift
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding, RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner, StepFailed
@@ -105,14 +106,15 @@ class RevisionWalk:
         self.copies.append(copies)
         return copies
 
-    def seed(self, when: str, only: set[str] | None, rows: int) -> set[str]:
+    def seed(self, when: str, only: set[str] | None, rows: int, salt: str = "") -> set[str]:
         """Returns the tables it could not fill.
 
         Rows written at the revision point only at rows also written there: a downgrade may then carry what the new
         version wrote back into its own parent rows (a note moved back into its user), which is what a good
         downgrade does, while every row that existed before the upgrade must still come back exactly as it was."""
         outcome = seed_database(self.connection, rows=rows, seed=self.options.seed, only=only,
-                                salt=f"{self.script.revision}:{when}", fixtures=fixtures(self.script, when),
+                                salt=f"{self.script.revision}:{when}{salt}",
+                                fixtures={} if salt else fixtures(self.script, when),
                                 new_parents_only=when == "at")
         unchecked = ("is not checked at this revision (it holds no rows)" if when == "before"
                      else "gets no rows written by the new version at this revision")
@@ -122,9 +124,10 @@ class RevisionWalk:
         return {problem.table for problem in outcome.problems}
 
     def leg(self, name: str, step: Callable[[Script], None]) -> bool:
-        started, window = time.perf_counter(), Window.starting_now()
+        started, window, observer = time.perf_counter(), Window.starting_now(), LockObserver(self.connection)
         try:
-            step(self.script)
+            with observer:
+                step(self.script)
         except StepFailed as failure:
             self.result.legs[name] = "failed"
             self.find(name, f"{name} failed: {failure.error}", statement=failure.statement)
@@ -133,6 +136,7 @@ class RevisionWalk:
             # At production size (--rows, --from-dump) these are the lock times a deploy would see.
             self.result.leg_seconds[name] = time.perf_counter() - started
             self.trip.windows[name] = window.ended()  # a value stamped with the current time falls inside
+            self.result.locks[name], self.result.statements[name] = observer.summary()
         self.result.legs[name] = "ok"
         return True
 
@@ -168,7 +172,7 @@ class RevisionWalk:
         seeded = set(self.parent.columns) if empty is None else empty
         refill = self.previously_touched & set(parent.columns) - seeded
         if refill:
-            self.seed("before", only=refill, rows=min(self.options.rows, MOST_ROWS_WRITTEN_AT_REVISION))
+            self.seed("before", only=refill, rows=min(self.options.rows, MOST_ROWS_WRITTEN_AT_REVISION), salt=":refill")
         trip.before = self.copy(parent)
         if not self.leg(UPGRADE, self.runner.upgrade):
             return
