@@ -31,6 +31,7 @@ from sqlalchemy.engine import URL, Connection
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate  # noqa: E402
 
+from thirdai_platform.migrate import history  # noqa: E402
 from thirdai_platform.migrate.commands import load_config  # noqa: E402
 from thirdai_platform.migrate.data import empty_tables  # noqa: E402
 from thirdai_platform.migrate.runner import Runner  # noqa: E402
@@ -65,7 +66,7 @@ def floor(ini: Path, url: URL, rows: int) -> dict[str, float]:
     with connected(url) as connection:
         runner = runner_on(ini, url, connection)
         started, migrating = time.perf_counter(), 0.0
-        for script in runner.revisions():
+        for script in history.in_order(runner.script):
             tables = connection.execute(text(TABLES_SQL)).scalars().all()
             seed_database(connection, rows=rows, seed=0, salt=f"{script.revision}:before",
                           only=empty_tables(connection, tables))

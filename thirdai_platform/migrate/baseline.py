@@ -25,6 +25,7 @@ from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 
 from thirdai_platform.errors import UserError
+from thirdai_platform.migrate import history
 from thirdai_platform.migrate.findings import FAILURE, KNOWN, Finding, WalkReport
 from thirdai_platform.migrate.git_changes import changed_files, repository_root
 
@@ -134,7 +135,7 @@ def project_settings(config: Config) -> tuple[dict, Path | None]:
 def up_to(scripts: ScriptDirectory, revision: str, where: str) -> frozenset[str]:
     """The revision and all its ancestors."""
     try:
-        return frozenset(s.revision for s in scripts.revision_map.iterate_revisions(revision, "base"))
+        return frozenset(history.ancestors(scripts, revision))
     except (CommandError, RevisionError):
         raise UserError(f"{where}: baseline = {revision!r} is no revision of the history") from None
 
@@ -143,13 +144,8 @@ def unchanged_revisions(scripts: ScriptDirectory, start: Path) -> frozenset[str]
     """The revisions neither changed since the merge base nor descended from a changed one: a changed revision can
     break the revisions after it (their data, their schema), so those are gated with it."""
     changed_paths = changed_files(start)
-    every = list(scripts.walk_revisions())
-    gated = {s.revision for s in every if Path(s.path).resolve() in changed_paths}
-    waiting = list(gated)
-    while waiting:  # and their descendants
-        for child in scripts.get_revision(waiting.pop()).nextrev - gated:
-            gated.add(child)
-            waiting.append(child)
+    every = history.in_order(scripts)
+    gated = history.descendants(scripts, [s.revision for s in every if Path(s.path).resolve() in changed_paths])
     return frozenset(s.revision for s in every if s.revision not in gated)
 
 

@@ -120,10 +120,6 @@ class Runner:
         load_in_context(self.config, self.script, self.connection)
         self.top_levels = TopLevels()
 
-    def revisions(self) -> list[Script]:
-        """Every revision, parents before children."""
-        return list(reversed(list(self.script.walk_revisions())))
-
     def heads(self) -> tuple[str, ...]:
         return MigrationContext.configure(self.connection).get_current_heads()
 

@@ -25,6 +25,7 @@ from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 
 from thirdai_platform.errors import UserError
+from thirdai_platform.migrate import history
 from thirdai_platform.migrate.git_changes import repository_root
 from thirdai_platform.migrate.project_code import described, script_dirs
 from thirdai_platform.migrate.review import declared_data_loss
@@ -224,7 +225,7 @@ def lint_revisions(config: Config, revisions: list[str] | None = None) -> list[L
     """
     scripts = ScriptDirectory.from_config(config)
     if revisions is None:
-        revisions = [script.revision for script in reversed(list(scripts.walk_revisions()))]
+        revisions = [script.revision for script in history.in_order(scripts)]
     chosen = [_revision_script(scripts, revision) for revision in revisions]
     sql_of = _rendered_sql(config, chosen, scripts)
     found = squawk_findings(sql_of, _squawk_config(config))

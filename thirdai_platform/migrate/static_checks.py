@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from thirdai_platform.errors import UserError
+from thirdai_platform.migrate import history
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding
 from thirdai_platform.migrate.project_code import load_error, one_line
 from thirdai_platform.migrate.review import review_script
@@ -24,20 +25,13 @@ def revisions_in_range(config: Config, rev_range: str | None = None) -> list[str
     """Revision ids oldest first: all of them, one (`REV`), or a range (`A:B`, either end may be left out).
 
     A revision script that cannot be imported is a one-line UserError naming the file."""
-    script = ScriptDirectory.from_config(config)
     try:
-        if not rev_range:
-            chosen = list(script.walk_revisions())
-        elif ":" in rev_range:
-            lower, upper = rev_range.split(":", 1)
-            chosen = list(script.walk_revisions(lower or "base", upper or "heads"))
-        else:
-            chosen = [script.get_revision(rev_range)]
+        chosen = history.in_range(ScriptDirectory.from_config(config), rev_range)
     except CommandError as error:
         raise UserError(str(error).splitlines()[0]) from None
     except Exception as error:  # a revision script raising at import: its own code can raise anything
         raise load_error(error, config) from None
-    return [s.revision for s in reversed(chosen) if s is not None]
+    return [s.revision for s in chosen]
 
 
 def review_findings(config: Config, revisions: list[str]) -> list[Finding]:

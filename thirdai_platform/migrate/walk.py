@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate import data
+from thirdai_platform.migrate import data, history
 from thirdai_platform.migrate.checks import (DOWNGRADE, LEGS, UPGRADE, UPGRADE_AGAIN, Declared, RoundTrip, Window,
                                              check_downgrade, check_schema, check_upgrade, check_upgrade_again)
 from thirdai_platform.migrate.data import DataCopies, TableCopy, live
@@ -232,12 +232,10 @@ def ensure_empty(connection: Connection) -> None:
         raise UserError(f"the walk needs an empty database, this one has {tables} tables")
 
 
-def climb_to(runner: Runner, order: list[Script], target: Script) -> None:
+def climb_to(runner: Runner, target: Script) -> None:
     """From an empty schema, apply every ancestor of target (no checks): the state the target's walk starts from."""
-    ancestors = {r.revision for r in runner.script.revision_map.iterate_revisions(target.revision, "base")} - {target.revision}
-    for revision in order:
-        if revision.revision in ancestors:
-            runner.upgrade(revision)
+    for revision in history.climb(runner.script, target):
+        runner.upgrade(revision)
 
 
 @dataclass(frozen=True)
@@ -260,7 +258,7 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
     # running them, so let PostgreSQL keep one plan. It changes how queries are planned, never what they return.
     connection.execute(text("SET plan_cache_mode = force_generic_plan"))
     connection.commit()
-    applied = already_applied(runner) if options.from_current else set()
+    applied = history.ancestors(runner.script, runner.heads()) if options.from_current else set()
     if not applied:
         ensure_empty(connection)
     report = WalkReport()
@@ -274,7 +272,7 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
     if len(heads) > 1 and (part is None or part.first):
         report.findings.append(Finding(None, "heads", FAILURE, f"the history has {len(heads)} heads: {', '.join(heads)}; "
                                                                "join them with `inv db.merge`"))
-    order = [script for script in runner.revisions() if script.revision not in applied]
+    order = [script for script in history.in_order(runner.script) if script.revision not in applied]
     if part is not None:
         order = [script for script in order if script.revision in part.revisions]
     broken, schema, filled, touched = part is not None and not part.first, None, set(), frozenset()
@@ -286,7 +284,7 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
             filled.clear()
             touched = frozenset()
             try:
-                climb_to(runner, runner.revisions(), script)
+                climb_to(runner, script)
             except StepFailed as failure:
                 result = RevisionResult(script.revision, (script.doc or "").strip(), legs={leg: "skipped" for leg in LEGS})
                 # an ancestor walked by an earlier part: reported by that part
@@ -312,14 +310,6 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
         report.findings += drift(runner.config)
     report.seconds = time.perf_counter() - started
     return report
-
-
-def already_applied(runner: Runner) -> set[str]:
-    """The database's current revisions and all their ancestors."""
-    current = runner.heads()
-    if not current:
-        return set()
-    return {script.revision for script in runner.script.revision_map.iterate_revisions(current, "base")}
 
 
 def drift(config: Config) -> list[Finding]:
