@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -15,11 +16,14 @@ from thirdai_platform.database.url import masked, parse_url
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.baseline import chosen_baseline, gate
 from thirdai_platform.migrate.commands import load_config
-from thirdai_platform.migrate.report import print_report, progress_bar, write_json, write_junit
+from thirdai_platform.migrate.ci_formats import github_annotations, write_sarif
 from thirdai_platform.migrate.dump import restore_dump
-from thirdai_platform.migrate.findings import LIMIT, Finding, WalkReport
+from thirdai_platform.migrate.findings import LIMIT, Finding, RevisionResult, RunInfo, WalkReport
 from thirdai_platform.migrate.parallel import ParallelWalk, parts_for
 from thirdai_platform.migrate.project_code import check_env_py, one_line, quiet_logging
+from thirdai_platform.migrate.report import console_for_output, print_report, walk_progress
+from thirdai_platform.migrate.report_files import remove_earlier, write_json, write_junit
+from thirdai_platform.migrate.run_info import described, run_info
 from thirdai_platform.migrate.runner import hand_over_url
 from thirdai_platform.migrate.server import start_server
 from thirdai_platform.migrate.static_checks import revisions_in_range, static_findings
@@ -52,6 +56,7 @@ def parser() -> argparse.ArgumentParser:
                    "default branch (origin/HEAD, else main/master); the others are walked, their failures known")
     p.add_argument("--junit-xml", type=Path, help="write a JUnit report here")
     p.add_argument("--json", type=Path, help="write a JSON report here")
+    p.add_argument("--sarif", type=Path, help="write a SARIF 2.1.0 report here (for code-scanning UIs)")
     return p
 
 
@@ -67,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     """Exit 0 when the walk passes, 1 when it finds a failure (or a limit, with --fail-on-limits), 2 on an error,
     130 when interrupted: always one line for an error, never a traceback."""
     args = parser().parse_args(argv)
-    console = Console() if sys.stdout.isatty() else Console(width=140)  # CI logs: room for the summary table
+    console = console_for_output()
     try:
         with quiet_logging():
             report = walk_and_check(args, console)
@@ -90,27 +95,28 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
     one_database = args.url or args.from_dump
     if one_database and args.jobs and args.jobs > 1:
         raise UserError("--jobs needs databases of its own: it cannot be used with --url or --from-dump")
+    remove_earlier([args.junit_xml, args.json, args.sarif])
     with ExitStack() as stack:
         config = load_config(args.config)
         baseline = chosen_baseline(config, args.baseline, args.changed_only)
         order = revisions_in_range(config)
         parts = 1 if one_database else parts_for(len(order), args.jobs)
-        if args.url:
-            databases = [parse_url(args.url)]
-        else:
-            server = stack.enter_context(start_server(args.pg_bin))
-            databases = [server.create_database("walk" if part == 0 else f"walk_{part + 1}") for part in range(parts)]
+        server = None if args.url else stack.enter_context(start_server(args.pg_bin))
+        databases = ([parse_url(args.url)] if server is None else
+                     [server.create_database("walk" if part == 0 else f"walk_{part + 1}") for part in range(parts)])
         if args.from_dump:
             restore_dump(args.from_dump, databases[0], args.pg_bin)
         hand_over_url(config, databases[0])
         check_env_py(config, ScriptDirectory.from_config(config), databases[0])
+        info = run_info(config, seed=args.seed, rows=args.rows, static_checks=not args.no_lint, url=databases[0],
+                        server=server, pg_bin=args.pg_bin)
         more = f" (and {parts - 1} more, a part of the history each)" if parts > 1 else ""
-        console.print(f"walking {args.config} on {masked(databases[0])}{more}", highlight=False)
+        console.print(f"walking {args.config} on {masked(databases[0])}{more} with {described(info)}, "
+                      f"{args.rows} rows per table, seed {args.seed}", highlight=False, soft_wrap=True)
         options = WalkOptions(rows=args.rows, seed=args.seed, check_drift=not args.no_drift,
                               from_current=args.from_dump is not None)
-        walking = ParallelWalk(config, databases, options, order)
-        with progress_bar(console, len(order)) as advance:
-            report = walking.collect(on_revision=advance)
+        report = walked(ParallelWalk(config, databases, options, order), console, args, info, len(order))
+        report.run = info
         try:
             if not args.no_lint:
                 static_checks(report, config, databases[0])
@@ -120,6 +126,22 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
             finally:  # a baseline that cannot be written must not lose the walk either
                 publish(console, report, args)
     return report
+
+
+def walked(walking: ParallelWalk, console: Console, args: argparse.Namespace, info: RunInfo, total: int) -> WalkReport:
+    """The walk's report; when it is interrupted, a partial one is written (the revisions walked so far)."""
+    done: list[RevisionResult] = []
+    with walk_progress(console, total) as advance:
+        def finished(result: RevisionResult) -> None:
+            done.append(result)
+            advance(result)
+
+        try:
+            return walking.collect(on_revision=finished)
+        except KeyboardInterrupt:
+            partial = WalkReport(revisions=done, run=info, interrupted=True)
+            write_files(partial, args)
+            raise
 
 
 def static_checks(report: WalkReport, config: Config, url: URL) -> None:
@@ -135,10 +157,19 @@ def static_checks(report: WalkReport, config: Config, url: URL) -> None:
 
 def publish(console: Console, report: WalkReport, args: argparse.Namespace) -> None:
     print_report(console, report, args.fail_on_limits)
-    for path, write in ((args.junit_xml, write_junit), (args.json, write_json)):
+    if os.environ.get("GITHUB_ACTIONS") == "true":  # annotations on the scripts, in the pull request's files
+        for line in github_annotations(report):
+            console.print(line, markup=False, highlight=False, soft_wrap=True, crop=False)
+    write_files(report, args)
+
+
+def write_files(report: WalkReport, args: argparse.Namespace) -> None:
+    writers = ((args.junit_xml, write_junit), (args.json, lambda r, p: write_json(r, p, args.fail_on_limits)),
+               (args.sarif, write_sarif))
+    for path, write in writers:
         if path is None:
             continue
         try:
-            write(report, path) if write is write_junit else write(report, path, args.fail_on_limits)
+            write(report, path)
         except OSError as error:
             raise UserError(f"cannot write {path}: {error.strerror or error}") from None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 
 FAILURE = "failure"  # a defect of the migration: fails the run
@@ -10,6 +11,7 @@ LIMIT = "limit"  # something the tool could not do (a table it could not fill, S
 NOTE = "note"  # information
 KNOWN = "known"  # a failure a baseline accepts (baseline.py): reported apart, it does not fail the run
 SEVERITIES = (FAILURE, LIMIT, NOTE)  # what counts() counts; known failures are failures a baseline accepted
+LEGS = ("upgrade", "downgrade", "upgrade again")  # each revision's three migration steps, in the order they run
 
 
 @dataclass
@@ -34,7 +36,19 @@ class Finding:
         return line
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "column": self.column or named_column(self)}
+
+
+def named_column(finding: Finding) -> str | None:
+    """The one column of the finding's table its message names ('users.email', '; changed: name 'x' → None'), or
+    None when it names none or several."""
+    if not finding.table:
+        return None
+    named = set(re.findall(rf"\b{re.escape(finding.table)}\.(\w+)", finding.message))
+    changed = finding.message.partition("; changed: ")[2]
+    if changed and changed.count(" → ") == 1:  # one changed column: 'name 'Zoë' → None'
+        named.add(changed.split(" ", 1)[0])
+    return named.pop() if len(named) == 1 else None
 
 
 @dataclass
@@ -43,9 +57,6 @@ class RevisionResult:
     message: str
     legs: dict[str, str] = field(default_factory=dict)  # leg → "ok" | "failed" | "skipped"
     leg_seconds: dict[str, float] = field(default_factory=dict)  # time of the migration step alone
-    # leg → the strongest lock the migration held on each table, and each statement's time (deploy/locks.py)
-    locks: dict[str, list[dict]] = field(default_factory=dict)
-    statements: dict[str, list[dict]] = field(default_factory=dict)
     rows_checked: int = 0
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
@@ -54,8 +65,54 @@ class RevisionResult:
     def failed(self) -> bool:
         return any(f.severity == FAILURE for f in self.findings)
 
+    def verdict(self, leg: str) -> str:
+        """The leg's check, not only its migration step: "failed" when the step or any check of the leg failed,
+        "known" when only failures a baseline accepts did, else the step's "ok" or "skipped"."""
+        severities = {f.severity for f in self.findings if f.check == leg}
+        if self.legs.get(leg) == "failed" or FAILURE in severities:
+            return "failed"
+        return "known" if KNOWN in severities else self.legs.get(leg, "skipped")
+
     def to_dict(self) -> dict:
-        return {**asdict(self), "findings": [f.to_dict() for f in self.findings]}
+        return {**asdict(self), "legs": {leg: self.verdict(leg) for leg in LEGS}, "leg_steps": dict(self.legs),
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+@dataclass(frozen=True)
+class ScriptPlace:
+    """Where a revision's script is, for reports that point at code (JUnit, SARIF, GitHub annotations)."""
+
+    path: str
+    upgrade_line: int = 1  # the line of `def upgrade`
+    downgrade_line: int = 1
+
+    def line_for(self, finding: Finding) -> int:
+        """The review's own line; else the function the check ran (a downgrade's, a lint of the downgrade's SQL)."""
+        if finding.check == "review" and (line := re.search(r":(\d+)\)$", finding.message)):
+            return int(line[1])
+        downgrading = finding.check == "downgrade" or (finding.check == "lint" and "(downgrade)" in finding.message)
+        return self.downgrade_line if downgrading else self.upgrade_line
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the run was: the tool, the PostgreSQL it walked on, the data it generated, the scripts it read."""
+
+    tool_version: str
+    postgresql_version: str | None = None
+    postgresql_source: str | None = None  # "system", "embedded", "named by --pg-bin", "named by --url", ...
+    postgresql_bin_dir: str | None = None
+    seed: int = 0
+    rows: int = 0
+    static_checks: bool = True  # the review and squawk ran: each revision has its lint and review case
+    scripts: dict[str, ScriptPlace] = field(default_factory=dict)
+    config_file: str | None = None  # alembic.ini: where a finding about the whole history points
+
+    def to_dict(self) -> dict:
+        return {"tool": {"name": "thirdai-platform", "version": self.tool_version},
+                "postgresql": {"version": self.postgresql_version, "source": self.postgresql_source,
+                               "bin_dir": self.postgresql_bin_dir},
+                "seed": self.seed, "rows": self.rows}
 
 
 @dataclass
@@ -63,6 +120,8 @@ class WalkReport:
     revisions: list[RevisionResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # about the whole history: heads, drift, …
     seconds: float = 0.0
+    run: RunInfo | None = None  # set by the command line
+    interrupted: bool = False  # a partial report: the run was stopped before it ended
 
     def all_findings(self) -> list[Finding]:
         return self.findings + [f for r in self.revisions for f in r.findings]
@@ -83,7 +142,9 @@ class WalkReport:
 
     def to_dict(self, fail_on_limits: bool = False) -> dict:
         return {
-            "passed": not self.fails(fail_on_limits),
+            **(self.run.to_dict() if self.run else {}),
+            "passed": not self.fails(fail_on_limits) and not self.interrupted,
+            "interrupted": self.interrupted,
             "counts": self.counts(),
             "seconds": round(self.seconds, 3),
             "findings": [f.to_dict() for f in self.findings],
