@@ -194,7 +194,7 @@ def by_name(name: str | None) -> tuple[History, ...]:
     if name is None:
         return HISTORIES
     everything = HISTORIES + REPROS
-    chosen = tuple(history for history in everything if name in (history.name, history.package))
+    chosen = tuple(history for history in everything if name == history.name or name == history.package == "repro")
     if not chosen:
         raise SystemExit(f"error: no history {name!r}; there are {', '.join(h.name for h in everything)}, repro")
     return chosen
