@@ -3,9 +3,10 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import text
 
 from thirdai_platform.database.models import Base
+from thirdai_platform.database.connection import engine_for
 from thirdai_platform.database.url import ENV_VAR, database_url
 from thirdai_platform.migrate.lock import migration_lock
 
@@ -56,8 +57,7 @@ def run_migrations_online() -> None:
     if connection is not None:  # the caller owns the connection, its transaction and its locking
         run_with(connection)
         return
-    engine = create_engine(configured_url(), poolclass=pool.NullPool, connect_args={"connect_timeout": 5})
-    with engine.connect() as connection, migration_lock(connection):
+    with engine_for(configured_url()).connect() as connection, migration_lock(connection):
         run_with(connection)
 
 

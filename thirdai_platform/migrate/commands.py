@@ -16,18 +16,18 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import create_engine, inspect, pool
+from sqlalchemy import inspect
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 
-from thirdai_platform.database.url import database_url, masked
+from thirdai_platform.database.connection import cannot_connect, engine_for, first_line
+from thirdai_platform.database.url import database_url
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.drift import EnumLabelsOp, declared_losses, enum_drift, model_drift
 from thirdai_platform.migrate.review import review_script, risky_operations
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INI = REPO_ROOT / "alembic.ini"
-CONNECT_TIMEOUT_SECONDS = 5
 
 
 def load_config(ini: str | Path | None = None, *, url: URL | None = None, stdout=None) -> Config:
@@ -50,18 +50,8 @@ def config_url(config: Config) -> URL:
 
 @contextmanager
 def connect(config: Config) -> Iterator[Connection]:
-    url = config_url(config)
-    engine = create_engine(url, poolclass=pool.NullPool, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
-    try:
-        with engine.connect() as connection:
-            yield connection
-    finally:
-        engine.dispose()
-
-
-def first_line(error: BaseException) -> str:
-    text = str(getattr(error, "orig", None) or error).strip()
-    return text.splitlines()[0] if text else error.__class__.__name__
+    with engine_for(config_url(config)).connect() as connection:  # user_errors says why it cannot connect
+        yield connection
 
 
 @contextmanager
@@ -75,10 +65,6 @@ def user_errors(config: Config) -> Iterator[None]:
         if is_connection_error(error):
             raise cannot_connect(config_url(config), error) from None
         raise UserError(f"database error: {first_line(error)}") from None
-
-
-def cannot_connect(url: URL, error: DBAPIError) -> UserError:
-    return UserError(f"cannot connect to {masked(url)}: {first_line(error)}")
 
 
 def is_connection_error(error: DBAPIError) -> bool:

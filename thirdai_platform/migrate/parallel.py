@@ -15,12 +15,10 @@ import time
 from collections.abc import Callable, Sequence
 
 from alembic.config import Config
-from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError
 
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.commands import cannot_connect
+from thirdai_platform.database.connection import connected
 from thirdai_platform.migrate.findings import RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner
 from thirdai_platform.migrate.sqllint import RENDERED_SQL
@@ -67,17 +65,11 @@ def split(revisions: Sequence[str], parts: int) -> list[Part]:
 def walk_database(config: Config, url: URL, options: WalkOptions,
                   on_revision: Callable[[RevisionResult], None] | None = None, part: Part | None = None) -> WalkReport:
     """The walk on one database, over a connection of its own."""
-    engine = create_engine(url, poolclass=pool.NullPool, connect_args={"connect_timeout": 5})
     try:
-        try:
-            connection = engine.connect()
-        except DBAPIError as error:
-            raise cannot_connect(url, error) from None
-        with connection:
+        with connected(url) as connection:
             return walk(Runner(config, connection, url), options, on_revision, part)
     finally:
         config.attributes.pop("connection", None)  # closed now: env.py must not be handed it again
-        engine.dispose()
 
 
 def _walk_part(config: Config, url: URL, options: WalkOptions, part: Part, queue) -> None:

@@ -11,12 +11,10 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError
 
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.commands import CONNECT_TIMEOUT_SECONDS, cannot_connect
+from thirdai_platform.database.connection import connected
 
 
 def one_line(error: BaseException) -> str:
@@ -67,13 +65,8 @@ def check_env_py(config: Config, scripts: ScriptDirectory, url: URL) -> None:
     """Run env.py once against the database the way `alembic current` does (no migration, nothing written): an
     env.py that raises before any revision runs (an import, a setting, a connection) stops here, in one line.
     Handed a connection as the walk does: a database we cannot reach is said as such, not as env.py's error."""
-    engine = create_engine(url, poolclass=pool.NullPool, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
     try:
-        try:
-            connection = engine.connect()
-        except DBAPIError as error:
-            raise cannot_connect(url, error) from None
-        with connection:
+        with connected(url) as connection:
             config.attributes["connection"] = connection
             with EnvironmentContext(config, scripts, fn=lambda _heads, _context: [], dont_mutate=True):
                 scripts.run_env()
@@ -84,7 +77,6 @@ def check_env_py(config: Config, scripts: ScriptDirectory, url: URL) -> None:
         raise UserError(f"env.py cannot run, so no revision can: {message}") from None
     finally:
         config.attributes.pop("connection", None)
-        engine.dispose()
 
 
 @contextmanager
