@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -103,7 +104,8 @@ def add_revision(project: Path, revision: str, down_revision: str, upgrade: str,
 def test_inv_list_shows_every_db_task():
     result = inv("--list")
     assert result.returncode == 0
-    for name in ("upgrade", "downgrade", "revision", "current", "stamp", "history", "heads", "merge", "check", "lint", "verify"):
+    for name in ("upgrade", "downgrade", "revision", "current", "stamp", "history", "heads", "merge", "check", "lint", "verify",
+                 "server"):
         assert f"db.{name}" in result.stdout
         helped = inv("--help", f"db.{name}")
         assert helped.returncode == 0 and "Usage: inv" in helped.stdout and len(helped.stdout.splitlines()) > 3
@@ -180,7 +182,7 @@ def test_unreachable_database_fails_fast_without_the_password():
 
 @pytest.fixture
 def password_role(pg_server, database_url):
-    """A role that must log in with a password (the ephemeral server trusts everyone else)."""
+    """A role of our own with a password that needs percent-encoding in a URL."""
     password = "p%ss@w:rd/50%"
     execute(database_url, f"CREATE ROLE alice LOGIN SUPERUSER PASSWORD '{password}'")
     hba = Path(pg_server.base_dir) / "data" / "pg_hba.conf"
@@ -298,3 +300,21 @@ def test_lint_reviews_and_lints_without_a_database(project):
     result = inv("db.lint", "-r", "9996_unreviewed", config=project)
     assert "empty-downgrade" in result.stdout and "ban-drop-column" in result.stdout
     assert "drop-without-data-move" in result.stdout
+
+
+def test_server_gives_a_database_for_the_tasks_and_stops_on_ctrl_c():
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URI"}
+    server = subprocess.Popen([*INV, "db.server"], cwd=REPO, env=environ, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline().strip()
+        assert line.startswith("export DATABASE_URI=postgresql://postgres:"), line
+        url = line.split("=", 1)[1]
+        assert inv("db.upgrade", url=url).returncode == 0
+        assert inv("db.current", url=url).stdout.startswith(f"{HEAD} (head)")
+    finally:
+        sent = time.monotonic()
+        server.send_signal(signal.SIGINT)
+        code = server.wait(timeout=10)
+    assert (code, time.monotonic() - sent < 1.5) == (130, True)
+    assert server.stderr.read().splitlines()[-1].startswith("stopped by SIGINT")
