@@ -15,7 +15,7 @@ from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.findings import FAILURE, WalkReport
 from thirdai_platform.migrate import parallel
 from thirdai_platform.migrate.parallel import ParallelWalk, parts_for, split
-from thirdai_platform.migrate.sqllint import DIRECTIONS, RENDERED_SQL
+from thirdai_platform.migrate.render import DIRECTIONS, RENDERED_SQL
 from thirdai_platform.migrate.static_checks import revisions_in_range
 from thirdai_platform.migrate.walk import LEGS, WalkOptions
 from test_walk import HISTORIES, REPO_ROOT, walk_planted

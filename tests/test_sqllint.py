@@ -7,10 +7,10 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate import sqllint
+from thirdai_platform.migrate import render
 from thirdai_platform.migrate.findings import LIMIT
-from thirdai_platform.migrate.sqllint import (RENDERED_SQL, CannotRender, lint_revisions, lint_sql, render_failures,
-                                             render_revision_sql, squawk_findings)
+from thirdai_platform.migrate.render import RENDERED_SQL, CannotRender, render_failures, render_revision_sql
+from thirdai_platform.migrate.sqllint import lint_revisions, lint_sql, squawk_findings
 from thirdai_platform.migrate.static_checks import lint_findings, whole_schema_limit
 
 REPO_SQUAWK_CONFIG = Path(__file__).resolve().parents[1] / ".squawk.toml"
@@ -297,7 +297,7 @@ def test_sql_that_cannot_be_rendered_offline_says_why_and_where(unrenderable, tm
 def test_a_revision_that_cannot_be_rendered_is_tried_once(unrenderable, monkeypatch):
     failures = render_failures(unrenderable, ["c3", "d4"])
     assert [(f.revision, f.direction) for f in failures] == [("d4", "upgrade"), ("d4", "downgrade")]
-    monkeypatch.setattr(sqllint, "_render", lambda *args: pytest.fail("rendered again"))
+    monkeypatch.setattr(render, "render_offline", lambda *args: pytest.fail("rendered again"))
     assert render_failures(unrenderable, ["c3", "d4"]) == failures
 
 

@@ -21,7 +21,7 @@ from thirdai_platform.errors import UserError
 from thirdai_platform.database.connection import connected
 from thirdai_platform.migrate.findings import RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner
-from thirdai_platform.migrate.sqllint import RENDERED_SQL
+from thirdai_platform.migrate.render import RENDERED_SQL
 from thirdai_platform.migrate.walk import Part, WalkOptions, walk
 
 # A part climbs to its start with plain upgrades (~10 ms a revision) and pays for a process and a database: below

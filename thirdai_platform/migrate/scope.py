@@ -16,7 +16,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from thirdai_platform.migrate.schema import SchemaSnapshot, column_type_name
-from thirdai_platform.migrate.sqllint import DIRECTIONS, CannotRender, render_revision_sql
+from thirdai_platform.migrate.render import DIRECTIONS, CannotRender, render_revision_sql
 
 NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
 # The word before a table or type name in the SQL Alembic renders: CREATE/ALTER/DROP TABLE, INSERT INTO, UPDATE,

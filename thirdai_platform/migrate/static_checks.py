@@ -17,8 +17,8 @@ from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding
 from thirdai_platform.migrate.project_code import load_error, one_line
 from thirdai_platform.migrate.review import review_script
 from thirdai_platform.migrate.runner import percent_is_a_placeholder
-from thirdai_platform.migrate.sqllint import (RenderFailure, SquawkUnavailable, lint_revisions, render_error,
-                                             render_failures)
+from thirdai_platform.migrate.render import RenderFailure, render_error, render_failures
+from thirdai_platform.migrate.sqllint import SquawkUnavailable, lint_revisions
 
 
 def revisions_in_range(config: Config, rev_range: str | None = None) -> list[str]:
