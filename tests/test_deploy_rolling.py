@@ -1,78 +1,18 @@
 """Rolling deploys: after each upgrade the parent version's reads and writes replayed on the new schema, on small
-histories written here (the shared env.py and first revision of tests/histories, one revision of their own)."""
+histories written here (deploy_histories.py)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from sqlalchemy import create_engine, pool
-from sqlalchemy.engine import make_url
+from deploy_histories import deploy_findings, history
 
 from thirdai_platform.database.url import ENV_VAR
-from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.deploy.rolling import ROLLING_BACK, ROLLING_DEPLOY
-from thirdai_platform.migrate.findings import FAILURE, NOTE, Finding
-from thirdai_platform.migrate.runner import Runner
-from thirdai_platform.migrate.walk import WalkOptions, walk
-
-HISTORIES = Path(__file__).parent / "histories"
-
-INI = f"""[alembic]
-script_location = {HISTORIES}
-version_locations = {HISTORIES}/common/teams_users %(here)s/versions
-path_separator = space
-prepend_sys_path = {HISTORIES}/common
-"""
-
-REVISION = '''"""{doc}"""
-import sqlalchemy as sa
-from alembic import op
-
-revision = "{revision}"
-down_revision = "{parent}"
-data_loss = {data_loss}
-
-
-def upgrade() -> None:
-    {upgrade}
-
-
-def downgrade() -> None:
-    {downgrade}
-'''
+from thirdai_platform.migrate.findings import FAILURE, NOTE
 
 
 @pytest.fixture(autouse=True)
 def restore_database_uri(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV_VAR, "")
-
-
-def history(tmp_path: Path, *revisions: tuple[str, str, str], data_loss: dict | None = None) -> Path:
-    """Revisions 0002, 0003, ... after the shared 0001_teams_users, each given as (doc, upgrade, downgrade)."""
-    (tmp_path / "versions").mkdir()
-    parent = "0001_teams_users"
-    for number, (doc, upgrade, downgrade) in enumerate(revisions, start=2):
-        revision = f"{number:04}_change"
-        (tmp_path / "versions" / f"{revision}.py").write_text(REVISION.format(
-            doc=doc, revision=revision, parent=parent, upgrade=upgrade, downgrade=downgrade, data_loss=data_loss or {}))
-        parent = revision
-    (tmp_path / "models.py").write_text("import sqlalchemy as sa\nmetadata = sa.MetaData()\n")
-    (tmp_path / "alembic.ini").write_text(INI)
-    return tmp_path / "alembic.ini"
-
-
-def deploy_findings(ini: Path, database_url: str, walk_passes: bool = True, **options) -> list[Finding]:
-    url = make_url(database_url)
-    engine = create_engine(url, poolclass=pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            report = walk(Runner(load_config(ini, url=url), connection, url),
-                          WalkOptions(rows=5, check_drift=False, **options))
-    finally:
-        engine.dispose()
-    others = [f for f in report.all_findings() if f.severity == FAILURE and f.check not in (ROLLING_DEPLOY, ROLLING_BACK)]
-    assert not (walk_passes and others), others
-    return [f for f in report.all_findings() if f.check in (ROLLING_DEPLOY, ROLLING_BACK)]
 
 
 def test_a_renamed_column_breaks_the_running_versions_reads(tmp_path, database_url):

@@ -10,6 +10,7 @@ block) is not seen after it: its statement's duration still is.
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -26,6 +27,8 @@ MODES = {"AccessShareLock": "ACCESS SHARE", "RowShareLock": "ROW SHARE", "RowExc
 STRENGTH = {mode: rank for rank, mode in enumerate(MODES.values())}
 BLOCKS_READS = frozenset({"ACCESS EXCLUSIVE"})
 BLOCKS_WRITES = frozenset({"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"})
+# A SELECT's locks: they hold up only a stronger lock of the migration itself, never the application's traffic.
+READS_ONLY = frozenset({"ACCESS SHARE", "ROW SHARE"})
 
 # The application's tables: not the catalogs, the walk's temp copies, indexes, sequences or alembic_version.
 TABLES = """c.relkind IN ('r', 'p', 'm', 'v') AND c.relname <> 'alembic_version'
@@ -39,6 +42,11 @@ FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation
 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
 """
 KNOWN_TABLES_SQL = f"SELECT c.oid::bigint, c.relname::text FROM pg_class c WHERE {TABLES}"
+# Statements that take no lock a live application's reads or writes would wait on (a SELECT's ACCESS SHARE and
+# ROW SHARE only hold up an ACCESS EXCLUSIVE or EXCLUSIVE one): their locks are not read, which keeps the cost of
+# a walk small (Alembic's own version queries, env.py's settings, a data migration's reads).
+HARMLESS = re.compile(r"\s*(SELECT|SET|SHOW|RESET|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b|.*\balembic_version\b",
+                      re.IGNORECASE | re.DOTALL)
 
 
 @dataclass
@@ -104,6 +112,8 @@ class LockObserver:
             return
         times = StatementTimes(" ".join(statement.split())[:STATEMENT_LIMIT], time.perf_counter() - started)
         self.statements.append(times)
+        if HARMLESS.match(statement):
+            return
         taken = self.open.setdefault(id(connection), {})
         for table, mode in self.table_locks(connection):
             if (table, mode) not in taken:
@@ -124,7 +134,7 @@ class LockObserver:
     def summary(self) -> tuple[list[dict], list[dict]]:
         """The held locks (strongest first) and the statements, as plain dicts for the report."""
         held = sorted(self.held.values(), key=lambda h: (-STRENGTH.get(h.mode, 0), -h.seconds, h.table))
-        return [asdict(h) for h in held], [asdict(s) for s in self.statements]
+        return [rounded(asdict(h)) for h in held], [rounded(asdict(s)) for s in self.statements]
 
 
     def table_locks(self, connection: Connection) -> list[tuple[str, str]]:
@@ -134,9 +144,13 @@ class LockObserver:
                 table = self.names.get(oid)
             elif table is not None:
                 self.names[oid] = table
-            if table is not None:
+            if table is not None and MODES.get(mode, mode) not in READS_ONLY:
                 locks.append((table, MODES.get(mode, mode)))
         return locks
+
+
+def rounded(record: dict) -> dict:
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in record.items()}
 
 
 def raw_query(connection: Connection, sql: str) -> list[tuple]:
