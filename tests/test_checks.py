@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, pool, text
 
 from thirdai_platform.migrate.checks import (DOWNGRADE, UPGRADE, UPGRADE_AGAIN, Declared, RoundTrip, Window,
-                                             check_downgrade, check_upgrade, check_upgrade_again)
+                                             check_downgrade, check_schema, check_upgrade, check_upgrade_again)
 from thirdai_platform.migrate.data import DataCopies
 from thirdai_platform.migrate.findings import FAILURE, NOTE
 from thirdai_platform.migrate.schema import schema_snapshot
@@ -161,3 +161,19 @@ def test_values_moved_out_of_a_kept_column_are_no_loss(connection):
     _, findings = upgraded(connection, move)
 
     assert findings == []
+
+
+def test_an_enum_label_the_downgrade_cannot_drop_is_a_note_and_a_lost_one_a_failure(connection):
+    connection.execute(text("CREATE TYPE state AS ENUM ('pending', 'done')"))
+    connection.commit()
+    parent = schema_snapshot(connection)
+    trip = RoundTrip(connection, "r", declared(), declared(), parent)
+
+    connection.execute(text("ALTER TYPE state ADD VALUE 'crashed'"))
+    connection.commit()
+    left = check_schema(trip, DOWNGRADE, parent, schema_snapshot(connection))
+    assert severities(left) == [(NOTE, None, None)] and "cannot drop an enum label" in left[0].message
+
+    connection.execute(text("DROP TYPE state; CREATE TYPE state AS ENUM ('pending', 'crashed')"))
+    connection.commit()
+    assert severities(check_schema(trip, DOWNGRADE, parent, schema_snapshot(connection))) == [(FAILURE, None, None)]
