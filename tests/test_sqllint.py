@@ -304,7 +304,7 @@ def test_a_revision_that_cannot_be_rendered_is_tried_once(unrenderable, monkeypa
 def test_the_lint_lints_what_renders_and_the_rest_is_a_limit(unrenderable):
     assert "d4" not in {f.revision for f in lint_revisions(unrenderable)}
     findings = lint_findings(unrenderable, ["b2", "d4"])
-    assert {f.revision for f in findings if f.severity != LIMIT} == {"b2"}
+    assert {f.revision for f in findings if f.severity != LIMIT} == {"b2", None}  # None: the timeouts, for all
     limits = [f.message for f in findings if f.severity == LIMIT]
     assert [m.split(":")[0] for m in limits] == ["upgrade cannot be rendered offline", "downgrade cannot be rendered offline"]
     assert all(m.endswith("; not linted") for m in limits)
@@ -324,3 +324,12 @@ def test_without_squawk_the_lint_is_one_limit(project, monkeypatch, tmp_path):
     findings = lint_findings(project, ["a1", "b2"])
     assert [(f.revision, f.severity, f.message.split(";")[0]) for f in findings] == [
         (None, LIMIT, "squawk is not installed: install the dev dependencies (pip install squawk-cli)")]
+
+
+def test_timeouts_env_py_does_not_set_are_one_finding_for_the_history_not_one_per_revision(project):
+    findings = [f for f in lint_findings(project, ["a1", "b2"]) if "timeout" in f.message]
+
+    assert [(f.revision, f.message.split(":")[0]) for f in findings] == [
+        (None, "require-lock-timeout in 2 revisions (first a1)"),
+        (None, "require-statement-timeout in 2 revisions (first a1)")]
+    assert all("env.py" in f.message for f in findings)

@@ -86,12 +86,29 @@ def lint_findings(config: Config, revisions: list[str]) -> list[Finding]:
         unavailable = [Finding(None, "lint", LIMIT, f"{error}; the SQL of the revisions was not linted")]
     else:
         unavailable = []
+    per_session = [f for f in found if f.rule in SESSION_RULES]
     linted = [
         Finding(f.revision, "lint", FAILURE, f"{f.rule} ({f.direction}): {f.message}" + (f" — {f.help}" if f.help else ""),
                 statement=f.statement or None)
-        for f in found
+        for f in found if f.rule not in SESSION_RULES
     ]
-    return unavailable + not_rendered_findings(render_failures(config, revisions)) + linted
+    return unavailable + not_rendered_findings(render_failures(config, revisions)) + session_findings(per_session) + linted
+
+
+# Rules about the session the migrations run in, not about a revision's statements: env.py sets the timeouts once
+# for every revision (our env.py emits SET lock_timeout / statement_timeout), so one finding says it for all.
+SESSION_RULES = frozenset({"require-lock-timeout", "require-statement-timeout"})
+
+
+def session_findings(found: list) -> list[Finding]:
+    findings = []
+    for rule in sorted({f.rule for f in found}):
+        revisions = sorted({f.revision for f in found if f.rule == rule})
+        sample = next(f for f in found if f.rule == rule)
+        findings.append(Finding(None, "lint", FAILURE, f"{rule} in {len(revisions)} revisions (first {revisions[0]}): "
+                                                       f"{sample.message} — set it once for every migration in "
+                                                       "env.py (context.execute(\"SET ...\") before run_migrations)"))
+    return findings
 
 
 def static_findings(config: Config, rev_range: str | None = None) -> list[Finding]:
