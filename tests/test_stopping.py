@@ -40,7 +40,6 @@ def in_session(session: int) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
 # A Ctrl-C that lands inside a query sometimes ends as "PendingRollbackError" (exit 2), or later than 1.5 s with
 # parts: the CLI's and the walk's handling of KeyboardInterrupt, still being built. Strict again once it is done.
 CTRL_C_PENDING = pytest.mark.xfail(strict=False, reason="KeyboardInterrupt inside a query: the CLI/walk side (issue 10)")
@@ -48,6 +47,7 @@ CTRL_C_PENDING = pytest.mark.xfail(strict=False, reason="KeyboardInterrupt insid
 
 @pytest.mark.parametrize("signal_to_send, exit_code",
                          [(signal.SIGTERM, -signal.SIGTERM), pytest.param(signal.SIGINT, 130, marks=CTRL_C_PENDING)])
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_signal_stops_the_walk_within_a_second(jobs: str, signal_to_send: signal.Signals, exit_code: int):
     # Many rows per table: the walk is still going when the signal comes. Its own session: we can see what is left.
     walk = subprocess.Popen([sys.executable, "-m", "thirdai_platform.migrate", "--no-lint", "--jobs", jobs,
