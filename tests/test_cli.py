@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,26 @@ def test_jobs_walks_our_history_in_parts_with_every_revision_reported_in_order(t
 def test_jobs_with_a_single_database_is_one_line():
     finished = migrate("--url", "postgresql://me@127.0.0.1:1/x", "--jobs", "2", timeout=60)
     assert finished.returncode == 2 and finished.stderr.startswith("error: --jobs needs databases of its own")
+
+
+def test_a_dump_of_the_schema_an_application_creates_before_its_first_revision(tmp_path):
+    """mlflow and dagster make their first tables with create_all; their revisions start from those."""
+    shutil.copy(REPO / "tests" / "histories" / "env.py", tmp_path)
+    project = tmp_path / "from_create_all"
+    (project / "versions").mkdir(parents=True)
+    (project / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/..\nversion_locations = %(here)s/versions\n")
+    (project / "models.py").write_text("import sqlalchemy as sa\nmetadata = sa.MetaData()\n")
+    (project / "versions" / "0001_nickname.py").write_text(
+        'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "0001_nickname"\ndown_revision = None\n\n\n'
+        'def upgrade():\n    op.add_column("accounts", sa.Column("nickname", sa.Text))\n\n\n'
+        'def downgrade():\n    op.drop_column("accounts", "nickname")\n')
+    dump = tmp_path / "create_all.sql"
+    dump.write_text("CREATE TABLE accounts (id integer PRIMARY KEY, name text NOT NULL);\n")
+
+    finished = migrate("--config", str(project / "alembic.ini"), "--from-dump", str(dump), "--no-lint", "--no-drift",
+                       "--json", str(tmp_path / "out.json"))
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert [r["revision"] for r in report["revisions"]] == ["0001_nickname"]
+    assert report["revisions"][0]["rows_checked"] > 0  # the dump's table got rows and was checked

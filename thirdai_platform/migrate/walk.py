@@ -258,8 +258,10 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
     # running them, so let PostgreSQL keep one plan. It changes how queries are planned, never what they return.
     connection.execute(text("SET plan_cache_mode = force_generic_plan"))
     connection.commit()
+    # A restored dump without alembic_version is the schema an application made before its first revision
+    # (create_all): every revision is walked on top of it.
     applied = history.ancestors(runner.script, runner.heads()) if options.from_current else set()
-    if not applied:
+    if not options.from_current:
         ensure_empty(connection)
     report = WalkReport()
 
