@@ -2,21 +2,28 @@
 
 Each task is a thin call into thirdai_platform.migrate.commands; a UserError becomes one line and exit code 1.
 """
+import os
+import sys
 from functools import wraps
 
 from invoke import Collection, Exit, task
 
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate import commands
+from thirdai_platform.migrate.task_output import quiet_alembic_chatter
 
 
 def one_line_errors(body):
     @wraps(body)
     def run(c, *args, **kwargs):
+        quiet_alembic_chatter()
         try:
             return body(c, *args, **kwargs)
         except UserError as error:
             raise Exit(f"error: {error}", code=1) from None
+        except BrokenPipeError:  # `inv db.upgrade --sql | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+            raise Exit(code=1) from None
 
     return run
 

@@ -4,6 +4,7 @@ Every failure a user can cause leaves here as a UserError with one line of text;
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from thirdai_platform.database.url import database_url
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.drift import EnumLabelsOp, declared_losses, enum_drift, model_drift
 from thirdai_platform.migrate.review import review_script, risky_operations
+from thirdai_platform.migrate.task_output import failed_statement, is_several_heads, review_sentence, several_heads
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INI = REPO_ROOT / "alembic.ini"
@@ -60,6 +62,8 @@ def user_errors(config: Config) -> Iterator[None]:
     try:
         yield
     except CommandError as error:
+        if is_several_heads(str(error)):  # the same sentence in every task, saying how to join them
+            raise several_heads(script_directory(config).get_heads()) from None
         raise UserError(first_line(error)) from None
     except DBAPIError as error:
         if is_connection_error(error):
@@ -91,7 +95,7 @@ def database_heads(config: Config) -> tuple[str, ...]:
 def single_head(script: ScriptDirectory) -> str:
     heads = script.get_heads()
     if len(heads) > 1:
-        raise UserError(f"the history has {len(heads)} heads ({', '.join(heads)}); join them first with `inv db.merge`")
+        raise several_heads(heads)
     if not heads:
         raise UserError("the history has no revision yet")
     return heads[0]
@@ -111,8 +115,21 @@ def migrate(config: Config, run, revision: str, **options) -> None:
         if is_connection_error(error):
             raise
         # One transaction per migration: the failing revision was rolled back, the ones before it stay applied.
-        where = ", ".join(database_heads(config)) or "base"
-        raise UserError(f"{run.__name__} failed and its revision was rolled back (database now at {where}): {first_line(error)}") from None
+        current = database_heads(config)
+        where = ", ".join(current) or "base"
+        raise UserError(f"{run.__name__}{next_step(config, run, revision, current)} failed and its revision was "
+                        f"rolled back (database now at {where}): {first_line(error)}{failed_statement(error)}") from None
+
+
+def next_step(config: Config, run, target: str, current: tuple[str, ...]) -> str:
+    """' of 0042_x': the revision the failed command was running (the first step from where the database is)."""
+    script = script_directory(config)
+    try:
+        steps = (script._upgrade_revs(target, current) if run is command.upgrade  # noqa: SLF001 (what alembic runs)
+                 else script._downgrade_revs(target, current))  # noqa: SLF001
+    except (CommandError, ValueError):
+        return ""
+    return f" of {steps[0].revision.revision}" if steps else ""
 
 
 def downgrade_steps(config: Config, target: str) -> list[Script]:
@@ -121,6 +138,9 @@ def downgrade_steps(config: Config, target: str) -> list[Script]:
     current = database_heads(config)
     if not current:
         raise UserError("the database is at base: there is nothing to downgrade")
+    if len(current) > 1 and target.startswith("-"):
+        raise UserError(f"the database is at {len(current)} heads ({', '.join(current)}): a relative downgrade is "
+                        "ambiguous; name the revision to go back to: `inv db.downgrade -r REV`")
     return [step.revision for step in script._downgrade_revs(target, current)]  # noqa: SLF001 (what alembic runs)
 
 
@@ -145,6 +165,7 @@ def revision(config: Config, message: str, *, autogenerate: bool = True) -> NewR
     """Write a new revision; with autogenerate, first bring the database to head, as the team guide asks."""
     if not message.strip():
         raise UserError("give the revision a message: -m 'what changes'")
+    without_status_lines(config)  # Alembic's "Generating PATH ...  done": we say "wrote PATH"
     with user_errors(config):
         script = script_directory(config)
         if script.get_heads():
@@ -170,7 +191,13 @@ def revision(config: Config, message: str, *, autogenerate: bool = True) -> NewR
         return NewRevision(path=None)
     path = Path(written.path)
     declare_losses(path, declared_losses(drifts))
-    return NewRevision(path=path, risky=risky_operations(path), review=[str(f) for f in review_script(path)])
+    return NewRevision(path=path, risky=risky_operations(path), review=[review_sentence(f) for f in review_script(path)])
+
+
+def without_status_lines(config: Config) -> None:
+    config.cmd_opts = config.cmd_opts or argparse.Namespace()
+    config.cmd_opts.quiet = True  # read only by the status lines and print_stdout, which `revision` does not use
+    config.__dict__.pop("messaging_opts", None)  # memoized by Alembic: read again with quiet
 
 
 EMPTY_DECLARATION = "data_loss: dict = {}"
@@ -232,6 +259,8 @@ def check(config: Config) -> None:
     """Models vs database, enum labels included: raises UserError naming what differs."""
     with user_errors(config):
         heads, expected = database_heads(config), script_directory(config).get_heads()
+        if len(expected) > 1:
+            raise several_heads(expected)
         if set(heads) != set(expected):
             raise UserError(f"the database is not up to date (at {', '.join(heads) or 'base'}, head is "
                             f"{', '.join(expected)}): run `inv db.upgrade` first")

@@ -116,7 +116,7 @@ def risky_operations(path: str | Path) -> list[str]:
             elif method in ("create", "drop") and _enum_name(_receiver_enum(call, script)) is not None:
                 lines.append(f"{where}: {method}s enum type {_enum_name(_receiver_enum(call, script))}")
             elif method == "EnumMigration":
-                lines.append(f"{where}: changes enum labels ({ast.unparse(call)[:80]})")
+                lines.append(f"{where}: changes enum labels ({_shorten(ast.unparse(call))})")
             elif method in RAW_SQL_METHODS:
                 lines.append(f"{where}: raw SQL {_shorten(_sql_text(call) or ast.unparse(call))}")
     return lines
@@ -273,8 +273,13 @@ def _has_data_statement(function: ast.FunctionDef) -> bool:
 
 
 def _shorten(text: str, limit: int = 80) -> str:
+    """One line of at most about limit characters, cut only between words and never inside a quoted string."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    outside_quotes = [i for i in range(limit) if text[i] == " " and text[:i].count("'") % 2 == 0
+                      and text[:i].count('"') % 2 == 0]
+    return text[:outside_quotes[-1]] + " …" if outside_quotes else text
 
 
 def _finding(script: _Script, rule: str, node: ast.AST | int, message: str) -> ReviewFinding:
