@@ -296,3 +296,25 @@ def test_whatever_the_checks_after_the_walk_raise_the_walk_is_reported(tmp_path,
             ("limit", "the static review and lint stopped: RuntimeError: the lint broke")]
     else:
         assert printed.err.strip() == "interrupted"
+
+
+def test_an_interrupted_walk_leaves_a_partial_report_of_the_revisions_it_walked(tmp_path, database_url):
+    started = tmp_path / "started"
+    sleeps = REFLECTS.replace("    sa.MetaData().reflect(bind=op.get_bind())\n",
+                              f"    open({str(started)!r}, 'w').close()\n    import time; time.sleep(60)\n")
+    ini, out = project(tmp_path, CREATE_T, sleeps), tmp_path / "out.json"
+    walking = subprocess.Popen([sys.executable, "-m", "thirdai_platform.migrate", "--config", str(ini), "--url",
+                                database_url, "--no-lint", "--json", str(out)], cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline and walking.poll() is None:
+        time.sleep(0.05)
+    walking.send_signal(signal.SIGINT)
+    stdout, stderr = walking.communicate(timeout=60)
+
+    assert walking.returncode == 130 and stderr.strip() == "interrupted", stdout + stderr
+    assert "[1/2] 0001_t: walk passed in" in stdout
+    partial = json.loads(out.read_text())
+    assert (partial["interrupted"], partial["passed"]) == (True, False)
+    assert [r["revision"] for r in partial["revisions"]] == ["0001_t"]
+    assert partial["postgresql"]["source"] == "named by --url" and partial["postgresql"]["version"]
