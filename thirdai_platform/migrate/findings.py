@@ -57,6 +57,9 @@ class RevisionResult:
     message: str
     legs: dict[str, str] = field(default_factory=dict)  # leg → "ok" | "failed" | "skipped"
     leg_seconds: dict[str, float] = field(default_factory=dict)  # time of the migration step alone
+    # leg → the strongest lock the migration held on each table, and each statement's time (deploy/locks.py)
+    locks: dict[str, list[dict]] = field(default_factory=dict)
+    statements: dict[str, list[dict]] = field(default_factory=dict)
     rows_checked: int = 0
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
