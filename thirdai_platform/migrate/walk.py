@@ -21,8 +21,8 @@ from sqlalchemy.engine import Connection
 
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate import data, history
-from thirdai_platform.migrate.checks import (DOWNGRADE, LEGS, UPGRADE, UPGRADE_AGAIN, Declared, RoundTrip, Window,
-                                             check_downgrade, check_schema, check_upgrade, check_upgrade_again)
+from thirdai_platform.migrate.checks import check_downgrade, check_schema, check_upgrade, check_upgrade_again
+from thirdai_platform.migrate.roundtrip import DOWNGRADE, LEGS, UPGRADE, UPGRADE_AGAIN, Declared, RoundTrip, Window
 from thirdai_platform.migrate.data import DataCopies, TableCopy, live
 from thirdai_platform.migrate.deploy import rolling
 from thirdai_platform.migrate.deploy.locks import LockObserver
