@@ -13,7 +13,7 @@ from thirdai_platform.migrate.render import RENDERED_SQL, CannotRender, render_f
 from thirdai_platform.migrate.sqllint import lint_revisions, lint_sql, squawk_findings
 from thirdai_platform.migrate.static_checks import lint_findings, whole_schema_limit
 
-REPO_SQUAWK_CONFIG = Path(__file__).resolve().parents[1] / ".squawk.toml"
+REPO_SQUAWK_CONFIG = Path(__file__).resolve().parents[1] / "thirdai_platform" / "migrate" / "squawk.toml"
 
 ENV_PY = """\
 from alembic import context

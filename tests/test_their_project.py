@@ -16,7 +16,7 @@ from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.findings import FAILURE
 from thirdai_platform.migrate.runner import hand_over_url, their_url
-from thirdai_platform.migrate.sqllint import _squawk_config
+from thirdai_platform.migrate.sqllint import DEFAULT_CONFIG, _squawk_config
 from thirdai_platform.migrate.static_checks import review_findings
 from thirdai_platform.migrate.toplevel import acting_top_level
 from thirdai_platform.migrate.walk import LEGS
@@ -206,7 +206,7 @@ def test_only_a_top_level_that_acts_is_run_again(tmp_path):
 def test_the_squawk_config_is_the_projects_beside_alembic_ini_else_at_its_repository_root_else_ours(tmp_path):
     (tmp_path / ".git").mkdir()
     ini = plant(tmp_path / "db" / "migrations", "", {})
-    assert _squawk_config(load_config(ini)) == REPO_ROOT / ".squawk.toml"  # none in the project: ours
+    assert _squawk_config(load_config(ini)) == DEFAULT_CONFIG  # none in the project: ours
 
     (tmp_path / ".squawk.toml").write_text("excluded_rules = []\n")
     assert _squawk_config(load_config(ini)) == tmp_path / ".squawk.toml"

@@ -28,6 +28,8 @@ from thirdai_platform.migrate.render import DIRECTIONS, CannotRender, render_rev
 from thirdai_platform.migrate.review import declared_data_loss
 
 CONFIG_FILE = ".squawk.toml"
+# Ours, for a project without its own: shipped in the package, so an installed tool has it too.
+DEFAULT_CONFIG = Path(__file__).with_name("squawk.toml")
 IGNORE_COMMENT = re.compile(r"#\s*squawk:\s*ignore\s+(?P<rule>[\w-]+)\s*(?:--\s*(?P<reason>.*))?$")
 TRANSACTION_START = re.compile(r"(BEGIN|START\s+TRANSACTION)\b", re.IGNORECASE)
 STATEMENT_PREVIEW = 160
@@ -182,8 +184,8 @@ def _run_squawk(paths: list[Path], in_transaction: bool, config_path: Path | Non
 def _squawk_config(config: Config) -> Path | None:
     """The project's .squawk.toml: beside its alembic.ini, else at its repository's root; else ours."""
     ini_dir = Path(config.config_file_name or "alembic.ini").resolve().parent
-    places = [ini_dir, repository_root(ini_dir), Path(__file__).resolve().parents[2]]
-    return next((place / CONFIG_FILE for place in places if place and (place / CONFIG_FILE).is_file()), None)
+    places = [place / CONFIG_FILE for place in (ini_dir, repository_root(ini_dir)) if place]
+    return next((path for path in places if path.is_file()), DEFAULT_CONFIG)
 
 
 def _declared_drop(finding: LintFinding, declared: set[str]) -> bool:
