@@ -169,3 +169,8 @@ def test_a_baseline_written_today_passes_the_same_history_and_fails_a_new_defect
     with_defect, report = walk(ini, "--baseline", str(known))
     assert with_defect.returncode == 1
     assert {revision for revision, _ in failing(report)} == {"0005_project_note"}
+
+
+def test_an_objects_address_in_a_message_does_not_make_it_new():
+    message = "downgrade failed: CompileError: Can't emit DROP CONSTRAINT for ForeignKeyConstraint(<object at {}>, None)"
+    assert stable_key(message.format("0x7fe8756be570")) == stable_key(message.format("0x7f00aa11bb22"))

@@ -36,6 +36,7 @@ else:  # pragma: no cover
 
 SETTINGS = ("tool", "thirdai-migrate")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")  # a count, a time, a line number; not a part of a name
+ADDRESS = re.compile(r"\b0x[0-9a-f]+\b")  # a Python object's address in a repr: other in every run
 HEADER = """\
 # Known failures of this history, written by `python -m thirdai_platform.migrate --write-baseline`.
 # Each is accepted (reported as known, not failing the run) for as long as it stays the same; say why in its
@@ -47,7 +48,7 @@ Entry = tuple[str, str, str]  # (revision, or "" for the whole history; check; k
 
 def stable_key(message: str) -> str:
     """The message without what changes from one run to the next: numbers become #, a sample row's values go."""
-    return NUMBER.sub("#", message.split("; changed: ")[0].split(" (the row is gone)")[0]).strip()
+    return NUMBER.sub("#", ADDRESS.sub("0x#", message).split("; changed: ")[0].split(" (the row is gone)")[0]).strip()
 
 
 def entry_of(finding: Finding) -> Entry:
