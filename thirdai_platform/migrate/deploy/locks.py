@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -87,26 +87,21 @@ class LockObserver:
         self.open: dict[int, dict[tuple[str, str], Taken]] = {}  # connection → its transaction's locks
 
     def __enter__(self) -> LockObserver:
-        self.names = dict(raw_query(self.connection, KNOWN_TABLES_SQL))
-        for name, listener in self.listeners():
-            event.listen(Engine, name, listener)
+        self.names = dict(raw_query(self.connection, "deploy_known_tables", KNOWN_TABLES_SQL))
+        listen_once()
+        ACTIVE.append(self)
         return self
 
     def __exit__(self, *_) -> None:
-        for name, listener in self.listeners():
-            event.remove(Engine, name, listener)
+        ACTIVE.remove(self)
         for key in list(self.open):
             self.close(key)  # a transaction still open at the end of the leg: held until now at least
 
-    def listeners(self):
-        return (("before_cursor_execute", self.before), ("after_cursor_execute", self.after),
-                ("commit", self.ended), ("rollback", self.ended))
-
-    def before(self, connection: Connection, cursor, statement, parameters, context, executemany) -> None:
+    def before(self, connection: Connection) -> None:
         if not connection.info.get(PROBE):
             connection.info["deploy_statement_started"] = time.perf_counter()
 
-    def after(self, connection: Connection, cursor, statement, parameters, context, executemany) -> None:
+    def after(self, connection: Connection, statement: str) -> None:
         started = connection.info.pop("deploy_statement_started", None)
         if started is None:
             return
@@ -134,12 +129,15 @@ class LockObserver:
     def summary(self) -> tuple[list[dict], list[dict]]:
         """The held locks (strongest first) and the statements, as plain dicts for the report."""
         held = sorted(self.held.values(), key=lambda h: (-STRENGTH.get(h.mode, 0), -h.seconds, h.table))
-        return [rounded(asdict(h)) for h in held], [rounded(asdict(s)) for s in self.statements]
+        return ([{"table": h.table, "mode": h.mode, "seconds": round(h.seconds, 6), "statement": h.statement,
+                  "statement_seconds": round(h.statement_seconds, 6)} for h in held],
+                [{"statement": s.statement, "seconds": round(s.seconds, 6), "acquired": s.acquired}
+                 for s in self.statements])
 
 
     def table_locks(self, connection: Connection) -> list[tuple[str, str]]:
         locks = []
-        for oid, table, dropped, mode in raw_query(connection, LOCKS_SQL):
+        for oid, table, dropped, mode in raw_query(connection, "deploy_table_locks", LOCKS_SQL):
             if table is None and dropped:
                 table = self.names.get(oid)
             elif table is not None:
@@ -149,16 +147,44 @@ class LockObserver:
         return locks
 
 
-def rounded(record: dict) -> dict:
-    return {k: round(v, 6) if isinstance(v, float) else v for k, v in record.items()}
+# The observer of the leg running in this process. The listeners stay on the Engine class once there: adding and
+# removing them for every leg costs more than a call that finds no observer.
+ACTIVE: list[LockObserver] = []
 
 
-def raw_query(connection: Connection, sql: str) -> list[tuple]:
-    """On a cursor of its own, past SQLAlchemy's events: the statement's cursor may still hold rows the migration is
-    about to read."""
+def listen_once() -> None:
+    if not event.contains(Engine, "after_cursor_execute", _after):
+        event.listen(Engine, "before_cursor_execute", _before)
+        event.listen(Engine, "after_cursor_execute", _after)
+        event.listen(Engine, "commit", _ended)
+        event.listen(Engine, "rollback", _ended)
+
+
+def _before(connection: Connection, cursor, statement, parameters, context, executemany) -> None:
+    if ACTIVE:
+        ACTIVE[-1].before(connection)
+
+
+def _after(connection: Connection, cursor, statement, parameters, context, executemany) -> None:
+    if ACTIVE:
+        ACTIVE[-1].after(connection, statement)
+
+
+def _ended(connection: Connection) -> None:
+    if ACTIVE:
+        ACTIVE[-1].ended(connection)
+
+
+def raw_query(connection: Connection, name: str, sql: str) -> list[tuple]:
+    """On a cursor of its own, past SQLAlchemy's events (the statement's cursor may still hold rows the migration is
+    about to read), prepared once per session: planning the catalog join costs more than running it."""
+    prepared = connection.info.setdefault("deploy_prepared", set())
     cursor = connection.connection.dbapi_connection.cursor()
     try:
-        cursor.execute(sql)
+        if name not in prepared:
+            cursor.execute(f"PREPARE {name} AS {sql}")
+            prepared.add(name)
+        cursor.execute(f"EXECUTE {name}")
         return list(cursor.fetchall())
     finally:
         cursor.close()

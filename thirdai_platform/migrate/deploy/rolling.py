@@ -21,7 +21,8 @@ from thirdai_platform.migrate.data import DataCopies, TableCopy, qualified, quot
 from thirdai_platform.migrate.deploy.errors import (NOT_NULL_VIOLATION, NOT_THE_SCHEMAS_FAULT, UNDEFINED_COLUMN,
                                                     StatementError, attempt)
 from thirdai_platform.migrate.findings import NOTE, Finding
-from thirdai_platform.migrate.schema import TABLE_PARTS, SchemaSnapshot, column_type, column_type_name, compare_schemas
+from thirdai_platform.migrate.schema import (MISSING, TABLE_PARTS, UNEXPECTED, SchemaDifference, SchemaSnapshot,
+                                             column_type, column_type_name, compare_schemas)
 
 ROLLING_DEPLOY = "rolling deploy"  # the check's name in findings, after the upgrade
 ROLLING_BACK = "rolling back"  # after the downgrade
@@ -85,12 +86,28 @@ def changed_tables(version: SchemaSnapshot, now: SchemaSnapshot, columns: dict[s
     for difference in compare_schemas(version, now):
         if difference.kind == "enum":
             enums.add(difference.name)
-        elif difference.kind == "table" or (difference.kind in TABLE_PARTS and difference.kind != "index"):
+        elif can_break(difference):
             changed.add(difference.name.split(".")[0])
     for name, description in version.objects["column"].items():
         if column_type_name(description) in enums:
             changed.add(name.split(".")[0])
     return sorted(changed & set(columns))
+
+
+def can_break(difference: SchemaDifference) -> bool:
+    """Could the change fail a statement written for the schema before it? A dropped constraint, index or trigger
+    cannot, nor a new column the database fills (nullable, a default, an identity, generated)."""
+    if difference.kind in ("index", "column_order") or difference.kind not in TABLE_PARTS + ("table",):
+        return False
+    if difference.change == MISSING and difference.kind in ("constraint", "trigger"):
+        return False
+    if difference.change == UNEXPECTED and difference.kind == "column":
+        return required_without_default(difference.after or "")
+    return True
+
+
+def required_without_default(description: str) -> bool:
+    return " NOT NULL" in description and not any(part in description for part in (" DEFAULT ", " GENERATED "))
 
 
 def replay_table(traffic: Traffic, table: str) -> list[Finding]:
