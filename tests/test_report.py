@@ -181,3 +181,12 @@ def test_the_postgresql_source_says_who_chose_the_binaries(monkeypatch):
     assert described(RunInfo("1", "15.18", "system", "/usr/lib/postgresql/15/bin")) == \
         "PostgreSQL 15.18 (system, /usr/lib/postgresql/15/bin)"
     assert described(RunInfo("1", "16.2", "named by --url")) == "PostgreSQL 16.2 (named by --url)"
+
+
+def test_a_lint_finding_of_every_revision_points_at_env_py():
+    report = sample_report()
+    report.run = RunInfo("1", scripts=report.run.scripts, config_file=str(REPO / "alembic.ini"),
+                         env_file=str(REPO / "alembic" / "env.py"))
+    report.findings.append(Finding(None, "lint", FAILURE, "require-lock-timeout in 3 revisions: set it in env.py"))
+    assert any(line.startswith("::error file=alembic/env.py,line=1,title=migration failure%3A lint::")
+               for line in github_annotations(report))

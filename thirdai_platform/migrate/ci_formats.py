@@ -39,13 +39,16 @@ def text_of(finding: Finding) -> str:
 
 
 def place_of(report: WalkReport, finding: Finding) -> tuple[str, int] | None:
-    """(the script relative to the repository, a line), or the config for a finding about the whole history."""
+    """(the script relative to the repository, a line); for a finding about the whole history, env.py (lint) or
+    the config."""
     info = report.run
     if info is None:
         return None
     place = info.scripts.get(finding.revision or "")
     if place is not None:
         return relative_to_repository(place.path), place.line_for(finding)
+    if finding.check == "lint" and info.env_file and Path(info.env_file).is_file():
+        return relative_to_repository(info.env_file), 1  # a setting every revision lacks: env.py sets it once
     return (relative_to_repository(info.config_file), 1) if info.config_file else None
 
 

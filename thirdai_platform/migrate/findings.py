@@ -110,6 +110,7 @@ class RunInfo:
     static_checks: bool = True  # the review and squawk ran: each revision has its lint and review case
     scripts: dict[str, ScriptPlace] = field(default_factory=dict)
     config_file: str | None = None  # alembic.ini: where a finding about the whole history points
+    env_file: str | None = None  # env.py: where a lint finding about every revision points (what to set there)
 
     def to_dict(self) -> dict:
         return {"tool": {"name": "thirdai-platform", "version": self.tool_version},

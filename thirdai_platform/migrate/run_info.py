@@ -77,7 +77,8 @@ def run_info(config: Config, *, seed: int, rows: int, static_checks: bool, url: 
     else:
         version, source, bin_dir = server.version, binaries_source(pg_bin), str(server.bin_dir)
     return RunInfo(tool_version(), version, source, bin_dir, seed=seed, rows=rows, static_checks=static_checks,
-                   scripts=script_places(config), config_file=config.config_file_name)
+                   scripts=script_places(config), config_file=config.config_file_name,
+                   env_file=str(Path(ScriptDirectory.from_config(config).dir) / "env.py"))
 
 
 def described(info: RunInfo) -> str:
