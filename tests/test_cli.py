@@ -80,24 +80,43 @@ def test_jobs_with_a_single_database_is_one_line():
     assert finished.returncode == 2 and finished.stderr.startswith("error: --jobs needs databases of its own")
 
 
-def test_a_dump_of_the_schema_an_application_creates_before_its_first_revision(tmp_path):
-    """mlflow and dagster make their first tables with create_all; their revisions start from those."""
+def create_all_project(tmp_path: Path, first_downgrade: str) -> Path:
+    """A history whose first revision changes a table the application created itself (create_all), and its dump."""
     shutil.copy(REPO / "tests" / "histories" / "env.py", tmp_path)
     project = tmp_path / "from_create_all"
     (project / "versions").mkdir(parents=True)
     (project / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/..\nversion_locations = %(here)s/versions\n")
     (project / "models.py").write_text("import sqlalchemy as sa\nmetadata = sa.MetaData()\n")
-    (project / "versions" / "0001_nickname.py").write_text(
-        'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "0001_nickname"\ndown_revision = None\n\n\n'
-        'def upgrade():\n    op.add_column("accounts", sa.Column("nickname", sa.Text))\n\n\n'
-        'def downgrade():\n    op.drop_column("accounts", "nickname")\n')
-    dump = tmp_path / "create_all.sql"
-    dump.write_text("CREATE TABLE accounts (id integer PRIMARY KEY, name text NOT NULL);\n")
+    for revision, parent, column, downgrade in (("0001_nickname", None, "nickname", first_downgrade),
+                                                ("0002_motto", "0001_nickname", "motto", 'op.drop_column("accounts", "motto")')):
+        (project / "versions" / f"{revision}.py").write_text(
+            f'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "{revision}"\ndown_revision = {parent!r}\n\n\n'
+            f'def upgrade():\n    op.add_column("accounts", sa.Column("{column}", sa.Text))\n\n\n'
+            f'def downgrade():\n    {downgrade}\n')
+    (tmp_path / "create_all.sql").write_text("CREATE TABLE accounts (id integer PRIMARY KEY, name text NOT NULL);\n")
+    return project / "alembic.ini"
 
-    finished = migrate("--config", str(project / "alembic.ini"), "--from-dump", str(dump), "--no-lint", "--no-drift",
-                       "--json", str(tmp_path / "out.json"))
+
+def walk_from_create_all(tmp_path: Path, first_downgrade: str) -> tuple[subprocess.CompletedProcess, dict]:
+    ini = create_all_project(tmp_path, first_downgrade)
+    finished = migrate("--config", str(ini), "--from-dump", str(tmp_path / "create_all.sql"), "--no-lint", "--no-drift",
+                       "--jobs", "1", "--json", str(tmp_path / "out.json"))
+    return finished, json.loads((tmp_path / "out.json").read_text())
+
+
+def test_a_dump_of_the_schema_an_application_creates_before_its_first_revision(tmp_path):
+    """mlflow and dagster make their first tables with create_all; their revisions start from those."""
+    finished, report = walk_from_create_all(tmp_path, 'op.drop_column("accounts", "nickname")')
 
     assert finished.returncode == 0, finished.stdout + finished.stderr
-    report = json.loads((tmp_path / "out.json").read_text())
-    assert [r["revision"] for r in report["revisions"]] == ["0001_nickname"]
-    assert report["revisions"][0]["rows_checked"] > 0  # the dump's table got rows and was checked
+    assert [r["revision"] for r in report["revisions"]] == ["0001_nickname", "0002_motto"]
+    assert all(r["rows_checked"] > 0 for r in report["revisions"])  # the dump's table got rows and was checked
+
+
+def test_after_a_failure_on_a_dump_the_revisions_it_cannot_climb_to_are_a_limit(tmp_path):
+    finished, report = walk_from_create_all(tmp_path, "pass")
+
+    assert finished.returncode == 1 and "Traceback" not in finished.stderr
+    failed, after = report["revisions"]
+    assert {f["severity"] for f in failed["findings"]} >= {"failure"}
+    assert [(f["check"], f["severity"]) for f in after["findings"]] == [("setup", "limit")]

@@ -293,6 +293,11 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
                 if failure.revision in cannot_upgrade or (part is not None and failure.revision not in part.revisions):
                     result.findings.append(Finding(script.revision, "setup", NOTE, f"not walked: its ancestor "
                                                    f"{failure.revision} does not upgrade (reported there)"))
+                elif options.from_current:  # the walk starts again from an empty database, not from the dump
+                    result.findings.append(Finding(script.revision, "setup", LIMIT, "not walked: after a failure the "
+                                                   "walk starts again from an empty database, and this history does "
+                                                   f"not climb from one without the dump ({failure})"))
+                    cannot_upgrade.add(failure.revision)
                 else:
                     result.findings.append(Finding(script.revision, "setup", FAILURE, f"cannot reach its parent on a "
                                                    f"fresh database: {failure}", statement=failure.statement))
