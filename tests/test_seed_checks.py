@@ -7,7 +7,9 @@ import zoneinfo
 import pytest
 import sqlalchemy as sa
 
-from thirdai_platform.migrate.seed import SeedResult, seed_database
+from thirdai_platform.migrate.seed import SeedResult
+from test_seed import create, engine, fetch  # noqa: F401, F811 (engine is a fixture)
+from test_seed import seed as seed_rows
 
 ROWS = 40
 # One table per CHECK form; every checked column NOT NULL, so that a NULL cannot pass the check for it.
@@ -37,26 +39,8 @@ CHECK_FORMS = {
 }
 
 
-@pytest.fixture
-def engine(database_url: str):
-    engine = sa.create_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-def create(engine: sa.Engine, schema: str) -> None:
-    with engine.begin() as connection:
-        connection.exec_driver_sql(schema)
-
-
 def seed(engine: sa.Engine, rows: int = ROWS, salt: str = "r0001:before", **options) -> SeedResult:
-    with engine.connect() as connection:
-        return seed_database(connection, rows=rows, seed=7, salt=salt, **options)
-
-
-def fetch(engine: sa.Engine, sql: str) -> list[tuple]:
-    with engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(sa.text(sql))]
+    return seed_rows(engine, rows=rows, salt=salt, **options)
 
 
 def check_tables() -> str:
