@@ -58,8 +58,10 @@ def seed_database(connection: Connection, *, rows: int, seed: int, salt: str,
 
 
 def with_parents(connection: Connection, tables: dict[str, Table]) -> dict[str, Table]:
-    """The tables and every table their foreign keys reference, transitively."""
+    """The tables and every table their NOT NULL foreign keys reference, transitively: a nullable key with no
+    parent written in this call is left NULL, so only the parents a row cannot do without are written too."""
     tables = dict(tables)
-    while missing := {key.parent for table in tables.values() for key in table.foreign_keys} - set(tables):
+    while missing := {key.parent for table in tables.values() for key in table.foreign_keys
+                      if not table.can_be_null(key)} - set(tables):
         tables.update(read_schema(connection, missing))
     return tables
