@@ -237,10 +237,16 @@ def test_a_normal_user_runs_it_without_switching_accounts():
 # --- stopping fast, admitting only us, running from a private directory ------------------------------------------
 
 
+def as_in_a_terminal() -> None:
+    """In the child: Ctrl-C's default action, as a shell gives its foreground jobs, even if our parent (nox, a
+    script's background job) ignores SIGINT; a process that starts with SIGINT ignored never sees it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_main() -> tuple[subprocess.Popen, str]:
     """`python -m thirdai_platform.migrate.server` with a client connected, as in daily work; returns it and its URL."""
     child = subprocess.Popen([sys.executable, "-m", "thirdai_platform.migrate.server"], cwd=REPO,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=as_in_a_terminal)
     line = child.stdout.readline().strip()
     assert line.startswith("export DATABASE_URI=postgresql://postgres:"), line + child.stderr.read()
     return child, line.split("=", 1)[1]

@@ -28,6 +28,12 @@ def server_dirs_of(walk: int) -> list[str]:
     return dirs
 
 
+def as_in_a_terminal() -> None:
+    """In the child: Ctrl-C's default action, as a shell gives its foreground jobs, even if our parent ignores
+    SIGINT (nox does; a process that starts with SIGINT ignored never sees it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def in_session(session: int) -> list[int]:
     """Processes still in the walk's session (its parts, PostgreSQL, the reaper)."""
     found = []
@@ -52,7 +58,7 @@ def test_a_signal_stops_the_walk_within_a_second(jobs: str, signal_to_send: sign
     # Many rows per table: the walk is still going when the signal comes. Its own session: we can see what is left.
     walk = subprocess.Popen([sys.executable, "-m", "thirdai_platform.migrate", "--no-lint", "--jobs", jobs,
                              "--rows", "3000"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=as_in_a_terminal)
     assert walk.stdout.readline().startswith("walking ")
     time.sleep(1.0)
     assert walk.poll() is None, "the walk ended before the signal: nothing was tested"

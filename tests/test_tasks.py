@@ -304,8 +304,8 @@ def test_lint_reviews_and_lints_without_a_database(project):
 
 def test_server_gives_a_database_for_the_tasks_and_stops_on_ctrl_c():
     environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URI"}
-    server = subprocess.Popen([*INV, "db.server"], cwd=REPO, env=environ, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen([*INV, "db.server"], cwd=REPO, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a terminal's
     try:
         line = server.stdout.readline().strip()
         assert line.startswith("export DATABASE_URI=postgresql://postgres:"), line
