@@ -120,3 +120,9 @@ def test_after_a_failure_on_a_dump_the_revisions_it_cannot_climb_to_are_a_limit(
     failed, after = report["revisions"]
     assert {f["severity"] for f in failed["findings"]} >= {"failure"}
     assert [(f["check"], f["severity"]) for f in after["findings"]] == [("setup", "limit")]
+
+
+def test_a_malformed_url_option_is_one_line_naming_the_option():
+    finished = migrate("--url", "postgresql://me:s3cret@localhost:notaport/x", timeout=60)
+    assert finished.returncode == 2 and "Traceback" not in finished.stderr
+    assert finished.stderr.startswith("error: --url has a port that is not a number") and "s3cret" not in finished.stderr

@@ -102,7 +102,7 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
         order = revisions_in_range(config)
         parts = 1 if one_database else parts_for(len(order), args.jobs)
         server = None if args.url else stack.enter_context(start_server(args.pg_bin))
-        databases = ([parse_url(args.url)] if server is None else
+        databases = ([parse_url(args.url, source="--url")] if server is None else
                      [server.create_database("walk" if part == 0 else f"walk_{part + 1}") for part in range(parts)])
         if args.from_dump:
             restore_dump(args.from_dump, databases[0], args.pg_bin)
