@@ -191,10 +191,13 @@ def row_with_value(connection: Connection, rows: Rows, columns: list[str], colum
     return connection.execute(text(query)).scalar()
 
 
-def values_found_in(connection: Connection, rows: Rows, column: str, wanted: int,
-                    places: list[tuple[str, str]]) -> tuple[str, str] | None:
-    """The first (table, column) of the live database holding all `wanted` distinct non-NULL values of rows.column."""
-    values = f"SELECT DISTINCT {quote(column)} AS v FROM ({rows.select([column])}) r WHERE {quote(column)} IS NOT NULL"
+def distinct_non_null(rows: Rows, column: str) -> str:
+    return f"SELECT DISTINCT {quote(column)} AS v FROM ({rows.select([column])}) r WHERE {quote(column)} IS NOT NULL"
+
+
+def place_holding(connection: Connection, values: str, wanted: int,
+                  places: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The first (table, column) of the live database holding all `wanted` values of the query `values` (column v)."""
     for table, other in places:
         query = f"SELECT count(*) FROM ({values}) w WHERE w.v IN (SELECT {quote(other)}::text FROM {qualified(table)})"
         if connection.execute(text(query)).scalar_one() == wanted:
@@ -202,19 +205,20 @@ def values_found_in(connection: Connection, rows: Rows, column: str, wanted: int
     return None
 
 
+def values_found_in(connection: Connection, rows: Rows, column: str, wanted: int,
+                    places: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The first (table, column) of the live database holding all `wanted` distinct non-NULL values of rows.column."""
+    return place_holding(connection, distinct_non_null(rows, column), wanted, places)
+
+
 def vanished_values_found(connection: Connection, before: Rows, table: str, column: str,
                           places: list[tuple[str, str]]) -> bool:
     """Are the non-NULL values that left table.column (there before, not now) all found in one of the places?"""
-    vanished = (f"SELECT DISTINCT {quote(column)} AS v FROM ({before.select([column])}) r WHERE {quote(column)} IS NOT NULL "
-                f"EXCEPT SELECT {quote(column)}::text FROM {qualified(table)}")
+    vanished = f"{distinct_non_null(before, column)} EXCEPT SELECT {quote(column)}::text FROM {qualified(table)}"
     wanted = connection.execute(text(f"SELECT count(*) FROM ({vanished}) w")).scalar_one()
     if wanted == 0:
         return False  # the same values, on fewer rows: rows lost their value
-    for other_table, other in places:
-        query = f"SELECT count(*) FROM ({vanished}) w WHERE w.v IN (SELECT {quote(other)}::text FROM {qualified(other_table)})"
-        if connection.execute(text(query)).scalar_one() == wanted:
-            return True
-    return False
+    return place_holding(connection, vanished, wanted, places) is not None
 
 
 def column_fingerprints(connection: Connection, sides: dict[str, Rows],
