@@ -12,6 +12,8 @@ NOTE = "note"  # information
 KNOWN = "known"  # a failure a baseline accepts (baseline.py): reported apart, it does not fail the run
 SEVERITIES = (FAILURE, LIMIT, NOTE)  # what counts() counts; known failures are failures a baseline accepted
 LEGS = ("upgrade", "downgrade", "upgrade again")  # each revision's three migration steps, in the order they run
+ROLLING_CHECKS = ("rolling deploy", "rolling back")  # deploy/rolling.py: the old version after the upgrade, the new
+# one after the downgrade
 
 
 @dataclass
@@ -60,6 +62,10 @@ class RevisionResult:
     # leg → the strongest lock the migration held on each table, and each statement's time (deploy/locks.py)
     locks: dict[str, list[dict]] = field(default_factory=dict)
     statements: dict[str, list[dict]] = field(default_factory=dict)
+    # leg → how long the probe's live traffic waited, per table and kind of traffic (deploy/probe.py):
+    # {"table", "kind": "read" | "write", "longest": s, "total": s, "waits": n, "lock": "ACCESS EXCLUSIVE",
+    #  "statement": the migration's statement holding the lock then}
+    blocked: dict[str, list[dict]] = field(default_factory=dict)
     rows_checked: int = 0
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
@@ -75,6 +81,19 @@ class RevisionResult:
         if self.legs.get(leg) == "failed" or FAILURE in severities:
             return "failed"
         return "known" if KNOWN in severities else self.legs.get(leg, "skipped")
+
+    def longest_blocked(self, kind: str) -> dict | None:
+        """The longest wait of the probe's reads or writes ("read", "write") over all legs, with the leg it was in."""
+        waits = [{**wait, "leg": leg} for leg, waits in self.blocked.items() for wait in waits if wait["kind"] == kind]
+        return max(waits, key=lambda wait: wait["longest"], default=None)
+
+    @property
+    def rolling_deploy_safe(self) -> bool | None:
+        """Whether the running version survives this revision's schema (and the new one its downgrade); None when
+        the upgrade did not run, so it was not tried."""
+        if self.legs.get(LEGS[0]) != "ok":
+            return None
+        return not any(f.check in ROLLING_CHECKS for f in self.findings)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "legs": {leg: self.verdict(leg) for leg in LEGS}, "leg_steps": dict(self.legs),
