@@ -17,6 +17,7 @@ from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.baseline import chosen_baseline, gate
 from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.ci_formats import github_annotations, write_sarif
+from thirdai_platform.migrate.deploy.verdict import chosen_limits, judge_deploys
 from thirdai_platform.migrate.dump import restore_dump
 from thirdai_platform.migrate.findings import LIMIT, Finding, RevisionResult, RunInfo, WalkReport
 from thirdai_platform.migrate.parallel import ParallelWalk, parts_for
@@ -52,6 +53,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", type=Path, metavar="FILE", help="the failures this file lists are known (see "
                    "--write-baseline; also [tool.thirdai-migrate] baseline = \"REV\" in pyproject.toml)")
     p.add_argument("--write-baseline", type=Path, metavar="FILE", help="write today's failures to FILE as known")
+    # The deploy verdict (deploy/verdict.py); also max-blocked-write, max-blocked-read, rolling-deploys in pyproject.toml
+    p.add_argument("--max-blocked-write", metavar="DURATION", help="fail a revision whose locks hold the live "
+                   "application's writes to a table longer than this (e.g. 2s, 500ms)")
+    p.add_argument("--max-blocked-read", metavar="DURATION", help="the same for its reads")
+    p.add_argument("--rolling-deploys", action=argparse.BooleanOptionalAction, default=None,
+                   help="the running version must survive each revision's schema (a rolling deploy): a revision it "
+                        "breaks on fails, instead of a note")
     p.add_argument("--changed-only", action="store_true", help="gate only the revisions whose files differ from the "
                    "default branch (origin/HEAD, else main/master); the others are walked, their failures known")
     p.add_argument("--junit-xml", type=Path, help="write a JUnit report here")
@@ -99,6 +107,7 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
     with ExitStack() as stack:
         config = load_config(args.config)
         baseline = chosen_baseline(config, args.baseline, args.changed_only)
+        limits = chosen_limits(config, args.max_blocked_write, args.max_blocked_read, args.rolling_deploys)
         order = revisions_in_range(config)
         parts = 1 if one_database else parts_for(len(order), args.jobs)
         server = None if args.url else stack.enter_context(start_server(args.pg_bin))
@@ -114,8 +123,9 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
         console.print(f"walking {args.config} on {masked(databases[0])}{more} with {described(info)}, "
                       f"{args.rows} rows per table, seed {args.seed}", highlight=False, soft_wrap=True)
         options = WalkOptions(rows=args.rows, seed=args.seed, check_drift=not args.no_drift,
-                              from_current=args.from_dump is not None)
+                              from_current=args.from_dump is not None, rolling_deploys=limits.rolling_deploys)
         report = walked(ParallelWalk(config, databases, options, order), console, args, info, len(order))
+        report = judge_deploys(report, limits)
         report.run = info
         try:
             if not args.no_lint:
