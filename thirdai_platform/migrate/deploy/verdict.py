@@ -87,7 +87,8 @@ def wait_finding(result: RevisionResult, wait: dict, limit: float | None) -> Fin
     if len(statement) > STATEMENT_SHOWN:
         statement = statement[:STATEMENT_SHOWN].rsplit(" ", 1)[0] + " ..."
     held = f" held by {statement}" if statement else ""
-    message = (f"{KINDS[kind]} {wait['table']} waited up to {shown(wait['longest'])} ({wait.get('waits', 1)} waits, "
+    waits = wait.get("waits", 1)
+    message = (f"{KINDS[kind]} {wait['table']} waited up to {shown(wait['longest'])} ({waits} wait{'s' * (waits != 1)}, "
                f"{shown(wait.get('total', wait['longest']))} in all) in the {wait['leg']} behind "
                f"{wait.get('lock') or 'a lock'}{held}")
     over = limit is not None and wait["longest"] > limit
