@@ -20,6 +20,7 @@ from thirdai_platform.migrate.ci_formats import github_annotations, write_sarif
 from thirdai_platform.migrate.deploy.verdict import chosen_limits, judge_deploys
 from thirdai_platform.migrate.dump import restore_dump
 from thirdai_platform.migrate.findings import LIMIT, Finding, RevisionResult, RunInfo, WalkReport
+from thirdai_platform.migrate.html_report import write_html
 from thirdai_platform.migrate.parallel import ParallelWalk, parts_for
 from thirdai_platform.migrate.project_code import check_env_py, one_line, quiet_logging
 from thirdai_platform.migrate.report import console_for_output, print_report, walk_progress
@@ -65,6 +66,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--junit-xml", type=Path, help="write a JUnit report here")
     p.add_argument("--json", type=Path, help="write a JSON report here")
     p.add_argument("--sarif", type=Path, help="write a SARIF 2.1.0 report here (for code-scanning UIs)")
+    p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML page here: the revision "
+                   "graph with each revision's verdict, findings, locks and blocked time")
     return p
 
 
@@ -103,7 +106,7 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
     one_database = args.url or args.from_dump
     if one_database and args.jobs and args.jobs > 1:
         raise UserError("--jobs needs databases of its own: it cannot be used with --url or --from-dump")
-    remove_earlier([args.junit_xml, args.json, args.sarif])
+    remove_earlier([args.junit_xml, args.json, args.sarif, args.html])
     with ExitStack() as stack:
         config = load_config(args.config)
         baseline = chosen_baseline(config, args.baseline, args.changed_only)
@@ -175,7 +178,7 @@ def publish(console: Console, report: WalkReport, args: argparse.Namespace) -> N
 
 def write_files(report: WalkReport, args: argparse.Namespace) -> None:
     writers = ((args.junit_xml, write_junit), (args.json, lambda r, p: write_json(r, p, args.fail_on_limits)),
-               (args.sarif, write_sarif))
+               (args.sarif, write_sarif), (args.html, lambda r, p: write_html(r, p, args.fail_on_limits)))
     for path, write in writers:
         if path is None:
             continue

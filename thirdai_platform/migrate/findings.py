@@ -119,6 +119,7 @@ class ScriptPlace:
     path: str
     upgrade_line: int = 1  # the line of `def upgrade`
     downgrade_line: int = 1
+    parents: tuple[str, ...] = ()  # its down_revision(s): the edges of the revision graph (the HTML report)
 
     def line_for(self, finding: Finding) -> int:
         """The review's own line; else the function the check ran (a downgrade's, a lint of the downgrade's SQL)."""
