@@ -11,6 +11,7 @@ import pytest
 from deploy_histories import history
 
 from thirdai_platform.errors import UserError
+from thirdai_platform.migrate.baseline import entry_of
 from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.deploy.rolling import ROLLING_DEPLOY
 from thirdai_platform.migrate.deploy.verdict import (DEPLOY, NO_LIMITS, DeployLimits, chosen_limits, judge_deploys,
@@ -53,7 +54,7 @@ def test_without_limits_traffic_that_waited_is_a_note_with_its_numbers():
 
     assert [(severity, table) for severity, table, _ in deploy_of(judged)] == [(NOTE, "models"), (NOTE, "models")]
     writes, reads = (message for _, _, message in deploy_of(judged))
-    assert writes == ("writes to models waited up to 4.8 s (3 waits, 9.6 s in all) in the upgrade behind ACCESS "
+    assert writes == ("writes to models waited up to 4.8 s (waits: 3, 9.6 s in all) in the upgrade behind ACCESS "
                       "EXCLUSIVE held by ALTER TABLE models ADD COLUMN size bigint NOT NULL DEFAULT 0")
     assert reads.startswith("reads of models waited up to 0.3 s") and not judged.fails()
 
@@ -68,6 +69,17 @@ def test_a_wait_past_its_limit_fails_the_revision_and_one_under_it_stays_a_note(
     assert write.endswith("longer than the 2 s allowed (max-blocked-write)")
     assert judge_deploys(WalkReport([blocked_result()]), DeployLimits({"write": 5.0, "read": None})).fails() is False
     assert judge_deploys(WalkReport([RevisionResult("0003", "")]), limits).all_findings() == []
+
+
+def test_a_baseline_keeps_knowing_a_deploy_failure_whichever_upgrade_waited_longer_and_however_often():
+    limits = DeployLimits({"write": 2.0, "read": None})
+    first = judge_deploys(WalkReport([blocked_result()]), limits)
+    again = blocked_result()
+    again.blocked["upgrade again"] = [{**wait("models", "write", 7.5), "waits": 1}]
+
+    [before] = [f for f in first.all_findings() if f.severity == FAILURE]
+    [after] = [f for f in judge_deploys(WalkReport([again]), limits).all_findings() if f.severity == FAILURE]
+    assert "7.5 s" in after.message and entry_of(after) == entry_of(before)
 
 
 def test_the_limits_of_the_pyproject_next_to_alembic_ini_and_the_command_line_winning(tmp_path):

@@ -87,9 +87,11 @@ def wait_finding(result: RevisionResult, wait: dict, limit: float | None) -> Fin
     if len(statement) > STATEMENT_SHOWN:
         statement = statement[:STATEMENT_SHOWN].rsplit(" ", 1)[0] + " ..."
     held = f" held by {statement}" if statement else ""
-    waits = wait.get("waits", 1)
-    message = (f"{KINDS[kind]} {wait['table']} waited up to {shown(wait['longest'])} ({waits} wait{'s' * (waits != 1)}, "
-               f"{shown(wait.get('total', wait['longest']))} in all) in the {wait['leg']} behind "
+    # Worded so that a baseline's key (numbers left out) stays the same from run to run: no plural that follows a
+    # count, and the upgrade whichever of its two runs waited longer.
+    leg = "downgrade" if wait["leg"] == "downgrade" else "upgrade"
+    message = (f"{KINDS[kind]} {wait['table']} waited up to {shown(wait['longest'])} (waits: {wait.get('waits', 1)}, "
+               f"{shown(wait.get('total', wait['longest']))} in all) in the {leg} behind "
                f"{wait.get('lock') or 'a lock'}{held}")
     over = limit is not None and wait["longest"] > limit
     if over:
