@@ -76,7 +76,8 @@ def test_the_page_draws_every_edge_names_every_revision_and_shows_a_failing_revi
     assert "0003_merge  failed" in text and "0004_c  passed" in text and "writes wait 4.8 s" in text
     assert f"[failure] 0003_merge downgrade: downgrade lost rows of {HOSTILE}" in text
     assert "2 heads: 0004_c, 0005_d" in text and "ALTER TABLE models ADD COLUMN x int" in text
-    assert "rolling deploy safe: no" in text and "migrations: FAILED" in text
+    assert "rolling deploy safe: no" in text and "0002_a  passed  upgrade 0.50s · rolling deploy unsafe" in text
+    assert "migrations: FAILED" in text
     assert [bar["style"] for bar in page.named("span") if bar.get("class") == "bar"] == ["width:300px"]
 
 

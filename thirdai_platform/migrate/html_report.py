@@ -22,7 +22,7 @@ body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #212121; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 2em; border-bottom: 1px solid #ddd; }
 .failed { color: #c62828; } .passed { color: #2e7d32; } .known { color: #1565c0; } .not-walked { color: #9e9e9e; }
 table { border-collapse: collapse; margin: .5em 0; } td, th { border: 1px solid #ddd; padding: 2px 8px;
-  text-align: left; vertical-align: top; } code { font-size: 12px; }
+  text-align: left; vertical-align: top; } code { font-size: 12px; } li code { white-space: pre-wrap; }
 li.failure { color: #c62828; } li.limit { color: #6a1b9a; } li.note { color: #795548; } li.known { color: #1565c0; }
 .bar { background: #ef6c00; height: 10px; display: inline-block; min-width: 2px; }
 svg text { font: 12px system-ui, sans-serif; }
@@ -105,13 +105,16 @@ def edge(graph: Graph, rows: dict[str, int], placed: dict[str, int], parent: str
 
 
 def graph_label(revision: str, result: RevisionResult | None) -> str:
-    """'0002_x  failed  upgrade 0.50s · downgrade 2.00s · upgrade again 0.50s · writes wait 4.8 s'."""
+    """'0002_x  failed  upgrade 0.50s · downgrade 2.00s · upgrade again 0.50s · writes wait 4.8 s · rolling deploy
+    unsafe'."""
     if result is None:
         return f"{revision}  not walked"
     times = [f"{leg} {result.leg_seconds[leg]:.2f}s" for leg in LEGS if leg in result.leg_seconds]
     for kind in KINDS:
         if wait := result.longest_blocked(kind):
             times.append(f"{kind}s wait {shown(wait['longest'])}")
+    if result.rolling_deploy_safe is False:
+        times.append("rolling deploy unsafe")
     return f"{revision}  {verdict_of(result)}  {' · '.join(times)}"
 
 
