@@ -35,7 +35,8 @@ def install(session: nox.Session) -> None:
 def migrations(session: nox.Session) -> None:
     """Walk every revision up, down and up with generated data on an ephemeral PostgreSQL."""
     install(session)
-    reports = ["--junit-xml", "reports/migrations.xml", "--json", "reports/migrations.json"]
+    reports = ["--junit-xml", "reports/migrations.xml", "--json", "reports/migrations.json",
+               "--sarif", "reports/migrations.sarif", "--html", "reports/migrations.html"]
     session.run("python", "-m", "thirdai_platform.migrate", *reports, *session.posargs)
 
 

@@ -120,6 +120,15 @@ def lint(c, range=None):
     print(f"no findings{' in ' + range if range else ''}")
 
 
+@task(help={"report": "the walk's JSON report to take measured times from (default: reports/migrations.json)"})
+@one_line_errors
+def plan(c, report=None):
+    """What `inv db.upgrade` would apply, in order: each revision's review and lint, and its rehearsal's lock and
+    block times."""
+    for line in commands.plan(config(), report):
+        print(line)
+
+
 @task(help={"rows": "generated rows per table at each step", "seed": "seed of the generated data",
             "url": "an empty database to walk on (default: an ephemeral server)",
             "baseline": "the failures this file lists are known: reported apart, they do not fail the run",
@@ -149,5 +158,6 @@ def server(c):
         raise Exit(code=code)
 
 
-db = Collection("db", upgrade, downgrade, revision, current, stamp, history, heads, merge, check, lint, verify, server)
+db = Collection("db", upgrade, downgrade, revision, current, stamp, history, heads, merge, check, lint, plan, verify,
+                server)
 namespace = Collection(db)

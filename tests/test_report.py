@@ -17,6 +17,7 @@ import pytest
 from rich.console import Console
 
 from thirdai_platform.migrate.ci_formats import escape_data, escape_property, github_annotations, sarif_log
+from thirdai_platform.migrate.deploy.verdict import DeployLimits, judge_deploys
 from thirdai_platform.migrate.findings import (FAILURE, KNOWN, LIMIT, NOTE, Finding, RevisionResult, RunInfo,
                                                ScriptPlace, WalkReport)
 from thirdai_platform.migrate.report import print_report, revision_line
@@ -190,3 +191,49 @@ def test_a_lint_finding_of_every_revision_points_at_env_py():
     report.findings.append(Finding(None, "lint", FAILURE, "require-lock-timeout in 3 revisions: set it in env.py"))
     assert any(line.startswith("::error file=alembic/env.py,line=1,title=migration failure%3A lint::")
                for line in github_annotations(report))
+
+
+def deploy_report() -> WalkReport:
+    """The sample with the probe's waits on 0002_x (writes over a 2 s limit, reads under) and a rolling-deploy note on
+    0001_a."""
+    report = sample_report()
+    first, second = report.revisions
+    second.blocked = {"upgrade": [{"table": "users", "kind": "write", "longest": 4.8, "total": 6.0, "waits": 2,
+                                   "lock": "ACCESS EXCLUSIVE", "statement": "ALTER TABLE users DROP COLUMN name"},
+                                  {"table": "users", "kind": "read", "longest": 0.25, "total": 0.25, "waits": 1,
+                                   "lock": "ACCESS EXCLUSIVE", "statement": "ALTER TABLE users DROP COLUMN name"}]}
+    first.findings.append(Finding("0001_a", "rolling deploy", NOTE, "the running version reads t.x, renamed", table="t"))
+    return judge_deploys(report, DeployLimits({"write": 2.0, "read": None}))
+
+
+def test_every_report_says_the_longest_waits_the_lock_behind_them_and_rolling_deploy_safety():
+    report = deploy_report()
+    rows = [line for line in console_text(report).splitlines() if line.startswith("| 000")]
+    assert "reads wait" in console_text(report) and "writes wait" in console_text(report)
+    assert [cell.strip() for cell in rows[1].split("|")][6:8] == ["0.25s", "4.8s"]
+    assert [cell.strip() for cell in rows[0].split("|")][6:8] == ["-", "-"]
+
+    saved = json.loads(json.dumps(report.to_dict()))["revisions"]
+    assert saved[1]["deploy"]["longest_blocked_write"] == {"seconds": 4.8, "table": "users", "leg": "upgrade",
+                                                           "lock": "ACCESS EXCLUSIVE",
+                                                           "statement": "ALTER TABLE users DROP COLUMN name"}
+    assert [r["deploy"]["rolling_deploy_safe"] for r in saved] == [False, True]
+
+    cases = {(c.get("classname"), c.get("name")): c for c in junit_tree(report).getroot().iter("testcase")}
+    named = {p.get("name"): p.get("value") for p in cases[("migrations.0002_x", "upgrade")].iter("property")}
+    assert named == {"longest blocked read seconds": "0.250",
+                     "longest blocked read behind": "ACCESS EXCLUSIVE on users (upgrade)",
+                     "longest blocked write seconds": "4.800",
+                     "longest blocked write behind": "ACCESS EXCLUSIVE on users (upgrade)", "rolling deploy safe": "yes"}
+    deploy_case = cases[("migrations.0002_x", "deploy")]
+    assert deploy_case[0].tag == "properties" and "longer than the 2 s" in deploy_case.find("failure").get("message")
+
+
+def test_sarif_carries_the_deploy_findings_and_each_revisions_numbers_and_stays_valid():
+    log = sarif_log(deploy_report())
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
+    results = {(r["ruleId"], r["level"]) for r in log["runs"][0]["results"]}
+    assert {("deploy/blocked-writes", "error"), ("deploy/blocked-reads", "note"), ("deploy/rolling-deploy", "note")} <= results
+    numbers = log["runs"][0]["properties"]["revisions"]
+    assert [(n["revision"], n["rolling_deploy_safe"]) for n in numbers] == [("0001_a", False), ("0002_x", True)]
+    assert numbers[1]["longest_blocked_read"]["seconds"] == 0.25 and numbers[0]["longest_blocked_write"] is None

@@ -31,14 +31,15 @@ HEAD = heads_of_history()[0]
 REVISIONS = list((REPO / "alembic" / "versions").glob("*.py"))
 
 
-def inv(*args: str, url: str | None = None, config: Path | None = None, timeout: float = 120, **env: str):
+def inv(*args: str, url: str | None = None, config: Path | None = None, timeout: float = 120, cwd: Path = REPO,
+        **env: str):
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URI", "ALEMBIC_CONFIG")}
     if url is not None:
         environ["DATABASE_URI"] = url
     if config is not None:
         environ["ALEMBIC_CONFIG"] = str(config)
     environ.update(env)
-    return subprocess.run([*INV, *args], capture_output=True, text=True, timeout=timeout, env=environ, cwd=REPO)
+    return subprocess.run([*INV, *args], capture_output=True, text=True, timeout=timeout, env=environ, cwd=cwd)
 
 
 def one_line_error(result) -> str:
@@ -104,8 +105,8 @@ def add_revision(project: Path, revision: str, down_revision: str, upgrade: str,
 def test_inv_list_shows_every_db_task():
     result = inv("--list")
     assert result.returncode == 0
-    for name in ("upgrade", "downgrade", "revision", "current", "stamp", "history", "heads", "merge", "check", "lint", "verify",
-                 "server"):
+    for name in ("upgrade", "downgrade", "revision", "current", "stamp", "history", "heads", "merge", "check", "lint", "plan",
+                 "verify", "server"):
         assert f"db.{name}" in result.stdout
         helped = inv("--help", f"db.{name}")
         assert helped.returncode == 0 and "Usage: inv" in helped.stdout and len(helped.stdout.splitlines()) > 3
@@ -300,6 +301,70 @@ def test_lint_reviews_and_lints_without_a_database(project):
     result = inv("db.lint", "-r", "9996_unreviewed", config=project)
     assert "empty-downgrade" in result.stdout and "ban-drop-column" in result.stdout
     assert "drop-without-data-move" in result.stdout
+
+
+def rehearsal(path: Path, revision: str) -> Path:
+    """A walk's JSON report (as `nox -s migrations --json` writes it) in which only `revision` was walked, with the
+    probe's numbers written by hand."""
+    from thirdai_platform.migrate.findings import RevisionResult, WalkReport
+    from thirdai_platform.migrate.report_files import write_json
+
+    walked = RevisionResult(revision, "", {"upgrade": "ok", "downgrade": "ok", "upgrade again": "ok"},
+                            {"upgrade": 0.75}, locks={"upgrade": [
+                                {"table": "models", "mode": "ACCESS EXCLUSIVE", "seconds": 0.25,
+                                 "statement": "ALTER TABLE models ADD x int", "statement_seconds": 0.2}]},
+                            blocked={"upgrade": [{"table": "models", "kind": "write", "longest": 4.8, "total": 5.0,
+                                                  "waits": 2, "lock": "ACCESS EXCLUSIVE",
+                                                  "statement": "ALTER TABLE models ADD x int"}]})
+    write_json(WalkReport([walked]), path)
+    return path
+
+
+def test_plan_says_what_upgrade_would_apply_in_order_with_its_verdicts_and_rehearsed_times(database_url, tmp_path):
+    *_, third, second, last = ordered_revisions()
+    assert inv("db.upgrade", "-r", third, url=database_url).returncode == 0
+    report = rehearsal(tmp_path / "migrations.json", second)
+
+    result = inv("db.plan", "--report", str(report), url=database_url)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"the database is at {third}; `inv db.upgrade` would apply 2 revisions, in order:"
+    assert [line.split(":")[0] for line in lines if not line.startswith(" ")][1:] == [second, last]
+    assert lines.count("  review and lint: passed, no findings") == 2
+    assert (f"  rehearsed ({report}): walk passed; upgrade 0.75 s; ACCESS EXCLUSIVE on models for 0.25 s; writes "
+            "waited up to 4.8 s behind ACCESS EXCLUSIVE (upgrade); rolling deploy safe") in lines
+    assert f"  not rehearsed: {report} has no walk of it" in lines
+    assert version_rows(database_url) == [third], "a plan applies nothing"
+
+    assert "no such file" in one_line_error(inv("db.plan", "--report", str(tmp_path / "none.json"), url=database_url)).lower()
+    (tmp_path / "broken.json").write_text("{")
+    assert "not a walk report" in one_line_error(inv("db.plan", "--report", str(tmp_path / "broken.json"), url=database_url))
+    inv("db.upgrade", url=database_url)
+    at_head = inv("db.plan", url=database_url)
+    assert at_head.returncode == 0 and at_head.stdout == f"the database is at head ({HEAD}): nothing to apply\n"
+
+
+def test_plan_shows_a_revisions_failing_review_and_no_rehearsal_by_default(database_url, project, tmp_path):
+    assert inv("db.upgrade", url=database_url, config=project).returncode == 0
+    add_revision(project, "9996_unreviewed", HEAD, 'op.drop_column("teams", "name")')
+
+    result = inv("db.plan", url=database_url, config=project, cwd=tmp_path)  # no reports/ there
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1] == "9996_unreviewed: test revision 9996_unreviewed"
+    assert lines[2].startswith("  review and lint: FAILED, ") and "ban-drop-column" in result.stdout
+    assert lines[-1].startswith("  not rehearsed: no reports/migrations.json")
+
+
+def ordered_revisions() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    from thirdai_platform.migrate import history
+    from thirdai_platform.migrate.commands import load_config
+
+    return [s.revision for s in history.in_order(ScriptDirectory.from_config(load_config(REPO / "alembic.ini")))]
 
 
 def test_server_gives_a_database_for_the_tasks_and_stops_on_ctrl_c():

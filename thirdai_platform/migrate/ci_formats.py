@@ -1,6 +1,8 @@
 """What CI systems read besides JUnit: GitHub Actions workflow commands (annotations on the revision scripts) and a
 SARIF 2.1.0 log for code-scanning UIs. A failure is an error, a limit a warning; notes and known failures are in
-the console and the other reports only.
+the console and the other reports only, but for the deploy's notes (locks that held up live traffic, a running
+version broken by the new schema), which SARIF carries as notes, with each revision's deploy numbers in the run's
+properties.
 
 GitHub's rules for a workflow command: `::error file=F,line=L,title=T::MESSAGE`, where the message escapes `%`,
 CR and LF as %25, %0D, %0A, and a property also `:` and `,` as %3A, %2C.
@@ -12,10 +14,13 @@ import json
 from pathlib import Path
 
 from thirdai_platform.migrate.baseline import entry_of
-from thirdai_platform.migrate.findings import FAILURE, LIMIT, Finding, WalkReport
+from thirdai_platform.migrate.deploy.verdict import DEPLOY, KINDS
+from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, ROLLING_CHECKS, Finding, WalkReport
 from thirdai_platform.migrate.report_files import relative_to_repository, write_atomically
 
 LEVELS = {FAILURE: "error", LIMIT: "warning"}
+SARIF_LEVELS = {**LEVELS, NOTE: "note"}
+DEPLOY_CHECKS = (DEPLOY, *ROLLING_CHECKS)
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 TOOL_NAME = "thirdai-migrate"
 
@@ -31,6 +36,12 @@ def escape_property(text: str) -> str:
 def reported(report: WalkReport) -> list[Finding]:
     """The findings CI annotates: failures and limits, in the console's order."""
     return [f for f in report.all_findings() if f.severity in LEVELS]
+
+
+def in_sarif(report: WalkReport) -> list[Finding]:
+    """What CI annotates, and the deploy's notes."""
+    return [f for f in report.all_findings()
+            if f.severity in LEVELS or (f.severity == NOTE and f.check in DEPLOY_CHECKS)]
 
 
 def text_of(finding: Finding) -> str:
@@ -65,7 +76,13 @@ def github_annotations(report: WalkReport) -> list[str]:
 
 
 def rule_id(finding: Finding) -> str:
-    """'review/drop-add-looks-like-rename', 'lint/ban-drop-column', 'walk/upgrade-again', 'limit/seed'."""
+    """'review/drop-add-looks-like-rename', 'lint/ban-drop-column', 'walk/upgrade-again', 'limit/seed',
+    'deploy/blocked-writes', 'deploy/rolling-deploy'."""
+    if finding.check == DEPLOY:
+        kinds = [kind for kind, says in KINDS.items() if finding.message.startswith(says)]
+        return f"deploy/blocked-{kinds[0]}s" if kinds else DEPLOY
+    if finding.check in ROLLING_CHECKS:
+        return f"deploy/{finding.check.replace(' ', '-')}"
     if finding.severity == FAILURE and finding.check in ("review", "lint"):
         return f"{finding.check}/{finding.message.split(':')[0].split(' ')[0]}"
     kind = "walk" if finding.severity == FAILURE else "limit"
@@ -73,15 +90,16 @@ def rule_id(finding: Finding) -> str:
 
 
 def sarif_rule(rule: str, finding: Finding) -> dict:
-    what = "what the walk could not check" if finding.severity == LIMIT else "a defect of the migration"
+    what = {LIMIT: "what the walk could not check", NOTE: "what a deploy does to live traffic"}.get(
+        finding.severity, "a defect of the migration")
     return {"id": rule, "name": rule.replace("/", "-"),
             "shortDescription": {"text": f"{finding.check}: {what}"},
-            "defaultConfiguration": {"level": LEVELS[finding.severity]}}
+            "defaultConfiguration": {"level": SARIF_LEVELS[finding.severity]}}
 
 
 def sarif_result(report: WalkReport, finding: Finding, rule_index: int) -> dict:
     key = "\n".join(entry_of(finding))  # what stays the same from run to run: code scanning tracks it by this
-    result = {"ruleId": rule_id(finding), "ruleIndex": rule_index, "level": LEVELS[finding.severity],
+    result = {"ruleId": rule_id(finding), "ruleIndex": rule_index, "level": SARIF_LEVELS[finding.severity],
               "message": {"text": text_of(finding)},
               "partialFingerprints": {"thirdaiMigrateFinding/v1": hashlib.sha256(key.encode()).hexdigest()}}
     if where := place_of(report, finding):
@@ -93,13 +111,15 @@ def sarif_result(report: WalkReport, finding: Finding, rule_index: int) -> dict:
 def sarif_log(report: WalkReport) -> dict:
     rules: dict[str, dict] = {}
     results = []
-    for finding in reported(report):
+    for finding in in_sarif(report):
         rule = rule_id(finding)
         rules.setdefault(rule, sarif_rule(rule, finding))
         results.append(sarif_result(report, finding, list(rules).index(rule)))
     driver = {"name": TOOL_NAME, "version": report.run.tool_version if report.run else "unknown",
               "rules": list(rules.values())}
-    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": results}]}
+    deploys = [{"revision": result.revision, **result.deploy_summary()} for result in report.revisions]
+    run = {"tool": {"driver": driver}, "results": results, "properties": {"revisions": deploys}}
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
 def write_sarif(report: WalkReport, path: Path) -> None:

@@ -17,8 +17,10 @@ from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.baseline import chosen_baseline, gate
 from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.ci_formats import github_annotations, write_sarif
+from thirdai_platform.migrate.deploy.verdict import chosen_limits, judge_deploys
 from thirdai_platform.migrate.dump import restore_dump
 from thirdai_platform.migrate.findings import LIMIT, Finding, RevisionResult, RunInfo, WalkReport
+from thirdai_platform.migrate.html_report import write_html
 from thirdai_platform.migrate.parallel import ParallelWalk, parts_for
 from thirdai_platform.migrate.project_code import check_env_py, one_line, quiet_logging
 from thirdai_platform.migrate.report import console_for_output, print_report, walk_progress
@@ -52,11 +54,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", type=Path, metavar="FILE", help="the failures this file lists are known (see "
                    "--write-baseline; also [tool.thirdai-migrate] baseline = \"REV\" in pyproject.toml)")
     p.add_argument("--write-baseline", type=Path, metavar="FILE", help="write today's failures to FILE as known")
+    # The deploy verdict (deploy/verdict.py); also max-blocked-write, max-blocked-read, rolling-deploys in pyproject.toml
+    p.add_argument("--max-blocked-write", metavar="DURATION", help="fail a revision whose locks hold the live "
+                   "application's writes to a table longer than this (e.g. 2s, 500ms)")
+    p.add_argument("--max-blocked-read", metavar="DURATION", help="the same for its reads")
+    p.add_argument("--rolling-deploys", action=argparse.BooleanOptionalAction, default=None,
+                   help="the running version must survive each revision's schema (a rolling deploy): a revision it "
+                        "breaks on fails, instead of a note")
     p.add_argument("--changed-only", action="store_true", help="gate only the revisions whose files differ from the "
                    "default branch (origin/HEAD, else main/master); the others are walked, their failures known")
     p.add_argument("--junit-xml", type=Path, help="write a JUnit report here")
     p.add_argument("--json", type=Path, help="write a JSON report here")
     p.add_argument("--sarif", type=Path, help="write a SARIF 2.1.0 report here (for code-scanning UIs)")
+    p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML page here: the revision "
+                   "graph with each revision's verdict, findings, locks and blocked time")
     return p
 
 
@@ -95,10 +106,11 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
     one_database = args.url or args.from_dump
     if one_database and args.jobs and args.jobs > 1:
         raise UserError("--jobs needs databases of its own: it cannot be used with --url or --from-dump")
-    remove_earlier([args.junit_xml, args.json, args.sarif])
+    remove_earlier([args.junit_xml, args.json, args.sarif, args.html])
     with ExitStack() as stack:
         config = load_config(args.config)
         baseline = chosen_baseline(config, args.baseline, args.changed_only)
+        limits = chosen_limits(config, args.max_blocked_write, args.max_blocked_read, args.rolling_deploys)
         order = revisions_in_range(config)
         parts = 1 if one_database else parts_for(len(order), args.jobs)
         server = None if args.url else stack.enter_context(start_server(args.pg_bin))
@@ -114,8 +126,9 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
         console.print(f"walking {args.config} on {masked(databases[0])}{more} with {described(info)}, "
                       f"{args.rows} rows per table, seed {args.seed}", highlight=False, soft_wrap=True)
         options = WalkOptions(rows=args.rows, seed=args.seed, check_drift=not args.no_drift,
-                              from_current=args.from_dump is not None)
+                              from_current=args.from_dump is not None, rolling_deploys=limits.rolling_deploys)
         report = walked(ParallelWalk(config, databases, options, order), console, args, info, len(order))
+        report = judge_deploys(report, limits)
         report.run = info
         try:
             if not args.no_lint:
@@ -165,7 +178,7 @@ def publish(console: Console, report: WalkReport, args: argparse.Namespace) -> N
 
 def write_files(report: WalkReport, args: argparse.Namespace) -> None:
     writers = ((args.junit_xml, write_junit), (args.json, lambda r, p: write_json(r, p, args.fail_on_limits)),
-               (args.sarif, write_sarif))
+               (args.sarif, write_sarif), (args.html, lambda r, p: write_html(r, p, args.fail_on_limits)))
     for path, write in writers:
         if path is None:
             continue

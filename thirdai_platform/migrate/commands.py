@@ -267,3 +267,19 @@ def check(config: Config) -> None:
         differences = model_drift(config).lines()
         if differences:
             raise UserError(f"models and database differ ({len(differences)}): {'; '.join(differences)}")
+
+
+def pending_upgrades(config: Config) -> tuple[tuple[str, ...], list[Script]]:
+    """Where the database is, and the revisions `inv db.upgrade` would apply to reach head, in the order it would."""
+    current = database_heads(config)
+    steps = script_directory(config)._upgrade_revs("head", current)  # noqa: SLF001 (what alembic runs)
+    return current, [step.revision for step in steps]
+
+
+def plan(config: Config, report: str | Path | None = None) -> list[str]:
+    """What `inv db.upgrade` would apply, each revision with its review, lint and rehearsal (plan.py)."""
+    from thirdai_platform.migrate.plan import plan_lines
+
+    with user_errors(config):
+        current, pending = pending_upgrades(config)
+        return plan_lines(config, current, pending, Path(report) if report else None)

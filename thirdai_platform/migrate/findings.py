@@ -95,9 +95,21 @@ class RevisionResult:
             return None
         return not any(f.check in ROLLING_CHECKS for f in self.findings)
 
+    def deploy_summary(self) -> dict:
+        """What a deploy of this revision does to live traffic, as every report shows it: the longest wait of reads
+        and of writes (its seconds, table, leg, the lock behind it and the statement holding it), None when nothing
+        waited; and whether a rolling deploy is safe."""
+        def longest(kind: str) -> dict | None:
+            wait = self.longest_blocked(kind)
+            return None if wait is None else {"seconds": wait["longest"], "table": wait["table"], "leg": wait["leg"],
+                                              "lock": wait.get("lock"), "statement": wait.get("statement")}
+
+        return {"longest_blocked_read": longest("read"), "longest_blocked_write": longest("write"),
+                "rolling_deploy_safe": self.rolling_deploy_safe}
+
     def to_dict(self) -> dict:
         return {**asdict(self), "legs": {leg: self.verdict(leg) for leg in LEGS}, "leg_steps": dict(self.legs),
-                "findings": [f.to_dict() for f in self.findings]}
+                "deploy": self.deploy_summary(), "findings": [f.to_dict() for f in self.findings]}
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,7 @@ class ScriptPlace:
     path: str
     upgrade_line: int = 1  # the line of `def upgrade`
     downgrade_line: int = 1
+    parents: tuple[str, ...] = ()  # its down_revision(s): the edges of the revision graph (the HTML report)
 
     def line_for(self, finding: Finding) -> int:
         """The review's own line; else the function the check ran (a downgrade's, a lint of the downgrade's SQL)."""

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from thirdai_platform.migrate.deploy.verdict import shown
 from thirdai_platform.migrate.findings import FAILURE, KNOWN, LEGS, LIMIT, NOTE, Finding, RevisionResult, WalkReport
 from thirdai_platform.migrate.report_files import write_json, write_junit  # noqa: F401 (their old home)
 
@@ -20,6 +21,7 @@ LEG_MARKS = {"ok": "[green]ok[/]", "failed": "[red]FAILED[/]", "known": "[blue]k
 STYLES = {FAILURE: "red", KNOWN: "blue", LIMIT: "magenta", NOTE: "yellow"}
 SECTIONS = {FAILURE: "failures: the migrations are wrong", LIMIT: "limits: what the tool could not check",
             NOTE: "notes", KNOWN: "known failures: accepted by the baseline, they do not fail the run"}
+WAIT_HEADERS = {"reads wait": "read", "writes wait": "write"}  # the deploy probe's longest waits (deploy/verdict.py)
 LOG_WIDTH = 10_000  # without a terminal nothing is wrapped: a log line is as long as what it says
 
 
@@ -78,15 +80,21 @@ def leg_mark(result: RevisionResult, leg: str) -> str:
 def summary_table(report: WalkReport, in_log: bool = False) -> Table:
     table = Table(title="nox -s migrations: every revision up, down and up with its data", title_justify="left",
                   box=box.ASCII2 if in_log else box.HEAVY_HEAD)
-    for header in ("revision", "message", *LEGS, "rows", "findings", "seconds"):
-        numeric = header in ("rows", "findings", "seconds")
+    for header in ("revision", "message", *LEGS, *WAIT_HEADERS, "rows", "findings", "seconds"):
+        numeric = header in ("rows", "findings", "seconds", *WAIT_HEADERS)
         table.add_column(header, justify="right" if numeric else "left", no_wrap=True, overflow="ellipsis",
                          max_width=(60 if in_log else 36) if header == "message" else None)
     for result in report.revisions:
         marks = [leg_mark(result, leg) for leg in LEGS]
         table.add_row(result.revision, result.message.splitlines()[0] if result.message else "", *marks,
-                      str(result.rows_checked), findings_cell(result.findings), f"{result.seconds:.2f}")
+                      *(wait_cell(result, kind) for kind in WAIT_HEADERS.values()), str(result.rows_checked), findings_cell(result.findings), f"{result.seconds:.2f}")
     return table
+
+
+def wait_cell(result: RevisionResult, kind: str) -> str:
+    """The longest the probe's reads or writes waited behind the revision's locks: '4.8s', '12ms', or '-'."""
+    wait = result.longest_blocked(kind)
+    return shown(wait["longest"]).replace(" ", "") if wait else "-"
 
 
 def findings_cell(findings: list[Finding]) -> str:

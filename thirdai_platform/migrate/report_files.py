@@ -91,6 +91,8 @@ def add_cases(suite: ET.Element, report: WalkReport, case: Case) -> None:
         attributes = case_attributes(report, check, failures[index:index + 1] or findings, result)
         elements.append(ET.SubElement(suite, "testcase", classname=f"migrations.{classname}",
                                       name=check if index == 0 else f"{check} #{index + 1}", **attributes))
+        if result is not None and (named := deploy_properties(result)):  # first: before <failure>, as pytest's
+            add_properties(elements[-1], named)
     for element, failure in zip(elements, failures):
         ET.SubElement(element, "failure", message=failure.message).text = str(failure)
     if result is not None and check in LEGS and result.verdict(check) == "skipped":
@@ -99,18 +101,36 @@ def add_cases(suite: ET.Element, report: WalkReport, case: Case) -> None:
         ET.SubElement(elements[0], "system-out").text = "\n".join(str(f) for f in others)
 
 
+def add_properties(element: ET.Element, named: dict) -> None:
+    properties = ET.SubElement(element, "properties")
+    for name, value in named.items():
+        if value is not None:
+            ET.SubElement(properties, "property", name=name, value=str(value))
+
+
+def deploy_properties(result: RevisionResult) -> dict[str, str]:
+    """What the revision's deploy does to live traffic: the longest waits, the lock behind each, rolling-deploy
+    safety; only what was measured."""
+    summary = result.deploy_summary()
+    named = {}
+    for kind in ("read", "write"):
+        if wait := summary[f"longest_blocked_{kind}"]:
+            named[f"longest blocked {kind} seconds"] = f"{wait['seconds']:.3f}"
+            named[f"longest blocked {kind} behind"] = f"{wait['lock']} on {wait['table']} ({wait['leg']})"
+    if summary["rolling_deploy_safe"] is not None:
+        named["rolling deploy safe"] = "yes" if summary["rolling_deploy_safe"] else "no"
+    return named
+
+
 def junit_tree(report: WalkReport) -> ET.ElementTree:
     suite = ET.Element("testsuite", name="migrations", time=f"{report.seconds:.3f}")
-    properties = ET.SubElement(suite, "properties")
     about = report.run.to_dict() if report.run else {}
     named = {"tool version": about.get("tool", {}).get("version"),
              "postgresql": about.get("postgresql", {}).get("version"),
              "postgresql source": about.get("postgresql", {}).get("source"),
              "seed": about.get("seed"), "rows": about.get("rows"),
              **{f"{severity}s": count for severity, count in report.counts().items()}}
-    for name, value in named.items():
-        if value is not None:
-            ET.SubElement(properties, "property", name=name, value=str(value))
+    add_properties(suite, named)
     for case in junit_checks(report):
         add_cases(suite, report, case)
     suite.set("tests", str(len(suite.findall("testcase"))))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util import to_tuple
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
@@ -61,11 +62,12 @@ def function_lines(path: Path) -> dict[str, int]:
 
 
 def script_places(config: Config) -> dict[str, ScriptPlace]:
+    """Each revision's script, its functions' lines and its parents, heads first (as Alembic walks them)."""
     places = {}
     for script in ScriptDirectory.from_config(config).walk_revisions():
         lines = function_lines(Path(script.path))
         places[script.revision] = ScriptPlace(str(Path(script.path).resolve()), lines.get("upgrade", 1),
-                                              lines.get("downgrade", 1))
+                                              lines.get("downgrade", 1), to_tuple(script.down_revision, default=()))
     return places
 
 
