@@ -75,9 +75,15 @@ def test_jobs_walks_our_history_in_parts_with_every_revision_reported_in_order(t
     assert revisions == HISTORY
 
 
-def test_jobs_with_a_single_database_is_one_line():
-    finished = migrate("--url", "postgresql://me@127.0.0.1:1/x", "--jobs", "2", timeout=60)
-    assert finished.returncode == 2 and finished.stderr.startswith("error: --jobs needs databases of its own")
+def test_jobs_on_a_server_that_cannot_be_reached_is_one_line():
+    finished = migrate("--url", "postgresql://me:s3cret@127.0.0.1:1/postgres", "--jobs", "2", timeout=60)
+    assert finished.returncode == 2 and finished.stderr.startswith("error: cannot connect to postgresql+psycopg2://me:***@")
+    assert finished.stderr.count("\n") == 1 and "s3cret" not in finished.stderr
+
+
+def test_jobs_below_one_is_one_line():
+    finished = migrate("--jobs", "0", timeout=60)
+    assert finished.returncode == 2 and finished.stderr == "error: --jobs must be at least 1\n"
 
 
 def create_all_project(tmp_path: Path, first_downgrade: str) -> Path:

@@ -21,14 +21,15 @@ from thirdai_platform.migrate.deploy.verdict import chosen_limits, judge_deploys
 from thirdai_platform.migrate.dump import restore_dump
 from thirdai_platform.migrate.findings import LIMIT, Finding, RevisionResult, RunInfo, WalkReport
 from thirdai_platform.migrate.html_report import write_html
-from thirdai_platform.migrate.parallel import ParallelWalk, parts_for
+from thirdai_platform.migrate.parallel import ParallelWalk, after_dump, parts_for
 from thirdai_platform.migrate.project_code import check_env_py, one_line, quiet_logging
 from thirdai_platform.migrate.report import console_for_output, print_report, walk_progress
 from thirdai_platform.migrate.report_files import remove_earlier, write_json, write_junit
 from thirdai_platform.migrate.run_info import described, run_info
 from thirdai_platform.migrate.runner import hand_over_url
-from thirdai_platform.migrate.server import start_server
+from thirdai_platform.migrate.server import EphemeralPostgres, start_server
 from thirdai_platform.migrate.static_checks import revisions_in_range, static_findings
+from thirdai_platform.migrate.user_server import UserServer
 from thirdai_platform.migrate.walk import WalkOptions
 
 
@@ -37,14 +38,18 @@ def parser() -> argparse.ArgumentParser:
                                 description="Prove that every revision upgrades, downgrades and upgrades again "
                                             "without losing data.")
     p.add_argument("--config", type=Path, default=Path("alembic.ini"), help="alembic.ini of the project (default: ./alembic.ini)")
-    p.add_argument("--url", help="an EMPTY database to walk on, instead of an ephemeral server")
+    p.add_argument("--url", help="an EMPTY database to walk on, instead of an ephemeral server; with --jobs, any "
+                                 "database of a server of yours (postgresql://USER@HOST/postgres): the walk creates "
+                                 "its databases there (USER needs CREATEDB) and drops them after")
     p.add_argument("--pg-bin", help="directory of PostgreSQL server binaries for the ephemeral server")
     p.add_argument("--rows", type=int, default=5, help="generated rows per table at each step (default: %(default)s)")
     p.add_argument("--from-dump", type=Path, metavar="FILE",
                    help="start from this pg_dump (custom or plain format) instead of an empty database; the walk "
                         "covers the revisions after the one recorded in it, timing each leg at that size")
     p.add_argument("--jobs", type=int, help="walk the history in this many parts at once, each on a database of "
-                                            "its own (default: one per CPU, as long as each part has 25 revisions)")
+                                            "its own (default: one per CPU, as long as each part has 25 revisions; "
+                                            "with --url or --from-dump: one); with --url, even --jobs 1 walks on a "
+                                            "database created for the run; with --from-dump, each part on a copy")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated data (default: %(default)s)")
     p.add_argument("--no-drift", action="store_true", help="skip the models-vs-migrations check at head")
     p.add_argument("--no-lint", action="store_true", help="skip the static review and squawk lint of the scripts")
@@ -103,25 +108,20 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
     """The walk, then the static checks; once the walk is done, its reports are written whatever happens next."""
     if args.rows < 0:
         raise UserError("--rows cannot be negative")
-    one_database = args.url or args.from_dump
-    if one_database and args.jobs and args.jobs > 1:
-        raise UserError("--jobs needs databases of its own: it cannot be used with --url or --from-dump")
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError("--jobs must be at least 1")
     remove_earlier([args.junit_xml, args.json, args.sarif, args.html])
     with ExitStack() as stack:
         config = load_config(args.config)
         baseline = chosen_baseline(config, args.baseline, args.changed_only)
         limits = chosen_limits(config, args.max_blocked_write, args.max_blocked_read, args.rolling_deploys)
-        order = revisions_in_range(config)
-        parts = 1 if one_database else parts_for(len(order), args.jobs)
-        server = None if args.url else stack.enter_context(start_server(args.pg_bin))
-        databases = ([parse_url(args.url, source="--url")] if server is None else
-                     [server.create_database("walk" if part == 0 else f"walk_{part + 1}") for part in range(parts)])
-        if args.from_dump:
-            restore_dump(args.from_dump, databases[0], args.pg_bin)
+        host = walk_host(args, stack)
+        databases, order = walk_databases(args, config, host, revisions_in_range(config))
         hand_over_url(config, databases[0])
         check_env_py(config, ScriptDirectory.from_config(config), databases[0])
         info = run_info(config, seed=args.seed, rows=args.rows, static_checks=not args.no_lint, url=databases[0],
-                        server=server, pg_bin=args.pg_bin)
+                        server=host if isinstance(host, EphemeralPostgres) else None, pg_bin=args.pg_bin)
+        parts = len(databases)
         more = f" (and {parts - 1} more, a part of the history each)" if parts > 1 else ""
         console.print(f"walking {args.config} on {masked(databases[0])}{more} with {described(info)}, "
                       f"{args.rows} rows per table, seed {args.seed}", highlight=False, soft_wrap=True)
@@ -139,6 +139,40 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
             finally:  # a baseline that cannot be written must not lose the walk either
                 publish(console, report, args)
     return report
+
+
+def walk_host(args: argparse.Namespace, stack: ExitStack) -> EphemeralPostgres | UserServer | None:
+    """Where the walk's databases are made: our ephemeral server, the server of --url when --jobs asks for databases
+    of their own (dropped when the stack closes, however it closes), or nowhere: --url alone is the one to walk on."""
+    if args.url is None:
+        return stack.enter_context(start_server(args.pg_bin))
+    url = parse_url(args.url, source="--url")
+    return stack.enter_context(UserServer(url)) if args.jobs else None
+
+
+def walk_databases(args: argparse.Namespace, config: Config, host: EphemeralPostgres | UserServer | None,
+                   order: list[str]) -> tuple[list[URL], list[str]]:
+    """One database per part, and the revisions they walk. From a dump, it is restored once, into the first; the
+    others are copies of it (a template must have no other connection: nothing is connected to it by then)."""
+    if host is None:
+        databases = [parse_url(args.url, source="--url")]
+    else:
+        databases = [host.create_database(part_name(host, 0))]
+    if args.from_dump:
+        restore_dump(args.from_dump, databases[0], args.pg_bin)
+        order = after_dump(databases[0], config, order)
+    if host is not None:
+        parts = parts_for(len(order), args.jobs or (1 if args.from_dump else None))  # a dump: one part unless asked
+        template = databases[0].database if args.from_dump else "template0"
+        databases += [host.create_database(part_name(host, part), template) for part in range(1, parts)]
+    return databases, order
+
+
+def part_name(host: EphemeralPostgres | UserServer, part: int) -> str:
+    """walk, walk_2… on our own server; on the user's, names no other run has."""
+    if isinstance(host, UserServer):
+        return host.part_name(part)
+    return "walk" if part == 0 else f"walk_{part + 1}"
 
 
 def walked(walking: ParallelWalk, console: Console, args: argparse.Namespace, info: RunInfo, total: int) -> WalkReport:

@@ -7,6 +7,7 @@ base; everything else is the same walk. On two cores two parts walk a long histo
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import multiprocessing
 import os
@@ -15,12 +16,16 @@ import time
 from collections.abc import Callable, Sequence
 
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import URL
 
 from thirdai_platform.errors import UserError
 from thirdai_platform.database.connection import connected
+from thirdai_platform.migrate import history
 from thirdai_platform.migrate.findings import RevisionResult, WalkReport
-from thirdai_platform.migrate.runner import Runner
+from thirdai_platform.migrate.runner import Runner, StepFailed
 from thirdai_platform.migrate.render import RENDERED_SQL
 from thirdai_platform.migrate.walk import Part, WalkOptions, walk
 
@@ -67,9 +72,38 @@ def walk_database(config: Config, url: URL, options: WalkOptions,
     """The walk on one database, over a connection of its own."""
     try:
         with connected(url) as connection:
-            return walk(Runner(config, connection, url), options, on_revision, part)
+            runner = Runner(config, connection, url)
+            if part is not None and not part.first and options.from_current:
+                part = climbed_from_dump(runner, part)
+            return walk(runner, options, on_revision, part)
     finally:
         config.attributes.pop("connection", None)  # closed now: env.py must not be handed it again
+
+
+def climbed_from_dump(runner: Runner, part: Part) -> Part:
+    """A later part of a walk from a dump, on its own copy of it: plain upgrades bring the dump to the part's start,
+    and the part is walked from there on the dump's data, as the walk in one part would. When one of those upgrades
+    fails (the part walking it reports it), the part starts as the walk does after a failure."""
+    start = runner.script.get_revision(part.revisions[0])
+    applied = history.ancestors(runner.script, runner.heads())
+    try:
+        for script in history.climb(runner.script, start):
+            if script.revision not in applied:
+                runner.upgrade(script)
+    except StepFailed:
+        return part
+    return dataclasses.replace(part, first=True)  # walked on from where the database is, like the first part
+
+
+def after_dump(url: URL, config: Config, order: list[str]) -> list[str]:
+    """The revisions a walk from the dump restored at url walks: those after the ones it records."""
+    with connected(url) as connection:
+        heads = MigrationContext.configure(connection).get_current_heads()
+    try:
+        applied = history.ancestors(ScriptDirectory.from_config(config), heads)
+    except CommandError:  # a revision this checkout does not have: the walk says so
+        return order
+    return [revision for revision in order if revision not in applied]
 
 
 def _walk_part(config: Config, url: URL, options: WalkOptions, part: Part, queue) -> None:
@@ -118,7 +152,8 @@ class ParallelWalk:
                 running -= 1
                 if kind == "done":
                     findings, rendered = payload
-                    report.findings += findings
+                    # the heads of the history, when a part walked from a dump checked them too: said once
+                    report.findings += [finding for finding in findings if finding not in report.findings]
                     self.config.attributes.setdefault(RENDERED_SQL, {}).update(rendered)
                 else:
                     errors.append(payload)

@@ -1,5 +1,8 @@
-"""SIGTERM while ephemeral servers run: stop them (and the walk's parts), say so in one line, then end the process
-by the signal as if we had not been here (143 in a shell), or hand it to the handler that was there before us."""
+"""SIGTERM while ephemeral servers run (or the walk's databases on a server of the user's exist): stop them (and the
+walk's parts), say so in one line, then end the process by the signal as if we had not been here (143 in a shell), or
+hand it to the handler that was there before us.
+
+What is watched has `_owner_pid`, `stop()` (a no-op in a forked child) and `gone_when_stopped` (for that line)."""
 from __future__ import annotations
 
 import multiprocessing
@@ -36,7 +39,7 @@ def unwatch_sigterm(server: EphemeralPostgres) -> None:
 
 
 def _stop_servers_then_resend(signum: int, frame) -> None:
-    ours = any(server._owner_pid == os.getpid() for server in _running)  # not a forked child's copies
+    ours = [server for server in _running if server._owner_pid == os.getpid()]  # not a forked child's copies
     try:
         for server in [*reversed(_running)]:
             server.stop()  # the last one restores the previous handler
@@ -46,15 +49,18 @@ def _stop_servers_then_resend(signum: int, frame) -> None:
             _handler_before_us(signum, frame)
         else:
             if ours:
-                _end_children_and_say_so(signum)
+                _end_children_and_say_so(signum, "; ".join(dict.fromkeys(s.gone_when_stopped for s in ours)))
             os.kill(os.getpid(), signum)  # the default action: end the process as if we had not been here
 
 
-def _end_children_and_say_so(signum: int) -> None:
+def _end_children_and_say_so(signum: int, gone: str) -> None:
     for child in multiprocessing.active_children():  # the walk's parts: their server is gone
         child.kill()
-    os.write(2, stopped_line(signum).encode())  # not print(): the handler may have interrupted a print
+    os.write(2, stopped_line(signum, gone).encode())  # not print(): the handler may have interrupted a print
 
 
-def stopped_line(signum: int) -> str:
-    return f"stopped by {signal.Signals(signum).name}; the ephemeral PostgreSQL server and its data are gone\n"
+EPHEMERAL_GONE = "the ephemeral PostgreSQL server and its data are gone"
+
+
+def stopped_line(signum: int, gone: str = EPHEMERAL_GONE) -> str:
+    return f"stopped by {signal.Signals(signum).name}; {gone}\n"
