@@ -9,6 +9,8 @@ from alembic.script import ScriptDirectory
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate import render
 from thirdai_platform.migrate.findings import LIMIT
+from thirdai_platform.migrate.parsed_sql import statements
+from thirdai_platform.migrate.scope import revision_reach
 from thirdai_platform.migrate.render import RENDERED_SQL, CannotRender, render_failures, render_revision_sql
 from thirdai_platform.migrate.sqllint import lint_revisions, lint_sql, squawk_findings
 from thirdai_platform.migrate.static_checks import lint_findings, whole_schema_limit
@@ -333,3 +335,37 @@ def test_timeouts_env_py_does_not_set_are_one_finding_for_the_history_not_one_pe
         (None, "require-lock-timeout in 2 revisions (first a1)"),
         (None, "require-statement-timeout in 2 revisions (first a1)")]
     assert all("env.py" in f.message for f in findings)
+
+
+def test_a_statement_postgresql_rejects_is_still_split_from_the_others_and_linted():
+    sql = "UPDATE users SET WHERE; SELECT ';', $$;$$; CREATE INDEX ix_users_name ON users (name)"
+    assert statements(sql) == ["UPDATE users SET WHERE;", "SELECT ';', $$;$$;", "CREATE INDEX ix_users_name ON users (name);"]
+    assert {f.statement for f in lint(sql) if f.rule == "syntax-error"} == {"UPDATE users SET WHERE;"}
+
+
+DYNAMIC_REVISION = """\
+from alembic import op
+
+revision = "d4"
+down_revision = "c3"
+
+
+def upgrade():
+    op.execute("DO $$ BEGIN EXECUTE format('DELETE FROM %I', 'users'); END $$")
+
+
+def downgrade():
+    pass
+"""
+
+
+def test_a_revision_whose_tables_cannot_be_read_is_checked_on_every_table_saying_why(project, tmp_path):
+    (tmp_path / "migrations" / "versions" / "d4_dynamic.py").write_text(DYNAMIC_REVISION)
+    scripts = ScriptDirectory.from_config(project)
+
+    assert revision_reach(project, scripts, "d4") is None
+    assert revision_reach(project, scripts, "c3").names >= {"users"}
+    limit = whole_schema_limit(project, scripts, "d4")
+    assert (limit.revision, limit.check, limit.severity) == ("d4", "scope", LIMIT)
+    assert limit.message.startswith("checked on every table: the tables its upgrade acts on are unknown: a DO block "
+                                    "runs SQL it builds at run time (EXECUTE format('DELETE FROM")

@@ -22,7 +22,7 @@ from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate import history
+from thirdai_platform.migrate import history, parsed_sql
 from thirdai_platform.migrate.git_changes import repository_root
 from thirdai_platform.migrate.render import DIRECTIONS, CannotRender, render_revision_sql, revision_script
 from thirdai_platform.migrate.review import declared_data_loss
@@ -88,7 +88,7 @@ def squawk_findings(sql_of: dict[Step, str], config_path: Path | None) -> dict[S
     a surrounding transaction only when the SQL has none of its own: SQL with and without its own transactions
     go to separate runs.
     """
-    statements_of = {step: [statement for statement in _split_statements(sql) if "alembic_version" not in statement]
+    statements_of = {step: [statement for statement in parsed_sql.statements(sql) if "alembic_version" not in statement]
                      for step, sql in sql_of.items()}
     step_of_file, files_by_assumption = {}, {}
     with tempfile.TemporaryDirectory(prefix="squawk-") as directory:
@@ -113,7 +113,7 @@ def squawk_findings(sql_of: dict[Step, str], config_path: Path | None) -> dict[S
                 revision=revision,
                 direction=direction,
                 rule=violation["rule_name"],
-                statement=_shorten(statements[max(index, 0)]),
+                statement=parsed_sql.shortened(statements[max(index, 0)], STATEMENT_PREVIEW),
                 message=violation["message"],
                 help=violation.get("help") or "",
                 severity=violation["level"].lower(),
@@ -224,51 +224,6 @@ def _ignores(path: Path, revision: str) -> tuple[set[str], list[LintFinding]]:
 # --- SQL text ------------------------------------------------------------------------------------------------------
 
 
-def _split_statements(sql: str) -> list[str]:
-    """Statements of a SQL script, split at semicolons outside quotes, dollar quotes and comments.
-
-    Comment-only pieces (Alembic's "-- Running upgrade" lines) are dropped.
-    """
-    statements, start, position = [], 0, 0
-    has_code = False
-    while position < len(sql):
-        char = sql[position]
-        if sql.startswith("--", position):
-            position = _end_of(sql, "\n", position)
-            continue
-        if sql.startswith("/*", position):
-            position = _end_of(sql, "*/", position + 2)
-            continue
-        if char in "'\"":
-            position = _end_of(sql, char, position + 1)
-        elif char == "$" and (tag := re.match(r"\$\w*\$", sql[position:])):
-            position = _end_of(sql, tag.group(), position + len(tag.group()))
-        elif char == ";":
-            if has_code:
-                statements.append(_statement(sql, start, position + 1))
-            start, position, has_code = position + 1, position + 1, False
-            continue
-        else:
-            position += 1
-        has_code = has_code or not char.isspace()
-    if has_code:
-        statements.append(_statement(sql, start, len(sql)))
-    return statements
-
-
-def _end_of(sql: str, closing: str, position: int) -> int:
-    found = sql.find(closing, position)
-    return len(sql) if found == -1 else found + len(closing)
-
-
-def _statement(sql: str, start: int, end: int) -> str:
-    """The piece without the comments and blank lines before it."""
-    lines = sql[start:end].splitlines(keepends=True)
-    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
-        lines.pop(0)
-    return "".join(lines).strip()
-
-
 def _first_lines(statements: list[str]) -> list[int]:
     """0-based line on which each statement starts once they are joined with a blank line between them."""
     lines, line = [], 0
@@ -276,8 +231,3 @@ def _first_lines(statements: list[str]) -> list[int]:
         lines.append(line)
         line += statement.count("\n") + 2
     return lines
-
-
-def _shorten(statement: str) -> str:
-    one_line = " ".join(statement.split())
-    return one_line if len(one_line) <= STATEMENT_PREVIEW else one_line[: STATEMENT_PREVIEW - 1] + "…"

@@ -17,7 +17,8 @@ from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding
 from thirdai_platform.migrate.project_code import load_error, one_line
 from thirdai_platform.migrate.review import review_script
 from thirdai_platform.migrate.runner import percent_is_a_placeholder
-from thirdai_platform.migrate.render import RenderFailure, render_error, render_failures
+from thirdai_platform.migrate.render import RenderFailure, render_failures
+from thirdai_platform.migrate.scope import unscoped_reason
 from thirdai_platform.migrate.sqllint import SquawkUnavailable, lint_revisions
 
 
@@ -67,13 +68,10 @@ def not_rendered_findings(failures: list[RenderFailure]) -> list[Finding]:
 
 
 def whole_schema_limit(config: Config, scripts: ScriptDirectory, revision: str) -> Finding | None:
-    """The walk checks a revision whose SQL cannot be rendered offline on every table (it cannot tell which tables
-    the revision acts on): a LIMIT on that revision saying so and why; None when its SQL renders."""
-    failure = render_error(config, revision, scripts)
-    if failure is None:
-        return None
-    return Finding(revision, "scope", LIMIT, f"checked on every table: its {failure.direction} cannot be rendered "
-                                             f"offline, so the tables it acts on are unknown: {failure.error}")
+    """The walk checks a revision on every table when it cannot tell which tables the revision acts on (its SQL
+    cannot be rendered offline, or cannot be read): a LIMIT on that revision saying so and why; None otherwise."""
+    reason = unscoped_reason(config, scripts, revision)
+    return None if reason is None else Finding(revision, "scope", LIMIT, f"checked on every table: {reason}")
 
 
 def lint_findings(config: Config, revisions: list[str]) -> list[Finding]:
