@@ -21,7 +21,7 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 
-from thirdai_platform.errors import UserError
+from thirdai_platform.errors import UserError, first_line
 from thirdai_platform.migrate import history, parsed_sql
 from thirdai_platform.migrate.git_changes import repository_root
 from thirdai_platform.migrate.render import DIRECTIONS, CannotRender, render_revision_sql, revision_script
@@ -177,8 +177,8 @@ def _run_squawk(paths: list[Path], in_transaction: bool, config_path: Path | Non
     try:
         return json.loads(result.stdout)
     except json.JSONDecodeError:
-        answer = (result.stderr.strip() or result.stdout.strip()).splitlines()
-        raise SquawkUnavailable(f"squawk failed (exit {result.returncode}): {answer[0] if answer else 'no output'}") from None
+        answer = first_line(result.stderr) or first_line(result.stdout) or "no output"
+        raise SquawkUnavailable(f"squawk failed (exit {result.returncode}): {answer}") from None
 
 
 def _squawk_config(config: Config) -> Path | None:

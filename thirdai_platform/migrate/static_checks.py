@@ -11,10 +11,10 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from thirdai_platform.errors import UserError
+from thirdai_platform.errors import UserError, first_line, one_line
 from thirdai_platform.migrate import history
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding
-from thirdai_platform.migrate.project_code import load_error, one_line
+from thirdai_platform.migrate.project_code import load_error
 from thirdai_platform.migrate.review import review_script
 from thirdai_platform.migrate.runner import percent_is_a_placeholder
 from thirdai_platform.migrate.render import RenderFailure, render_failures
@@ -29,7 +29,7 @@ def revisions_in_range(config: Config, rev_range: str | None = None) -> list[str
     try:
         chosen = history.in_range(ScriptDirectory.from_config(config), rev_range)
     except CommandError as error:
-        raise UserError(str(error).splitlines()[0]) from None
+        raise UserError(first_line(error)) from None
     except Exception as error:  # a revision script raising at import: its own code can raise anything
         raise load_error(error, config) from None
     return [s.revision for s in chosen]
