@@ -225,6 +225,14 @@ def test_drops_declared_in_data_loss_are_reviewed_decisions(project, tmp_path):
     assert "ban-drop-column" not in rules
 
 
+def test_a_computed_data_loss_is_read_as_the_walk_reads_it(project, tmp_path):
+    script = tmp_path / "migrations" / "versions" / "c3_no_name.py"
+    declaration = 'COLUMN = "name"\ndata_loss = {"upgrade": [f"users.{COLUMN}"]}\n'
+    script.write_text(THIRD_REVISION.replace("\ndef upgrade", declaration + "\n\ndef upgrade", 1))
+    rules = {finding.rule for finding in lint_revisions(project, ["c3"])}
+    assert "ban-drop-column" not in rules
+
+
 def test_lint_revisions_can_be_limited_to_some_revisions(project):
     assert {finding.revision for finding in lint_revisions(project, ["a1"])} == {"a1"}
 

@@ -6,7 +6,6 @@ exactly one revision. A rule is silenced for one revision with `# squawk: ignore
 from __future__ import annotations
 
 import bisect
-import io
 import json
 import os
 import re
@@ -14,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,14 +21,14 @@ from alembic.script import Script, ScriptDirectory
 
 from thirdai_platform.errors import UserError, first_line
 from thirdai_platform.migrate import history, parsed_sql
+from thirdai_platform.migrate.data_loss import declared_entries
 from thirdai_platform.migrate.git_changes import repository_root
+from thirdai_platform.migrate.ignore_comments import ignore_comments
 from thirdai_platform.migrate.render import DIRECTIONS, CannotRender, render_revision_sql, revision_script
-from thirdai_platform.migrate.review import declared_data_loss
 
 CONFIG_FILE = ".squawk.toml"
 # Ours, for a project without its own: shipped in the package, so an installed tool has it too.
 DEFAULT_CONFIG = Path(__file__).with_name("squawk.toml")
-IGNORE_COMMENT = re.compile(r"#\s*squawk:\s*ignore\s+(?P<rule>[\w-]+)\s*(?:--\s*(?P<reason>.*))?$")
 TRANSACTION_START = re.compile(r"(BEGIN|START\s+TRANSACTION)\b", re.IGNORECASE)
 STATEMENT_PREVIEW = 160
 DROPPED_TABLE = re.compile(r'DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:\w+\.)?"?(\w+)"?', re.IGNORECASE)
@@ -139,9 +137,8 @@ def lint_revisions(config: Config, revisions: list[str] | None = None) -> list[L
     for script in chosen:
         ignored, ignore_findings = _ignores(Path(script.path), script.revision)
         findings += ignore_findings
-        data_loss = declared_data_loss(script.path)
         for direction in [d for d in DIRECTIONS if (script.revision, d) in found]:
-            declared = set(data_loss.get(direction, []))
+            declared = _declared_loss(script, direction)
             skipped = ignored | UNDOING_RULES.get(direction, frozenset())
             kept = [f for f in found[script.revision, direction] if f.rule not in skipped]
             findings += [f for f in kept if not _declared_drop(f, declared)]
@@ -196,16 +193,20 @@ def _declared_drop(finding: LintFinding, declared: set[str]) -> bool:
     return False
 
 
+def _declared_loss(script: Script, direction: str) -> set[str]:
+    """What the script's data_loss declares, read as the walk reads it; a malformed one (the walk's failure) none."""
+    try:
+        return declared_entries(getattr(script.module, "data_loss", None), direction)
+    except ValueError:
+        return set()
+
+
 def _ignores(path: Path, revision: str) -> tuple[set[str], list[LintFinding]]:
     """squawk rules silenced in a revision script, and a finding for each ignore comment without a reason."""
     ignored, findings = set(), []
-    source = path.read_text(encoding="utf-8")
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        match = IGNORE_COMMENT.search(token.string) if token.type == tokenize.COMMENT else None
-        if match is None:
-            continue
-        if (match["reason"] or "").strip():
-            ignored.add(match["rule"])
+    for comment in ignore_comments(path.read_text(encoding="utf-8"), "squawk"):
+        if comment.reason:
+            ignored.add(comment.rule)
         else:
             findings.append(
                 LintFinding(
@@ -213,8 +214,8 @@ def _ignores(path: Path, revision: str) -> tuple[set[str], list[LintFinding]]:
                     direction="upgrade",
                     rule="invalid-ignore",
                     statement="",
-                    message=f"{path.name}:{token.start[0]}: squawk ignore of {match['rule']} has no reason",
-                    help=f"write it as: # squawk: ignore {match['rule']} -- why this is safe here",
+                    message=f"{path.name}:{comment.line}: squawk ignore of {comment.rule} has no reason",
+                    help=f"write it as: # squawk: ignore {comment.rule} -- why this is safe here",
                     severity="error",
                 )
             )
