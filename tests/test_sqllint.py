@@ -347,7 +347,8 @@ def test_timeouts_env_py_does_not_set_are_one_finding_for_the_history_not_one_pe
 
 def test_a_statement_postgresql_rejects_is_still_split_from_the_others_and_linted():
     sql = "UPDATE users SET WHERE; SELECT ';', $$;$$; CREATE INDEX ix_users_name ON users (name)"
-    assert statements(sql) == ["UPDATE users SET WHERE;", "SELECT ';', $$;$$;", "CREATE INDEX ix_users_name ON users (name);"]
+    assert statements(sql) == ["UPDATE users SET WHERE;", "SELECT ';', $$;$$;",
+                               "CREATE INDEX ix_users_name ON users (name);"]
     assert {f.statement for f in lint(sql) if f.rule == "syntax-error"} == {"UPDATE users SET WHERE;"}
 
 

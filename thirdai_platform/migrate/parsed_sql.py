@@ -23,7 +23,8 @@ TYPE_STATEMENTS = {"CreateEnumStmt": "typeName", "AlterEnumStmt": "typeName", "C
                    "CreateDomainStmt": "domainname", "AlterDomainStmt": "typeName", "DefineStmt": "defnames"}
 # A renamed table, type or index is reached under its new name too: the revision's schema calls it so.
 RENAMED_UNDER_NEW_NAME = frozenset({"OBJECT_TABLE", "OBJECT_TYPE", "OBJECT_INDEX"})
-# plpgsql statements running SQL text they compute: EXECUTE, FOR ... IN EXECUTE, OPEN ... FOR EXECUTE, RETURN QUERY EXECUTE
+# plpgsql statements running SQL text they compute: EXECUTE, FOR ... IN EXECUTE, OPEN ... FOR EXECUTE,
+# RETURN QUERY EXECUTE
 DYNAMIC_SQL = {"PLpgSQL_stmt_dynexecute": "query", "PLpgSQL_stmt_dynfors": "query", "PLpgSQL_stmt_open": "dynquery",
                "PLpgSQL_stmt_return_query": "dynquery"}
 PLPGSQL_STATEMENT_MODE = 0  # an expression's parseMode: 0 a statement, 2 an expression, 3-5 an assignment
@@ -49,7 +50,8 @@ class Names:
 
 def statements(sql: str) -> list[str]:
     """The statements of a script, each ending with ';', the comments between them left out. SQL the parser rejects
-    is split at the semicolons PostgreSQL's scanner finds (quotes, dollar quotes and comments are tokens of their own)."""
+    is split at the semicolons PostgreSQL's scanner finds (quotes, dollar quotes and comments are tokens of their
+    own)."""
     try:
         pieces = split(sql)
     except ParseError:

@@ -43,18 +43,21 @@ def review_findings(config: Config, revisions: list[str]) -> list[Finding]:
         try:
             found_in_script = review_script(path)
         except Exception as error:  # a script the review cannot parse: say so, review the others
-            findings.append(Finding(revision, "review", LIMIT, f"cannot review {path.name}: {one_line(error)}; not reviewed"))
+            message = f"cannot review {path.name}: {one_line(error)}; not reviewed"
+            findings.append(Finding(revision, "review", LIMIT, message))
             continue
         for found in found_in_script:
             if found.rule == "percent-in-raw-sql" and not percent_is_a_placeholder(config):
                 continue  # the project's driver (asyncpg) sends the SQL as it is
             severity = FAILURE if found.severity == "error" else NOTE
-            findings.append(Finding(revision, "review", severity, f"{found.rule}: {found.message} ({Path(found.path).name}:{found.line})"))
+            where = f"{Path(found.path).name}:{found.line}"
+            findings.append(Finding(revision, "review", severity, f"{found.rule}: {found.message} ({where})"))
     return findings
 
 
 def not_rendered_findings(failures: list[RenderFailure]) -> list[Finding]:
-    """One LIMIT per revision whose SQL cannot be rendered offline (both directions in one when the error is the same)."""
+    """One LIMIT per revision whose SQL cannot be rendered offline (both directions in one when the error is the
+    same)."""
     by_revision: dict[str, list[RenderFailure]] = {}
     for failure in failures:
         by_revision.setdefault(failure.revision, []).append(failure)
@@ -62,7 +65,8 @@ def not_rendered_findings(failures: list[RenderFailure]) -> list[Finding]:
     for revision, failed in by_revision.items():
         if len(failed) == 2 and failed[0].error == failed[1].error:
             failed = [RenderFailure(revision, "upgrade and downgrade", failed[0].error, failed[0].statement)]
-        findings += [Finding(revision, "lint", LIMIT, f"{f.direction} cannot be rendered offline: {f.error}; not linted",
+        findings += [Finding(revision, "lint", LIMIT,
+                             f"{f.direction} cannot be rendered offline: {f.error}; not linted",
                              statement=f.statement) for f in failed]
     return findings
 
@@ -86,11 +90,13 @@ def lint_findings(config: Config, revisions: list[str]) -> list[Finding]:
         unavailable = []
     per_session = [f for f in found if f.rule in SESSION_RULES]
     linted = [
-        Finding(f.revision, "lint", FAILURE, f"{f.rule} ({f.direction}): {f.message}" + (f" — {f.help}" if f.help else ""),
+        Finding(f.revision, "lint", FAILURE,
+                f"{f.rule} ({f.direction}): {f.message}" + (f" — {f.help}" if f.help else ""),
                 statement=f.statement or None)
         for f in found if f.rule not in SESSION_RULES
     ]
-    return unavailable + not_rendered_findings(render_failures(config, revisions)) + session_findings(per_session) + linted
+    not_rendered = not_rendered_findings(render_failures(config, revisions))
+    return unavailable + not_rendered + session_findings(per_session) + linted
 
 
 # Rules about the session the migrations run in, not about a revision's statements: env.py sets the timeouts once
