@@ -139,3 +139,9 @@ def test_a_quoted_table_reaches_its_children_through_a_quoted_foreign_key(databa
     engine.dispose()
 
     assert tables_in_scope(reach_of('DELETE FROM public."Weird Table";'), [schema]) == {"Weird Table", "kid"}
+
+
+def test_what_a_comment_an_owner_or_a_schema_change_names_is_reached():
+    assert {"jobs", "owner_id", "mood", "notes"} <= names("COMMENT ON COLUMN jobs.owner_id IS 'who'; "
+                                                          "ALTER TYPE mood OWNER TO someone; "
+                                                          "ALTER TABLE notes SET SCHEMA archive;")

@@ -141,6 +141,12 @@ def read_rename(fields: dict, _text: str, found: Names) -> None:
         found.names.add(fields["newname"])
 
 
+def read_object(fields: dict, _text: str, found: Names) -> None:
+    """COMMENT ON, ALTER ... SET SCHEMA, ALTER ... OWNER TO: the object named, and its table when it is a column's."""
+    if "object" in fields:
+        found.names.update(every_name(fields["object"]))
+
+
 def read_alter_table_command(fields: dict, _text: str, found: Names) -> None:
     if fields["subtype"] == "AT_AlterColumnType":  # ALTER COLUMN ... TYPE t: the tables using t
         found.names.add(last_name(fields["def"]["ColumnDef"]["typeName"]))
@@ -161,7 +167,8 @@ def read_function(fields: dict, text: str, found: Names) -> None:
 
 
 READERS = {"DropStmt": read_drop, "RenameStmt": read_rename, "AlterTableCmd": read_alter_table_command,
-           "DoStmt": read_do, "CreateFunctionStmt": read_function}
+           "DoStmt": read_do, "CreateFunctionStmt": read_function, "CommentStmt": read_object,
+           "AlterObjectSchemaStmt": read_object, "AlterOwnerStmt": read_object}
 
 
 def defined(options: list[dict]) -> dict:
@@ -237,6 +244,17 @@ def last_name(name) -> str:
     if "names" in name:  # a TypeName where only a TypeName can be
         return last_name(name["names"])
     return name["String"]["sval"]
+
+
+def every_name(name) -> list[str]:
+    """Every part of a qualified name: public.jobs → ["public", "jobs"]; t.c (a column) → ["t", "c"]."""
+    if isinstance(name, list):
+        return [part for item in name for part in every_name(item)]
+    if not isinstance(name, dict):
+        return []
+    if "String" in name:
+        return [name["String"]["sval"]]
+    return [part for value in name.values() for part in every_name(value)]
 
 
 @dataclass(frozen=True)
