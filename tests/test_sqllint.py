@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate import render
 from thirdai_platform.migrate.findings import LIMIT
-from thirdai_platform.migrate.parsed_sql import statements
+from thirdai_platform.migrate.parsed_sql import dropped, statements
 from thirdai_platform.migrate.scope import revision_reach
 from thirdai_platform.migrate.render import RENDERED_SQL, CannotRender, render_failures, render_revision_sql
 from thirdai_platform.migrate.sqllint import lint_revisions, lint_sql, squawk_findings
@@ -378,3 +378,10 @@ def test_a_revision_whose_tables_cannot_be_read_is_checked_on_every_table_saying
     assert (limit.revision, limit.check, limit.severity) == ("d4", "scope", LIMIT)
     assert limit.message.startswith("checked on every table: the tables its upgrade acts on are unknown: a DO block "
                                     "runs SQL it builds at run time (EXECUTE format('DELETE FROM")
+
+
+def test_what_a_statement_drops_is_read_by_the_parser_quoted_qualified_and_several_at_once():
+    sql = 'DROP TABLE IF EXISTS public."Weird Table", b CASCADE; ALTER TABLE x DROP COLUMN IF EXISTS "Y", DROP COLUMN z;'
+    assert dropped(sql) == {"Weird Table", "b", "x.Y", "x.z"}
+    found = [f for f in lint("ALTER TABLE users DROP COLUMN name, DROP COLUMN age;") if f.rule == "ban-drop-column"]
+    assert found and {f.drops for f in found} == {frozenset({"users.name", "users.age"})}

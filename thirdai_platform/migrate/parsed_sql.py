@@ -246,6 +246,23 @@ def last_name(name) -> str:
     return name["String"]["sval"]
 
 
+def dropped(sql: str) -> frozenset[str]:
+    """The tables ("table") and columns ("table.column") the SQL drops; none when the parser rejects it."""
+    try:
+        statements = [raw["stmt"] for raw in parsed(sql)]
+    except Unreadable:
+        return frozenset()
+    found = set()
+    for statement in statements:
+        if statement.get("DropStmt", {}).get("removeType") == "OBJECT_TABLE":
+            found.update(last_name(table) for table in statement["DropStmt"]["objects"])
+        alter = statement.get("AlterTableStmt", {})
+        for command in alter.get("cmds", []):
+            if command["AlterTableCmd"]["subtype"] == "AT_DropColumn":
+                found.add(f"{alter['relation']['relname']}.{command['AlterTableCmd']['name']}")
+    return frozenset(found)
+
+
 def every_name(name) -> list[str]:
     """Every part of a qualified name: public.jobs → ["public", "jobs"]; t.c (a column) → ["t", "c"]."""
     if isinstance(name, list):

@@ -31,10 +31,8 @@ CONFIG_FILE = ".squawk.toml"
 DEFAULT_CONFIG = Path(__file__).with_name("squawk.toml")
 TRANSACTION_START = re.compile(r"(BEGIN|START\s+TRANSACTION)\b", re.IGNORECASE)
 STATEMENT_PREVIEW = 160
-DROPPED_TABLE = re.compile(r'DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:\w+\.)?"?(\w+)"?', re.IGNORECASE)
-DROPPED_COLUMN = re.compile(
-    r'ALTER\s+TABLE\s+(?:\w+\.)?"?(\w+)"?\s+DROP\s+COLUMN\s+(?:IF\s+EXISTS\s+)?"?(\w+)"?', re.IGNORECASE
-)
+# squawk's bans on drops a revision may declare in its data_loss
+DROP_RULES = frozenset({"ban-drop-table", "ban-drop-column"})
 # A downgrade exists to remove what its upgrade added, and the walk proves it gives the data back; squawk's bans
 # on dropping things guard production upgrades, so they are not applied to the downgrade direction.
 UNDOING_RULES = {"downgrade": frozenset({"ban-drop-table", "ban-drop-column", "ban-drop-type", "ban-drop-constraint",
@@ -53,6 +51,7 @@ class LintFinding:
     message: str
     help: str  # squawk's advice, "" when it has none
     severity: str  # "error" | "warning"
+    drops: frozenset[str] = frozenset()  # what the statement of a DROP_RULES finding drops: "table", "table.column"
 
 
 class SquawkUnavailable(UserError):
@@ -106,15 +105,17 @@ def squawk_findings(sql_of: dict[Step, str], config_path: Path | None) -> dict[S
         revision, direction = step = step_of_file[Path(violation["file"]).name]
         statements = statements_of[step]
         index = bisect.bisect_right(_first_lines(statements), violation["line"]) - 1
+        statement = statements[max(index, 0)]
         findings[step].append(
             LintFinding(
                 revision=revision,
                 direction=direction,
                 rule=violation["rule_name"],
-                statement=parsed_sql.shortened(statements[max(index, 0)], STATEMENT_PREVIEW),
+                statement=parsed_sql.shortened(statement, STATEMENT_PREVIEW),
                 message=violation["message"],
                 help=violation.get("help") or "",
                 severity=violation["level"].lower(),
+                drops=parsed_sql.dropped(statement) if violation["rule_name"] in DROP_RULES else frozenset(),
             )
         )
     return findings
@@ -186,11 +187,9 @@ def _squawk_config(config: Config) -> Path | None:
 
 
 def _declared_drop(finding: LintFinding, declared: set[str]) -> bool:
-    if finding.rule == "ban-drop-table" and (match := DROPPED_TABLE.search(finding.statement)):
-        return match[1] in declared
-    if finding.rule == "ban-drop-column" and (match := DROPPED_COLUMN.search(finding.statement)):
-        return bool({match[1], f"{match[1]}.{match[2]}"} & declared)
-    return False
+    """Whether everything the finding's statement drops is declared lost (a column also by declaring its table)."""
+    return (finding.rule in DROP_RULES and bool(finding.drops)
+            and all(dropped in declared or dropped.partition(".")[0] in declared for dropped in finding.drops))
 
 
 def _declared_loss(script: Script, direction: str) -> set[str]:
