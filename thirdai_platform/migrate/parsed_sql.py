@@ -83,7 +83,10 @@ def names_in(sql: str) -> Names:
     for raw in parsed(sql):
         start = raw.get("stmt_location", 0)  # in bytes of UTF-8
         text = encoded[start:start + raw["stmt_len"] if raw.get("stmt_len") else None].decode()
-        read_statement(raw["stmt"], text, found)
+        try:
+            read_statement(raw["stmt"], text, found)
+        except (KeyError, IndexError, TypeError) as error:  # a tree of a shape the readers below do not expect
+            raise Unreadable(f"`{shortened(text)}` parses into a tree this reader does not know ({error!r})") from None
     return found
 
 
