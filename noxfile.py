@@ -42,6 +42,7 @@ def migrations(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite, against real ephemeral PostgreSQL servers."""
+    """ruff's lint (its rules in pyproject.toml), then the test suite, against real ephemeral PostgreSQL servers."""
     install(session)
+    session.run("ruff", "check", ".")
     session.run("pytest", *session.posargs)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from thirdai_platform.migrate.review import _shorten
+from thirdai_platform.migrate.review.syntax import shorten as _shorten
 
 REPO = Path(__file__).resolve().parents[1]
 CHATTER = ("Context impl", "Will assume", "setting up autogenerate plugin", "Generating static SQL")

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from thirdai_platform.errors import UserError
+from thirdai_platform.migrate.data_loss import declared_entries
 from thirdai_platform.migrate.review import RULES, review_script, risky_operations
 
 CASES = Path(__file__).parent / "review_cases"
@@ -115,3 +116,42 @@ def test_a_script_that_is_not_python_is_a_user_error(tmp_path):
     script.write_text("def upgrade(:\n")
     with pytest.raises(UserError, match="broken.py:1"):
         review_script(script)
+
+
+DROPS_NAME = """\
+from alembic import op
+revision = "r_loss"
+COLUMN = "name"
+{data_loss}
+def upgrade():
+    op.drop_column("users", "name")
+def downgrade():
+    pass  # review: ignore empty-downgrade -- not what this test is about
+"""
+
+
+def review_with(tmp_path, data_loss: str) -> list:
+    script = tmp_path / "loss.py"
+    script.write_text(DROPS_NAME.format(data_loss=data_loss))
+    return review_script(script)
+
+
+def test_a_computed_data_loss_is_said_to_be_unknown_to_the_review_not_taken_for_no_declaration(tmp_path):
+    [finding] = review_with(tmp_path, 'data_loss = {"upgrade": [f"users.{COLUMN}"]}')
+    assert (finding.rule, finding.severity, finding.line) == ("computed-data-loss", "warning", 4)
+    assert finding.message.startswith("data_loss is computed, so the review cannot tell whether it declares what "
+                                      "upgrade() loses dropping column users.name: the walk checks it")
+
+
+def test_a_literal_data_loss_is_read_by_the_walks_rule(tmp_path):
+    assert review_with(tmp_path, 'data_loss = {"upgrade": ["users.name"]}') == []
+    assert [f.rule for f in review_with(tmp_path, "")] == ["drop-without-data-move"]
+
+
+def test_a_data_loss_of_another_shape_is_refused_in_the_walks_words_and_declares_nothing(tmp_path):
+    findings = review_with(tmp_path, 'data_loss = {"upgrade": "users.name"}')
+    assert sorted(f.rule for f in findings) == ["drop-without-data-move", "invalid-data-loss"]
+    [invalid] = [f for f in findings if f.rule == "invalid-data-loss"]
+    with pytest.raises(ValueError) as walk_says:
+        declared_entries({"upgrade": "users.name"}, "upgrade")
+    assert invalid.message == str(walk_says.value)

@@ -9,6 +9,8 @@ from alembic.script import ScriptDirectory
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate import render
 from thirdai_platform.migrate.findings import LIMIT
+from thirdai_platform.migrate.parsed_sql import dropped, statements
+from thirdai_platform.migrate.scope import revision_reach
 from thirdai_platform.migrate.render import RENDERED_SQL, CannotRender, render_failures, render_revision_sql
 from thirdai_platform.migrate.sqllint import lint_revisions, lint_sql, squawk_findings
 from thirdai_platform.migrate.static_checks import lint_findings, whole_schema_limit
@@ -223,6 +225,14 @@ def test_drops_declared_in_data_loss_are_reviewed_decisions(project, tmp_path):
     assert "ban-drop-column" not in rules
 
 
+def test_a_computed_data_loss_is_read_as_the_walk_reads_it(project, tmp_path):
+    script = tmp_path / "migrations" / "versions" / "c3_no_name.py"
+    declaration = 'COLUMN = "name"\ndata_loss = {"upgrade": [f"users.{COLUMN}"]}\n'
+    script.write_text(THIRD_REVISION.replace("\ndef upgrade", declaration + "\n\ndef upgrade", 1))
+    rules = {finding.rule for finding in lint_revisions(project, ["c3"])}
+    assert "ban-drop-column" not in rules
+
+
 def test_lint_revisions_can_be_limited_to_some_revisions(project):
     assert {finding.revision for finding in lint_revisions(project, ["a1"])} == {"a1"}
 
@@ -333,3 +343,45 @@ def test_timeouts_env_py_does_not_set_are_one_finding_for_the_history_not_one_pe
         (None, "require-lock-timeout in 2 revisions (first a1)"),
         (None, "require-statement-timeout in 2 revisions (first a1)")]
     assert all("env.py" in f.message for f in findings)
+
+
+def test_a_statement_postgresql_rejects_is_still_split_from_the_others_and_linted():
+    sql = "UPDATE users SET WHERE; SELECT ';', $$;$$; CREATE INDEX ix_users_name ON users (name)"
+    assert statements(sql) == ["UPDATE users SET WHERE;", "SELECT ';', $$;$$;",
+                               "CREATE INDEX ix_users_name ON users (name);"]
+    assert {f.statement for f in lint(sql) if f.rule == "syntax-error"} == {"UPDATE users SET WHERE;"}
+
+
+DYNAMIC_REVISION = """\
+from alembic import op
+
+revision = "d4"
+down_revision = "c3"
+
+
+def upgrade():
+    op.execute("DO $$ BEGIN EXECUTE format('DELETE FROM %I', 'users'); END $$")
+
+
+def downgrade():
+    pass
+"""
+
+
+def test_a_revision_whose_tables_cannot_be_read_is_checked_on_every_table_saying_why(project, tmp_path):
+    (tmp_path / "migrations" / "versions" / "d4_dynamic.py").write_text(DYNAMIC_REVISION)
+    scripts = ScriptDirectory.from_config(project)
+
+    assert revision_reach(project, scripts, "d4") is None
+    assert revision_reach(project, scripts, "c3").names >= {"users"}
+    limit = whole_schema_limit(project, scripts, "d4")
+    assert (limit.revision, limit.check, limit.severity) == ("d4", "scope", LIMIT)
+    assert limit.message.startswith("checked on every table: the tables its upgrade acts on are unknown: a DO block "
+                                    "runs SQL it builds at run time (EXECUTE format('DELETE FROM")
+
+
+def test_what_a_statement_drops_is_read_by_the_parser_quoted_qualified_and_several_at_once():
+    sql = 'DROP TABLE IF EXISTS public."Weird Table", b CASCADE; ALTER TABLE x DROP COLUMN IF EXISTS "Y", DROP COLUMN z;'
+    assert dropped(sql) == {"Weird Table", "b", "x.Y", "x.z"}
+    found = [f for f in lint("ALTER TABLE users DROP COLUMN name, DROP COLUMN age;") if f.rule == "ban-drop-column"]
+    assert found and {f.drops for f in found} == {frozenset({"users.name", "users.age"})}

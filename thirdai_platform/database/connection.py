@@ -9,7 +9,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from thirdai_platform.database.url import masked
-from thirdai_platform.errors import UserError
+from thirdai_platform.errors import UserError, message_line
 
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -19,13 +19,8 @@ def engine_for(url: URL | str) -> Engine:
     return create_engine(url, poolclass=pool.NullPool, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
 
 
-def first_line(error: BaseException) -> str:
-    text = str(getattr(error, "orig", None) or error).strip()
-    return text.splitlines()[0] if text else error.__class__.__name__
-
-
 def cannot_connect(url: URL, error: DBAPIError) -> UserError:
-    return UserError(f"cannot connect to {masked(url)}: {first_line(error)}")
+    return UserError(f"cannot connect to {masked(url)}: {message_line(error)}")
 
 
 @contextmanager

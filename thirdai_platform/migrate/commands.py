@@ -21,9 +21,9 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 
-from thirdai_platform.database.connection import cannot_connect, engine_for, first_line
+from thirdai_platform.database.connection import cannot_connect, engine_for
 from thirdai_platform.database.url import database_url
-from thirdai_platform.errors import UserError
+from thirdai_platform.errors import UserError, message_line
 from thirdai_platform.migrate.drift import EnumLabelsOp, declared_losses, enum_drift, model_drift
 from thirdai_platform.migrate.review import review_script, risky_operations
 from thirdai_platform.migrate.task_output import failed_statement, is_several_heads, review_sentence, several_heads
@@ -64,11 +64,11 @@ def user_errors(config: Config) -> Iterator[None]:
     except CommandError as error:
         if is_several_heads(str(error)):  # the same sentence in every task, saying how to join them
             raise several_heads(script_directory(config).get_heads()) from None
-        raise UserError(first_line(error)) from None
+        raise UserError(message_line(error)) from None
     except DBAPIError as error:
         if is_connection_error(error):
             raise cannot_connect(config_url(config), error) from None
-        raise UserError(f"database error: {first_line(error)}") from None
+        raise UserError(f"database error: {message_line(error)}") from None
 
 
 def is_connection_error(error: DBAPIError) -> bool:
@@ -118,7 +118,7 @@ def migrate(config: Config, run, revision: str, **options) -> None:
         current = database_heads(config)
         where = ", ".join(current) or "base"
         raise UserError(f"{run.__name__}{next_step(config, run, revision, current)} failed and its revision was "
-                        f"rolled back (database now at {where}): {first_line(error)}{failed_statement(error)}") from None
+                        f"rolled back (database now at {where}): {message_line(error)}{failed_statement(error)}") from None
 
 
 def next_step(config: Config, run, target: str, current: tuple[str, ...]) -> str:

@@ -13,16 +13,8 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
-from thirdai_platform.errors import UserError
 from thirdai_platform.database.connection import connected
-
-
-def one_line(error: BaseException) -> str:
-    """'CompileError: Can't emit DROP CONSTRAINT ...': the type and the first line (a database error's own)."""
-    original = getattr(error, "orig", None) or error
-    text = original.msg if isinstance(original, SyntaxError) else str(original)  # its place is said apart
-    lines = str(text).strip().splitlines()
-    return f"{type(original).__name__}: {lines[0]}" if lines else type(original).__name__
+from thirdai_platform.errors import UserError, one_line
 
 
 def script_dirs(scripts: ScriptDirectory) -> list[Path]:

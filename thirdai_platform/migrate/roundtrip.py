@@ -9,6 +9,7 @@ from alembic.script import Script
 from sqlalchemy.engine import Connection
 
 from thirdai_platform.migrate.data import DataCopies
+from thirdai_platform.migrate.data_loss import declared_entries
 from thirdai_platform.migrate.findings import FAILURE, Finding
 from thirdai_platform.migrate.schema import SchemaSnapshot, column_type
 
@@ -23,13 +24,14 @@ class Declared:
 
     A loss counts only for its direction; data a downgrade loses is also missing after the upgrade that follows."""
 
-    def __init__(self, script: Script, direction: str):
-        declared = getattr(script.module, "data_loss", None) or {}
-        entries = declared.get(direction) or [] if isinstance(declared, dict) else None
-        if entries is None or isinstance(entries, str) or not all(isinstance(e, str) for e in entries):
-            raise ValueError(f"data_loss must look like {{\"{direction}\": [\"table\", \"table.column\"]}}, not "
-                             f"{declared!r:.120}")
-        self.entries = set(entries)
+    def __init__(self, script: Script | None, direction: str):
+        """Raises ValueError when the script's data_loss has another shape; a script None declares nothing."""
+        self.entries = declared_entries(getattr(getattr(script, "module", None), "data_loss", None), direction)
+
+    @classmethod
+    def nothing(cls, direction: str) -> Declared:
+        """Declares no loss: what a script whose data_loss is malformed is held to."""
+        return cls(None, direction)
 
     def covers(self, table: str, column: str | None = None) -> bool:
         return table in self.entries or (column is not None and f"{table}.{column}" in self.entries)

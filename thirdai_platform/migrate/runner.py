@@ -21,7 +21,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from thirdai_platform.database.url import ENV_VAR
-from thirdai_platform.errors import UserError
+from thirdai_platform.errors import UserError, one_line
 from thirdai_platform.migrate.toplevel import TopLevels, load_in_context
 
 STATEMENT_LIMIT = 500
@@ -36,9 +36,7 @@ class StepFailed(Exception):
         self.statement = getattr(error, "statement", None)
         if self.statement and len(self.statement) > STATEMENT_LIMIT:
             self.statement = self.statement[:STATEMENT_LIMIT] + " …"
-        original = getattr(error, "orig", None) or error
-        lines = str(original).strip().splitlines()
-        self.error = f"{original.__class__.__name__}: {lines[0] if lines else ''}".rstrip(": ")
+        self.error = one_line(error)
         super().__init__(f"{direction} {revision}: {self.error}")
 
 

@@ -4,36 +4,24 @@ The walk copies and compares only these tables, so a revision costs the same in 
 500. Whatever the SQL names counts, plus the tables using a type it names (an enum it changes) and the tables whose
 rows a change of those can reach through a foreign key: those with an ON DELETE / ON UPDATE action, or every
 referencing table when the SQL says CASCADE (a DROP or TRUNCATE ... CASCADE). A foreign key without an action
-cannot change the referencing rows: the parent's change fails instead. A revision that cannot be rendered offline
-(a data migration that reads rows in Python through op.get_bind()) has no scope: the walk then checks every table.
+cannot change the referencing rows: the parent's change fails instead. The SQL is read by PostgreSQL's own parser
+(parsed_sql.py). A revision that cannot be rendered offline (a data migration that reads rows in Python through
+op.get_bind()), or whose SQL cannot be read (a DO block running SQL it builds at run time), has no scope: the walk
+then checks every table, and `unscoped_reason` says why.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from thirdai_platform.migrate.schema import SchemaSnapshot, column_type_name
+from thirdai_platform.migrate.parsed_sql import Unreadable, foreign_key, names_in
 from thirdai_platform.migrate.render import DIRECTIONS, CannotRender, render_revision_sql
+from thirdai_platform.migrate.schema import SchemaSnapshot, column_type_name
 
-NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
-# The word before a table or type name in the SQL Alembic renders: CREATE/ALTER/DROP TABLE, INSERT INTO, UPDATE,
-# DELETE FROM, JOIN, CREATE INDEX ... ON, REFERENCES, CREATE/ALTER/DROP TYPE, ALTER COLUMN ... TYPE; and before the
-# name of a part of a table (ALTER/DROP INDEX [CONCURRENTLY], RENAME/DROP CONSTRAINT), which stands for its table.
-BEFORE_NAME = re.compile(rf"\b(?:TABLE|INTO|UPDATE|FROM|JOIN|ON|REFERENCES|TYPE|ONLY|EXISTS|INDEX|CONSTRAINT)"
-                         rf"\s+(?:(?:ONLY|CONCURRENTLY)\s+)?((?:{NAME}\.)?{NAME})", re.IGNORECASE)
+# Parts of a table SQL may name alone (ALTER INDEX ix RENAME TO ..., DROP INDEX ix): they stand for their table.
 PARTS_NAMED_ALONE = ("index", "constraint", "trigger")
-REFERENCED_TABLE = re.compile(rf"REFERENCES ((?:{NAME}\.)?{NAME})\(")
-CHANGES_REFERENCING_ROWS = re.compile(r"\bON (?:DELETE|UPDATE) (?:CASCADE|SET NULL|SET DEFAULT)\b")
-# DROP / TRUNCATE / ALTER TABLE ... DROP ... CASCADE; not a foreign key's action
-CASCADE = re.compile(r"(?<!ON DELETE )(?<!ON UPDATE )\bCASCADE\b", re.IGNORECASE)
-
-
-def unquoted(name: str) -> str:
-    last = re.findall(NAME, name)[-1]  # schema-qualified: the table's own name
-    return last[1:-1].replace('""', '"') if last.startswith('"') else last.lower()
 
 
 @dataclass(frozen=True)
@@ -45,15 +33,47 @@ class Reach:
 
 
 def reach_of(sql: str) -> Reach:
-    return Reach({unquoted(match) for match in BEFORE_NAME.findall(sql)}, bool(CASCADE.search(sql)))
+    """What the SQL names, read by PostgreSQL's parser. Raises Unreadable when the tables it acts on cannot be known."""
+    found = names_in(sql)
+    return Reach(found.names, found.cascades)
 
 
 def revision_reach(config: Config, scripts: ScriptDirectory, revision: str) -> Reach | None:
-    """What the revision's upgrade and downgrade SQL reach; None when it cannot be rendered."""
+    """What the revision's upgrade and downgrade SQL reach; None when that cannot be known (`unscoped_reason` says
+    why): the walk then checks every table."""
     try:
-        return reach_of("\n".join(render_revision_sql(config, revision, direction, scripts) for direction in DIRECTIONS))
-    except CannotRender:  # the revision's own code raised offline: the walk checks every table (a limit it reports)
+        return directions_reach(config, scripts, revision)
+    except (CannotRender, Unscoped):
         return None
+
+
+def unscoped_reason(config: Config, scripts: ScriptDirectory, revision: str) -> str | None:
+    """Why the tables the revision acts on are unknown, in one line; None when they are known."""
+    try:
+        directions_reach(config, scripts, revision)
+    except CannotRender as cannot:
+        return f"its {cannot.failure.direction} cannot be rendered offline, so the tables it acts on are unknown: " \
+               f"{cannot.failure.error}"
+    except Unscoped as unscoped:
+        return str(unscoped)
+    return None
+
+
+class Unscoped(Exception):
+    """The SQL of one direction renders, but which tables it acts on cannot be told."""
+
+
+def directions_reach(config: Config, scripts: ScriptDirectory, revision: str) -> Reach:
+    names, cascades = set(), False
+    for direction in DIRECTIONS:
+        sql = render_revision_sql(config, revision, direction, scripts)
+        try:
+            reach = reach_of(sql)
+        except Unreadable as unreadable:
+            raise Unscoped(f"the tables its {direction} acts on are unknown: {unreadable}") from None
+        names |= reach.names
+        cascades = cascades or reach.cascades
+    return Reach(names, cascades)
 
 
 def tables_in_scope(reach: Reach, schemas: list[SchemaSnapshot]) -> set[str]:
@@ -70,8 +90,9 @@ def tables_in_scope(reach: Reach, schemas: list[SchemaSnapshot]) -> set[str]:
     children: dict[str, set[str]] = {}
     for schema in schemas:
         for constraint, definition in schema.objects["constraint"].items():
-            if (match := REFERENCED_TABLE.search(definition)) and (reach.cascades or CHANGES_REFERENCING_ROWS.search(definition)):
-                children.setdefault(unquoted(match[1]), set()).add(constraint.split(".")[0])
+            key = foreign_key(definition)
+            if key is not None and (reach.cascades or key.changes_referencing_rows):
+                children.setdefault(key.referenced, set()).add(constraint.split(".")[0])
     waiting = list(scoped)
     while waiting:
         for child in children.get(waiting.pop(), set()) - scoped:

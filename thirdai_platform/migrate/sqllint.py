@@ -6,7 +6,6 @@ exactly one revision. A rule is silenced for one revision with `# squawk: ignore
 from __future__ import annotations
 
 import bisect
-import io
 import json
 import os
 import re
@@ -14,29 +13,26 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 
-from thirdai_platform.errors import UserError
-from thirdai_platform.migrate import history
+from thirdai_platform.errors import UserError, first_line
+from thirdai_platform.migrate import history, parsed_sql
+from thirdai_platform.migrate.data_loss import declared_entries
 from thirdai_platform.migrate.git_changes import repository_root
+from thirdai_platform.migrate.ignore_comments import ignore_comments
 from thirdai_platform.migrate.render import DIRECTIONS, CannotRender, render_revision_sql, revision_script
-from thirdai_platform.migrate.review import declared_data_loss
 
 CONFIG_FILE = ".squawk.toml"
 # Ours, for a project without its own: shipped in the package, so an installed tool has it too.
 DEFAULT_CONFIG = Path(__file__).with_name("squawk.toml")
-IGNORE_COMMENT = re.compile(r"#\s*squawk:\s*ignore\s+(?P<rule>[\w-]+)\s*(?:--\s*(?P<reason>.*))?$")
 TRANSACTION_START = re.compile(r"(BEGIN|START\s+TRANSACTION)\b", re.IGNORECASE)
 STATEMENT_PREVIEW = 160
-DROPPED_TABLE = re.compile(r'DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:\w+\.)?"?(\w+)"?', re.IGNORECASE)
-DROPPED_COLUMN = re.compile(
-    r'ALTER\s+TABLE\s+(?:\w+\.)?"?(\w+)"?\s+DROP\s+COLUMN\s+(?:IF\s+EXISTS\s+)?"?(\w+)"?', re.IGNORECASE
-)
+# squawk's bans on drops a revision may declare in its data_loss
+DROP_RULES = frozenset({"ban-drop-table", "ban-drop-column"})
 # A downgrade exists to remove what its upgrade added, and the walk proves it gives the data back; squawk's bans
 # on dropping things guard production upgrades, so they are not applied to the downgrade direction.
 UNDOING_RULES = {"downgrade": frozenset({"ban-drop-table", "ban-drop-column", "ban-drop-type", "ban-drop-constraint",
@@ -55,6 +51,7 @@ class LintFinding:
     message: str
     help: str  # squawk's advice, "" when it has none
     severity: str  # "error" | "warning"
+    drops: frozenset[str] = frozenset()  # what the statement of a DROP_RULES finding drops: "table", "table.column"
 
 
 class SquawkUnavailable(UserError):
@@ -88,7 +85,7 @@ def squawk_findings(sql_of: dict[Step, str], config_path: Path | None) -> dict[S
     a surrounding transaction only when the SQL has none of its own: SQL with and without its own transactions
     go to separate runs.
     """
-    statements_of = {step: [statement for statement in _split_statements(sql) if "alembic_version" not in statement]
+    statements_of = {step: [statement for statement in parsed_sql.statements(sql) if "alembic_version" not in statement]
                      for step, sql in sql_of.items()}
     step_of_file, files_by_assumption = {}, {}
     with tempfile.TemporaryDirectory(prefix="squawk-") as directory:
@@ -108,15 +105,17 @@ def squawk_findings(sql_of: dict[Step, str], config_path: Path | None) -> dict[S
         revision, direction = step = step_of_file[Path(violation["file"]).name]
         statements = statements_of[step]
         index = bisect.bisect_right(_first_lines(statements), violation["line"]) - 1
+        statement = statements[max(index, 0)]
         findings[step].append(
             LintFinding(
                 revision=revision,
                 direction=direction,
                 rule=violation["rule_name"],
-                statement=_shorten(statements[max(index, 0)]),
+                statement=parsed_sql.shortened(statement, STATEMENT_PREVIEW),
                 message=violation["message"],
                 help=violation.get("help") or "",
                 severity=violation["level"].lower(),
+                drops=parsed_sql.dropped(statement) if violation["rule_name"] in DROP_RULES else frozenset(),
             )
         )
     return findings
@@ -139,9 +138,8 @@ def lint_revisions(config: Config, revisions: list[str] | None = None) -> list[L
     for script in chosen:
         ignored, ignore_findings = _ignores(Path(script.path), script.revision)
         findings += ignore_findings
-        data_loss = declared_data_loss(script.path)
         for direction in [d for d in DIRECTIONS if (script.revision, d) in found]:
-            declared = set(data_loss.get(direction, []))
+            declared = _declared_loss(script, direction)
             skipped = ignored | UNDOING_RULES.get(direction, frozenset())
             kept = [f for f in found[script.revision, direction] if f.rule not in skipped]
             findings += [f for f in kept if not _declared_drop(f, declared)]
@@ -177,8 +175,8 @@ def _run_squawk(paths: list[Path], in_transaction: bool, config_path: Path | Non
     try:
         return json.loads(result.stdout)
     except json.JSONDecodeError:
-        answer = (result.stderr.strip() or result.stdout.strip()).splitlines()
-        raise SquawkUnavailable(f"squawk failed (exit {result.returncode}): {answer[0] if answer else 'no output'}") from None
+        answer = first_line(result.stderr) or first_line(result.stdout) or "no output"
+        raise SquawkUnavailable(f"squawk failed (exit {result.returncode}): {answer}") from None
 
 
 def _squawk_config(config: Config) -> Path | None:
@@ -189,23 +187,25 @@ def _squawk_config(config: Config) -> Path | None:
 
 
 def _declared_drop(finding: LintFinding, declared: set[str]) -> bool:
-    if finding.rule == "ban-drop-table" and (match := DROPPED_TABLE.search(finding.statement)):
-        return match[1] in declared
-    if finding.rule == "ban-drop-column" and (match := DROPPED_COLUMN.search(finding.statement)):
-        return bool({match[1], f"{match[1]}.{match[2]}"} & declared)
-    return False
+    """Whether everything the finding's statement drops is declared lost (a column also by declaring its table)."""
+    return (finding.rule in DROP_RULES and bool(finding.drops)
+            and all(dropped in declared or dropped.partition(".")[0] in declared for dropped in finding.drops))
+
+
+def _declared_loss(script: Script, direction: str) -> set[str]:
+    """What the script's data_loss declares, read as the walk reads it; a malformed one (the walk's failure) none."""
+    try:
+        return declared_entries(getattr(script.module, "data_loss", None), direction)
+    except ValueError:
+        return set()
 
 
 def _ignores(path: Path, revision: str) -> tuple[set[str], list[LintFinding]]:
     """squawk rules silenced in a revision script, and a finding for each ignore comment without a reason."""
     ignored, findings = set(), []
-    source = path.read_text(encoding="utf-8")
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        match = IGNORE_COMMENT.search(token.string) if token.type == tokenize.COMMENT else None
-        if match is None:
-            continue
-        if (match["reason"] or "").strip():
-            ignored.add(match["rule"])
+    for comment in ignore_comments(path.read_text(encoding="utf-8"), "squawk"):
+        if comment.reason:
+            ignored.add(comment.rule)
         else:
             findings.append(
                 LintFinding(
@@ -213,8 +213,8 @@ def _ignores(path: Path, revision: str) -> tuple[set[str], list[LintFinding]]:
                     direction="upgrade",
                     rule="invalid-ignore",
                     statement="",
-                    message=f"{path.name}:{token.start[0]}: squawk ignore of {match['rule']} has no reason",
-                    help=f"write it as: # squawk: ignore {match['rule']} -- why this is safe here",
+                    message=f"{path.name}:{comment.line}: squawk ignore of {comment.rule} has no reason",
+                    help=f"write it as: # squawk: ignore {comment.rule} -- why this is safe here",
                     severity="error",
                 )
             )
@@ -224,51 +224,6 @@ def _ignores(path: Path, revision: str) -> tuple[set[str], list[LintFinding]]:
 # --- SQL text ------------------------------------------------------------------------------------------------------
 
 
-def _split_statements(sql: str) -> list[str]:
-    """Statements of a SQL script, split at semicolons outside quotes, dollar quotes and comments.
-
-    Comment-only pieces (Alembic's "-- Running upgrade" lines) are dropped.
-    """
-    statements, start, position = [], 0, 0
-    has_code = False
-    while position < len(sql):
-        char = sql[position]
-        if sql.startswith("--", position):
-            position = _end_of(sql, "\n", position)
-            continue
-        if sql.startswith("/*", position):
-            position = _end_of(sql, "*/", position + 2)
-            continue
-        if char in "'\"":
-            position = _end_of(sql, char, position + 1)
-        elif char == "$" and (tag := re.match(r"\$\w*\$", sql[position:])):
-            position = _end_of(sql, tag.group(), position + len(tag.group()))
-        elif char == ";":
-            if has_code:
-                statements.append(_statement(sql, start, position + 1))
-            start, position, has_code = position + 1, position + 1, False
-            continue
-        else:
-            position += 1
-        has_code = has_code or not char.isspace()
-    if has_code:
-        statements.append(_statement(sql, start, len(sql)))
-    return statements
-
-
-def _end_of(sql: str, closing: str, position: int) -> int:
-    found = sql.find(closing, position)
-    return len(sql) if found == -1 else found + len(closing)
-
-
-def _statement(sql: str, start: int, end: int) -> str:
-    """The piece without the comments and blank lines before it."""
-    lines = sql[start:end].splitlines(keepends=True)
-    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
-        lines.pop(0)
-    return "".join(lines).strip()
-
-
 def _first_lines(statements: list[str]) -> list[int]:
     """0-based line on which each statement starts once they are joined with a blank line between them."""
     lines, line = [], 0
@@ -276,8 +231,3 @@ def _first_lines(statements: list[str]) -> list[int]:
         lines.append(line)
         line += statement.count("\n") + 2
     return lines
-
-
-def _shorten(statement: str) -> str:
-    one_line = " ".join(statement.split())
-    return one_line if len(one_line) <= STATEMENT_PREVIEW else one_line[: STATEMENT_PREVIEW - 1] + "…"

@@ -11,13 +11,14 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from thirdai_platform.errors import UserError
+from thirdai_platform.errors import UserError, first_line, one_line
 from thirdai_platform.migrate import history
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding
-from thirdai_platform.migrate.project_code import load_error, one_line
+from thirdai_platform.migrate.project_code import load_error
 from thirdai_platform.migrate.review import review_script
 from thirdai_platform.migrate.runner import percent_is_a_placeholder
-from thirdai_platform.migrate.render import RenderFailure, render_error, render_failures
+from thirdai_platform.migrate.render import RenderFailure, render_failures
+from thirdai_platform.migrate.scope import unscoped_reason
 from thirdai_platform.migrate.sqllint import SquawkUnavailable, lint_revisions
 
 
@@ -28,7 +29,7 @@ def revisions_in_range(config: Config, rev_range: str | None = None) -> list[str
     try:
         chosen = history.in_range(ScriptDirectory.from_config(config), rev_range)
     except CommandError as error:
-        raise UserError(str(error).splitlines()[0]) from None
+        raise UserError(first_line(error)) from None
     except Exception as error:  # a revision script raising at import: its own code can raise anything
         raise load_error(error, config) from None
     return [s.revision for s in chosen]
@@ -42,18 +43,21 @@ def review_findings(config: Config, revisions: list[str]) -> list[Finding]:
         try:
             found_in_script = review_script(path)
         except Exception as error:  # a script the review cannot parse: say so, review the others
-            findings.append(Finding(revision, "review", LIMIT, f"cannot review {path.name}: {one_line(error)}; not reviewed"))
+            message = f"cannot review {path.name}: {one_line(error)}; not reviewed"
+            findings.append(Finding(revision, "review", LIMIT, message))
             continue
         for found in found_in_script:
             if found.rule == "percent-in-raw-sql" and not percent_is_a_placeholder(config):
                 continue  # the project's driver (asyncpg) sends the SQL as it is
             severity = FAILURE if found.severity == "error" else NOTE
-            findings.append(Finding(revision, "review", severity, f"{found.rule}: {found.message} ({Path(found.path).name}:{found.line})"))
+            where = f"{Path(found.path).name}:{found.line}"
+            findings.append(Finding(revision, "review", severity, f"{found.rule}: {found.message} ({where})"))
     return findings
 
 
 def not_rendered_findings(failures: list[RenderFailure]) -> list[Finding]:
-    """One LIMIT per revision whose SQL cannot be rendered offline (both directions in one when the error is the same)."""
+    """One LIMIT per revision whose SQL cannot be rendered offline (both directions in one when the error is the
+    same)."""
     by_revision: dict[str, list[RenderFailure]] = {}
     for failure in failures:
         by_revision.setdefault(failure.revision, []).append(failure)
@@ -61,19 +65,17 @@ def not_rendered_findings(failures: list[RenderFailure]) -> list[Finding]:
     for revision, failed in by_revision.items():
         if len(failed) == 2 and failed[0].error == failed[1].error:
             failed = [RenderFailure(revision, "upgrade and downgrade", failed[0].error, failed[0].statement)]
-        findings += [Finding(revision, "lint", LIMIT, f"{f.direction} cannot be rendered offline: {f.error}; not linted",
+        findings += [Finding(revision, "lint", LIMIT,
+                             f"{f.direction} cannot be rendered offline: {f.error}; not linted",
                              statement=f.statement) for f in failed]
     return findings
 
 
 def whole_schema_limit(config: Config, scripts: ScriptDirectory, revision: str) -> Finding | None:
-    """The walk checks a revision whose SQL cannot be rendered offline on every table (it cannot tell which tables
-    the revision acts on): a LIMIT on that revision saying so and why; None when its SQL renders."""
-    failure = render_error(config, revision, scripts)
-    if failure is None:
-        return None
-    return Finding(revision, "scope", LIMIT, f"checked on every table: its {failure.direction} cannot be rendered "
-                                             f"offline, so the tables it acts on are unknown: {failure.error}")
+    """The walk checks a revision on every table when it cannot tell which tables the revision acts on (its SQL
+    cannot be rendered offline, or cannot be read): a LIMIT on that revision saying so and why; None otherwise."""
+    reason = unscoped_reason(config, scripts, revision)
+    return None if reason is None else Finding(revision, "scope", LIMIT, f"checked on every table: {reason}")
 
 
 def lint_findings(config: Config, revisions: list[str]) -> list[Finding]:
@@ -88,11 +90,13 @@ def lint_findings(config: Config, revisions: list[str]) -> list[Finding]:
         unavailable = []
     per_session = [f for f in found if f.rule in SESSION_RULES]
     linted = [
-        Finding(f.revision, "lint", FAILURE, f"{f.rule} ({f.direction}): {f.message}" + (f" — {f.help}" if f.help else ""),
+        Finding(f.revision, "lint", FAILURE,
+                f"{f.rule} ({f.direction}): {f.message}" + (f" — {f.help}" if f.help else ""),
                 statement=f.statement or None)
         for f in found if f.rule not in SESSION_RULES
     ]
-    return unavailable + not_rendered_findings(render_failures(config, revisions)) + session_findings(per_session) + linted
+    not_rendered = not_rendered_findings(render_failures(config, revisions))
+    return unavailable + not_rendered + session_findings(per_session) + linted
 
 
 # Rules about the session the migrations run in, not about a revision's statements: env.py sets the timeouts once

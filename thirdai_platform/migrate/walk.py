@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 from alembic.config import Config
 from alembic.script import Script
@@ -90,8 +89,7 @@ class RevisionWalk:
             return Declared(script, UPGRADE), Declared(script, DOWNGRADE)
         except (ValueError, TypeError, AttributeError) as error:
             self.find("declaration", str(error))
-            nothing = SimpleNamespace(module=None)
-            return Declared(nothing, UPGRADE), Declared(nothing, DOWNGRADE)
+            return Declared.nothing(UPGRADE), Declared.nothing(DOWNGRADE)
 
     def find(self, leg: str, message: str, severity: str = FAILURE, **where) -> None:
         self.result.findings.append(Finding(self.script.revision, leg, severity, message, **where))

@@ -13,6 +13,7 @@ from sqlalchemy import table as table_clause
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from thirdai_platform.errors import message_line
 from thirdai_platform.migrate.seed.catalog import ForeignKey, Table
 from thirdai_platform.migrate.seed.planner import PlanState, RowPlanner, base36, freeze, is_null_row, plan_table
 from thirdai_platform.migrate.seed.result import SeedProblem
@@ -54,7 +55,7 @@ class TableFiller:
                     self.connection.execute(insert(self.clause).values(self.as_sent(row)))
                 self.inserted += 1
             except DBAPIError as error:
-                self.report(f"fixture row {number}: {one_line(error)}")
+                self.report(f"fixture row {number}: {message_line(error)}")
 
     def as_sent(self, row: dict) -> dict:
         """Fixture values as psycopg2 can send them: JSON documents and lists as text."""
@@ -83,7 +84,7 @@ class TableFiller:
         try:
             planned = [self.planner.make_row(index, attempt=0) for index in range(rows)]
         except Exception as error:  # noqa: BLE001 - a schema the planner misreads must not stop the walk
-            self.report(f"the seeder could not plan rows ({type(error).__name__}: {one_line(error)})")
+            self.report(f"the seeder could not plan rows ({type(error).__name__}: {message_line(error)})")
             return
         self.insert_all(planned)
 
@@ -193,7 +194,7 @@ class TableFiller:
             except DBAPIError as failure:
                 if failure.connection_invalidated:
                     raise
-                error = self.explained(one_line(failure))
+                error = self.explained(message_line(failure))
         return error
 
     def explained(self, error: str) -> str:
@@ -256,7 +257,7 @@ class TableFiller:
             with self.connection.begin_nested(), self.connection.connection.cursor() as cursor:
                 execute_values(cursor, statement, rows, template=template, page_size=BATCH_ROWS)
         except psycopg2.Error as error:
-            self.report(f"could not fill foreign keys left NULL to break a cycle: {one_line(error)}")
+            self.report(f"could not fill foreign keys left NULL to break a cycle: {message_line(error)}")
 
     # -- helpers
 
@@ -266,8 +267,3 @@ class TableFiller:
     def quote_table(self) -> str:
         return f"public.{self.quote(self.table.name)}"
 
-
-def one_line(error: Exception) -> str:
-    original = getattr(error, "orig", None) or error
-    lines = str(original).strip().splitlines()
-    return lines[0] if lines else type(original).__name__

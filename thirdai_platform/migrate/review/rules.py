@@ -1,0 +1,350 @@
+"""The review's rules, each a function of a parsed revision script (syntax.py) returning its findings.
+
+Each rule catches a mistake that autogenerate or a hurried author makes and that would otherwise surface only when
+the revision runs against real data. A rule is silenced in the script with `# review: ignore RULE-ID -- reason`.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from thirdai_platform.migrate.ignore_comments import ignore_comments
+from thirdai_platform.migrate.review import syntax
+from thirdai_platform.migrate.review.syntax import ParsedScript, ReviewFinding
+
+ERROR = "error"
+WARNING = "warning"
+
+# Rule id → severity. Errors break a run or lose data silently; warnings ask for a second look.
+RULES = {
+    "drop-constraint-none": ERROR,
+    "empty-downgrade": ERROR,
+    "execute-without-reverse": WARNING,
+    "drop-without-data-move": ERROR,
+    "drop-add-looks-like-rename": WARNING,
+    "enum-created-twice": ERROR,
+    "percent-in-raw-sql": ERROR,
+    "invalid-ignore": ERROR,
+    "invalid-data-loss": ERROR,
+    "computed-data-loss": WARNING,
+}
+
+RAW_SQL_METHODS = {"execute", "exec_driver_sql"}
+CREATE_TYPE = re.compile(r"\bCREATE\s+TYPE\s+(?:\w+\.)?\"?(\w+)\"?", re.IGNORECASE)
+# A `%` that psycopg2 would read as a placeholder start but is neither `%%`, `%s` nor `%(name)s`.
+LONE_PERCENT = re.compile(r"%(?!%|s|\(\w+\)s)")
+DOUBLED_PERCENT = re.compile(r"%%")
+
+
+def review_script(path: str | Path) -> list[ReviewFinding]:
+    """Findings of every rule for one revision script, minus those silenced with a reasoned ignore comment."""
+    script = syntax.load(path)
+    raw = [
+        finding
+        for check in (
+            _drop_constraint_none,
+            _empty_downgrade,
+            _execute_without_reverse,
+            _drop_without_data_move,
+            _invalid_data_loss,
+            _drop_add_looks_like_rename,
+            _enum_created_twice,
+            _percent_in_raw_sql,
+        )
+        for finding in check(script)
+    ]
+    ignored, ignore_findings = _ignores(script)
+    kept = [finding for finding in raw if finding.rule not in ignored]
+    return sorted(kept + ignore_findings, key=lambda finding: (finding.line, finding.rule))
+
+
+def risky_operations(path: str | Path) -> list[str]:
+    """One line per operation a reviewer should look at twice: drops, type changes, enum changes, raw SQL."""
+    script = syntax.load(path)
+    lines = []
+    for direction, function in script.functions.items():
+        for call in syntax.calls(function):
+            method = syntax.method(call)
+            where = f"{direction} (line {call.lineno})"
+            if method == "drop_table":
+                lines.append(f"{where}: drops table {script.table_of(call)}")
+            elif method == "drop_column":
+                lines.append(f"{where}: drops column {script.table_of(call)}.{script.column_name_of(call)}")
+            elif method == "alter_column" and syntax.keyword(call, "type_") is not None:
+                column = f"{script.table_of(call)}.{script.column_name_of(call)}"
+                lines.append(f"{where}: changes the type of {column} to {ast.unparse(syntax.keyword(call, 'type_'))}")
+            elif method in ("create", "drop") and syntax.enum_name(syntax.receiver_enum(call, script)) is not None:
+                lines.append(f"{where}: {method}s enum type {syntax.enum_name(syntax.receiver_enum(call, script))}")
+            elif method == "EnumMigration":
+                lines.append(f"{where}: changes enum labels ({syntax.shorten(ast.unparse(call))})")
+            elif method in RAW_SQL_METHODS:
+                lines.append(f"{where}: raw SQL {syntax.shorten(syntax.sql_text(call) or ast.unparse(call))}")
+    return lines
+
+
+def _finding(script: ParsedScript, rule: str, node: ast.AST | int, message: str) -> ReviewFinding:
+    line = node if isinstance(node, int) else node.lineno
+    return ReviewFinding(rule, script.revision, script.path, line, message, RULES[rule])
+
+
+# --- rules ---------------------------------------------------------------------------------------------------------
+
+
+def _drop_constraint_none(script: ParsedScript) -> list[ReviewFinding]:
+    findings = []
+    for call in syntax.calls(script.tree):
+        if syntax.method(call) != "drop_constraint":
+            continue
+        name = call.args[0] if call.args else syntax.keyword(call, "constraint_name")
+        if isinstance(name, ast.Constant) and name.value is None:
+            findings.append(
+                _finding(
+                    script,
+                    "drop-constraint-none",
+                    call,
+                    "op.drop_constraint(None, ...) is autogenerate's placeholder for an unnamed constraint and "
+                    "cannot run: look up the constraint's real name and write it here",
+                )
+            )
+    return findings
+
+
+def _empty_downgrade(script: ParsedScript) -> list[ReviewFinding]:
+    downgrade = script.functions.get("downgrade")
+    if downgrade is None:
+        return [_finding(script, "empty-downgrade", 1, "the script has no downgrade(): write one to undo upgrade()")]
+    if not _is_empty_body(downgrade):
+        return []
+    return [
+        _finding(
+            script,
+            "empty-downgrade",
+            downgrade,
+            "downgrade() does nothing: it must restore the schema and the data that upgrade() changed",
+        )
+    ]
+
+
+def _is_empty_body(function: ast.FunctionDef) -> bool:
+    for statement in function.body:
+        if isinstance(statement, ast.Pass):
+            continue
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue  # docstring or a bare string
+        if isinstance(statement, ast.Raise) and statement.exc is not None:
+            raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+            if isinstance(raised, ast.Name) and raised.id == "NotImplementedError":
+                continue
+        return False
+    return True
+
+
+def _execute_without_reverse(script: ParsedScript) -> list[ReviewFinding]:
+    upgrade, downgrade = script.functions.get("upgrade"), script.functions.get("downgrade")
+    if upgrade is None or downgrade is None or _is_empty_body(downgrade) or syntax.has_data_statement(downgrade):
+        return []  # a missing or empty downgrade is already its own finding
+    executes = [call for call in syntax.calls(upgrade) if syntax.method(call) in RAW_SQL_METHODS]
+    if not executes:
+        return []
+    return [
+        _finding(
+            script,
+            "execute-without-reverse",
+            executes[0],
+            "upgrade() runs raw SQL but downgrade() runs none: Alembic cannot reverse SQL it did not generate, "
+            "write the reverse statement in downgrade()",
+        )
+    ]
+
+
+def _created_by_upgrade(script: ParsedScript) -> set[str]:
+    """"table" and "table.column" the upgrade creates: data that only exists at the revision, which a downgrade
+    cannot keep (the walk notes it), so dropping them there is no loss to declare."""
+    created, upgrade = set(), script.functions.get("upgrade")
+    for call in syntax.calls(upgrade) if upgrade else []:
+        method = syntax.method(call)
+        if method == "create_table":
+            created.add(script.table_of(call))
+        elif method == "add_column":
+            column = script.column_of(call)
+            if isinstance(column, ast.Call) and syntax.method(column) == "Column" and column.args:
+                created.add(f"{script.table_of(call)}.{syntax.literal(column.args[0])}")
+    return created
+
+
+def _undeclared_drops(script: ParsedScript) -> list[tuple[str, ast.Call, str]]:
+    """(direction, call, "table t" / "column t.c") of each drop whose data is neither moved nor declared lost."""
+    drops = []
+    for direction, function in script.functions.items():
+        if syntax.has_data_statement(function):
+            continue
+        declared = set(script.data_loss.entries[direction])
+        if direction == "downgrade":
+            declared |= _created_by_upgrade(script)
+        for call in syntax.calls(function):
+            method = syntax.method(call)
+            if method == "drop_table":
+                table = script.table_of(call)
+                dropped, covered = f"table {table}", table in declared
+            elif method == "drop_column":
+                table = script.table_of(call)
+                column = script.column_name_of(call)
+                dropped, covered = f"column {table}.{column}", {table, f"{table}.{column}"} & declared
+            else:
+                continue
+            if not covered:
+                drops.append((direction, call, dropped))
+    return drops
+
+
+def _drop_without_data_move(script: ParsedScript) -> list[ReviewFinding]:
+    drops = _undeclared_drops(script)
+    if drops and script.data_loss.computed:  # only the walk, running the script, knows what it declares
+        direction, _, dropped = drops[0]
+        return [_finding(script, "computed-data-loss", script.data_loss.line,
+                         f"data_loss is computed, so the review cannot tell whether it declares what {direction}() "
+                         f"loses dropping {dropped}" + (f" (and {len(drops) - 1} more drops)" if len(drops) > 1 else "")
+                         + ": the walk checks it when it runs the script; write data_loss as a literal to have it "
+                         "reviewed")]
+    return [
+        _finding(script, "drop-without-data-move", call,
+                 f"{direction}() drops {dropped} and moves none of its data: copy the data first "
+                 f'(op.execute / bulk_insert), or declare the loss in data_loss = {{"{direction}": '
+                 f'["{dropped.split(" ", 1)[1]}"]}}')
+        for direction, call, dropped in drops
+    ]
+
+
+def _invalid_data_loss(script: ParsedScript) -> list[ReviewFinding]:
+    """A data_loss of another shape: the walk refuses it in the same words and holds the script to no declared loss."""
+    malformed = script.data_loss.malformed
+    return [_finding(script, "invalid-data-loss", script.data_loss.line, malformed)] if malformed else []
+
+
+def _drop_add_looks_like_rename(script: ParsedScript) -> list[ReviewFinding]:
+    findings = []
+    for function in script.functions.values():
+        if syntax.has_data_statement(function):
+            continue  # drop + add around a copy is a deliberate transform, not a forgotten rename
+        drops, adds = [], []
+        for call in syntax.calls(function):
+            method = syntax.method(call)
+            if method == "drop_column":
+                drops.append((call, script.table_of(call), script.column_name_of(call)))
+            elif method == "add_column":
+                column = script.column_of(call)
+                if isinstance(column, ast.Call) and syntax.method(column) == "Column" and column.args:
+                    name = syntax.literal(column.args[0])
+                    if isinstance(name, str):
+                        adds.append((script.table_of(call), name))
+        for call, table, old in drops:
+            for added_table, new in adds:
+                if added_table == table and new != old:
+                    findings.append(
+                        _finding(
+                            script,
+                            "drop-add-looks-like-rename",
+                            call,
+                            f"looks like a rename of {table}.{old} to {table}.{new} written as drop + add: "
+                            "use op.alter_column(new_column_name=)",
+                        )
+                    )
+    return findings
+
+
+def _enum_created_twice(script: ParsedScript) -> list[ReviewFinding]:
+    findings = []
+    for function in script.functions.values():
+        explicit: set[str] = set()
+        for call in syntax.calls(function):
+            if syntax.method(call) == "create":
+                name = syntax.enum_name(syntax.receiver_enum(call, script))
+                if name:
+                    explicit.add(name)
+            elif syntax.method(call) in RAW_SQL_METHODS:
+                explicit.update(CREATE_TYPE.findall(syntax.sql_text(call) or ""))
+        if not explicit:
+            continue
+        # op.create_table creates the enum types its columns use; op.add_column does not (checked on PostgreSQL 15).
+        for call in syntax.calls(function):
+            if syntax.method(call) != "create_table":
+                continue
+            for enum in _enums_used(call, script):
+                name = syntax.enum_name(enum)
+                if name in explicit and not _create_type_false(enum):
+                    findings.append(
+                        _finding(
+                            script,
+                            "enum-created-twice",
+                            call,
+                            f"enum type {name} is created explicitly and again by op.create_table: the second "
+                            f"CREATE TYPE fails with DuplicateObject; pass create_type=False to the column's enum",
+                        )
+                    )
+    return findings
+
+
+def _enums_used(call: ast.Call, script: ParsedScript) -> list[ast.Call]:
+    enums = []
+    for node in ast.walk(call):
+        if syntax.is_enum_call(node):
+            enums.append(node)
+        elif isinstance(node, ast.Name) and node.id in script.enum_variables:
+            enums.append(script.enum_variables[node.id])
+    return enums
+
+
+def _create_type_false(enum: ast.Call) -> bool:
+    value = syntax.keyword(enum, "create_type")
+    return isinstance(value, ast.Constant) and value.value is False
+
+
+def _percent_in_raw_sql(script: ParsedScript) -> list[ReviewFinding]:
+    # Checked against psycopg2: op.execute("..%..") and sa.text("..%..") run fine (SQLAlchemy escapes the %),
+    # while exec_driver_sql always hands psycopg2 a parameter set and a cursor does so when given arguments:
+    # then a lone % is read as a placeholder and the statement fails.
+    findings = []
+    for call in syntax.calls(script.tree):
+        method = syntax.method(call)
+        on_cursor = method == "execute" and len(call.args) > 1 and _is_cursor(call)
+        if method != "exec_driver_sql" and not on_cursor:
+            continue
+        sql = syntax.literal(call.args[0]) if call.args else None
+        if isinstance(sql, str) and LONE_PERCENT.search(DOUBLED_PERCENT.sub("", sql)):
+            findings.append(
+                _finding(
+                    script,
+                    "percent-in-raw-sql",
+                    call,
+                    f"{method}() passes this SQL to psycopg2 with parameters, so its % starts a placeholder: "
+                    "write %% for a literal percent sign, or use op.execute(sa.text(...))",
+                )
+            )
+    return findings
+
+
+def _is_cursor(call: ast.Call) -> bool:
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    if isinstance(receiver, ast.Call):
+        return syntax.method(receiver) == "cursor"
+    name = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", "")
+    return "cur" in name.lower()
+
+
+# --- silencing -----------------------------------------------------------------------------------------------------
+
+
+def _ignores(script: ParsedScript) -> tuple[set[str], list[ReviewFinding]]:
+    """Rule ids silenced by reasoned ignore comments, and findings for ignore comments that are not valid."""
+    ignored, findings = set(), []
+    for comment in ignore_comments(Path(script.path).read_text(encoding="utf-8"), "review"):
+        rule = comment.rule
+        if rule not in RULES:
+            findings.append(_finding(script, "invalid-ignore", comment.line, f"ignore names an unknown rule {rule!r}"))
+        elif not comment.reason:
+            findings.append(_finding(script, "invalid-ignore", comment.line,
+                                     f"ignore of {rule} needs a reason: # review: ignore {rule} -- why"))
+        else:
+            ignored.add(rule)
+    return ignored, findings
