@@ -13,7 +13,7 @@ from rich.console import Console
 from sqlalchemy.engine import URL
 
 from thirdai_platform.database.url import masked, parse_url
-from thirdai_platform.errors import UserError
+from thirdai_platform.errors import UserError, one_line
 from thirdai_platform.migrate.baseline import chosen_baseline, gate
 from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.ci_formats import github_annotations, write_sarif
@@ -22,7 +22,7 @@ from thirdai_platform.migrate.dump import restore_dump
 from thirdai_platform.migrate.findings import LIMIT, Finding, RevisionResult, RunInfo, WalkReport
 from thirdai_platform.migrate.html_report import write_html
 from thirdai_platform.migrate.parallel import ParallelWalk, after_dump, parts_for
-from thirdai_platform.migrate.project_code import check_env_py, one_line, quiet_logging
+from thirdai_platform.migrate.project_code import check_env_py, quiet_logging
 from thirdai_platform.migrate.report import console_for_output, print_report, walk_progress
 from thirdai_platform.migrate.report_files import remove_earlier, write_json, write_junit
 from thirdai_platform.migrate.run_info import described, run_info

@@ -15,8 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from thirdai_platform.database.connection import connected, first_line
-from thirdai_platform.errors import UserError
+from thirdai_platform.database.connection import connected
+from thirdai_platform.errors import UserError, message_line
 from thirdai_platform.migrate import databases
 from thirdai_platform.migrate.sigterm import unwatch_sigterm, watch_sigterm
 
@@ -51,7 +51,7 @@ class UserServer:
         try:
             self._execute(databases.create_database(name, self.major_version, template))
         except DBAPIError as error:
-            raise UserError(f"cannot create database {name} on {self.host}: {first_line(error)}") from None
+            raise UserError(f"cannot create database {name} on {self.host}: {message_line(error)}") from None
         return self.url.set(database=name)
 
     def stop(self) -> None:
@@ -64,7 +64,7 @@ class UserServer:
             self._execute(*(statement for name in names for statement in databases.drop_database(name, self.major_version)))
         except (DBAPIError, UserError) as error:
             self.left_behind += names
-            detail = first_line(error) if isinstance(error, DBAPIError) else str(error)
+            detail = message_line(error) if isinstance(error, DBAPIError) else str(error)
             # os.write: this may run in the SIGTERM handler, which may have interrupted a print
             os.write(2, f"warning: could not drop the walk's databases {', '.join(names)} on {self.host} "
                         f"({detail}): drop them by hand\n".encode())
