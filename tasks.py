@@ -29,7 +29,8 @@ def one_line_errors(body):
 
 
 def config():
-    return commands.load_config()
+    """The session every task acts through: the project's Alembic config, its scripts, its database."""
+    return commands.load_session()
 
 
 @task(help={"revision": "target revision (default: head)", "sql": "print the SQL instead of running it"})
