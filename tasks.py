@@ -28,22 +28,23 @@ def one_line_errors(body):
     return run
 
 
-def config():
-    return commands.load_config()
+def session():
+    """The session every task acts through: the project's Alembic config, its scripts, its database."""
+    return commands.load_session()
 
 
 @task(help={"revision": "target revision (default: head)", "sql": "print the SQL instead of running it"})
 @one_line_errors
 def upgrade(c, revision="head", sql=False):
     """Apply migrations up to a revision (default: head)."""
-    commands.upgrade(config(), revision, sql=sql)
+    commands.upgrade(session(), revision, sql=sql)
 
 
 @task(help={"revision": "target revision or -N (default: -1, one step)", "yes": "confirm undoing more than one revision or going to base"})
 @one_line_errors
 def downgrade(c, revision="-1", yes=False):
     """Undo migrations: one step by default; more, or down to base, needs --yes."""
-    undone = commands.downgrade(config(), revision, confirmed=yes)
+    undone = commands.downgrade(session(), revision, confirmed=yes)
     print(f"undid {len(undone)} revision(s): {', '.join(s.revision for s in undone)}")
 
 
@@ -51,7 +52,7 @@ def downgrade(c, revision="-1", yes=False):
 @one_line_errors
 def revision(c, message="", empty=False):
     """Upgrade to head, then write a new revision from the model changes and list what needs review."""
-    new = commands.revision(config(), message, autogenerate=not empty)
+    new = commands.revision(session(), message, autogenerate=not empty)
     if new.path is None:
         print("no change between the models and the database: no revision written")
         return
@@ -66,7 +67,7 @@ def revision(c, message="", empty=False):
 @one_line_errors
 def current(c):
     """Show the revision the database is at."""
-    for line in commands.current(config()):
+    for line in commands.current(session()):
         print(line)
 
 
@@ -74,35 +75,35 @@ def current(c):
 @one_line_errors
 def stamp(c, revision):
     """Record a revision as applied without running it (adopting an existing database)."""
-    commands.stamp(config(), revision)
+    commands.stamp(session(), revision)
 
 
 @task(help={"range": "revision range, e.g. base:head or -3:", "verbose": "show full details"})
 @one_line_errors
 def history(c, range=None, verbose=False):
     """List the revisions, newest first."""
-    commands.history(config(), range, verbose=verbose)
+    commands.history(session(), range, verbose=verbose)
 
 
 @task(help={"verbose": "show full details"})
 @one_line_errors
 def heads(c, verbose=False):
     """Show the head revision(s) of the history."""
-    commands.heads(config(), verbose=verbose)
+    commands.heads(session(), verbose=verbose)
 
 
 @task(help={"message": "message of the merge revision"})
 @one_line_errors
 def merge(c, message="merge heads"):
     """Join several heads into one with a merge revision."""
-    print(f"wrote {commands.merge(config(), message)}")
+    print(f"wrote {commands.merge(session(), message)}")
 
 
 @task
 @one_line_errors
 def check(c):
     """Compare the models with the database schema; fail when a migration is missing."""
-    commands.check(config())
+    commands.check(session())
     print("models and database schema match")
 
 
@@ -112,7 +113,7 @@ def lint(c, range=None):
     """Review the revision scripts (static rules) and lint their SQL with squawk, without a database."""
     from thirdai_platform.migrate.static_checks import static_findings
 
-    findings = static_findings(config(), range)
+    findings = static_findings(session(), range)
     for finding in findings:
         print(finding)
     if any(f.severity == "failure" for f in findings):
@@ -125,7 +126,7 @@ def lint(c, range=None):
 def plan(c, report=None):
     """What `inv db.upgrade` would apply, in order: each revision's review and lint, and its rehearsal's lock and
     block times."""
-    for line in commands.plan(config(), report):
+    for line in commands.plan(session(), report):
         print(line)
 
 
@@ -138,7 +139,7 @@ def verify(c, rows=5, seed=0, url=None, baseline=None, write_baseline=None, chan
     """Walk every revision up, down and up with generated data (what `nox -s migrations` runs)."""
     from thirdai_platform.migrate.cli import main
 
-    arguments = ["--config", config().config_file_name, "--rows", str(rows), "--seed", str(seed)]
+    arguments = ["--config", session().config.config_file_name, "--rows", str(rows), "--seed", str(seed)]
     arguments += ["--url", url] if url else []
     arguments += ["--baseline", baseline] if baseline else []
     arguments += ["--write-baseline", write_baseline] if write_baseline else []

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import make_url
 
-from thirdai_platform.migrate.commands import load_config
+from thirdai_platform.migrate.commands import load_session
 from thirdai_platform.migrate.deploy.rolling import ROLLING_BACK, ROLLING_DEPLOY
 from thirdai_platform.migrate.findings import FAILURE, WalkReport
 from thirdai_platform.migrate.runner import Runner
@@ -59,7 +59,7 @@ def walk_report(ini: Path, database_url: str, **options) -> WalkReport:
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            return walk(Runner(load_config(ini, url=url), connection, url), WalkOptions(rows=5, check_drift=False, **options))
+            return walk(Runner(load_session(ini, url=url).on(url, connection)), WalkOptions(rows=5, check_drift=False, **options))
     finally:
         engine.dispose()
 

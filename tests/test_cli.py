@@ -9,14 +9,14 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
-from thirdai_platform.migrate.commands import load_config, upgrade
+from thirdai_platform.migrate.commands import load_session, upgrade
 from thirdai_platform.migrate.seed import seed_database
 from thirdai_platform.migrate.server import find_bin_dir
 from thirdai_platform.migrate.static_checks import revisions_in_range
 
 REPO = Path(__file__).resolve().parents[1]
 # Every revision of our history, oldest first, whatever they are called and however many there are.
-HISTORY = revisions_in_range(load_config(REPO / "alembic.ini"))
+HISTORY = revisions_in_range(load_session(REPO / "alembic.ini"))
 
 
 def migrate(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -25,7 +25,7 @@ def migrate(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 
 
 def test_walk_from_a_dump_covers_only_the_later_revisions(database_url, tmp_path):
-    upgrade(load_config(REPO / "alembic.ini", url=make_url(database_url)), "0006_model_attributes")
+    upgrade(load_session(REPO / "alembic.ini", url=make_url(database_url)), "0006_model_attributes")
     engine = create_engine(database_url)
     with engine.connect() as connection:
         seed_database(connection, rows=200, seed=3, salt="production")

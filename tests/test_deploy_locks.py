@@ -1,16 +1,9 @@
 """Locks observed: each leg's statements and the table locks their transactions held, on small histories."""
 from __future__ import annotations
 
-import pytest
 from deploy_histories import history, walk_report
 
-from thirdai_platform.database.url import ENV_VAR
 from thirdai_platform.migrate.findings import RevisionResult
-
-
-@pytest.fixture(autouse=True)
-def restore_database_uri(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_VAR, "")
 
 
 def the_revision(tmp_path, database_url, *revisions) -> RevisionResult:

@@ -2,17 +2,10 @@
 histories written here (deploy_histories.py)."""
 from __future__ import annotations
 
-import pytest
 from deploy_histories import deploy_findings, history
 
-from thirdai_platform.database.url import ENV_VAR
 from thirdai_platform.migrate.deploy.rolling import ROLLING_BACK, ROLLING_DEPLOY
 from thirdai_platform.migrate.findings import FAILURE, NOTE
-
-
-@pytest.fixture(autouse=True)
-def restore_database_uri(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_VAR, "")
 
 
 def test_a_renamed_column_breaks_the_running_versions_reads(tmp_path, database_url):

@@ -45,7 +45,7 @@ def status_labels():
 
 
 def at_head(project: Path, database_url: str):
-    config = commands.load_config(project, url=make_url(database_url))
+    config = commands.load_session(project, url=make_url(database_url))
     commands.upgrade(config)
     return config
 
@@ -116,6 +116,6 @@ def test_an_added_label_revision_passes_the_lint_and_the_walk_once_its_label_is_
     fresh = pg_server.create_database()
     engine = create_engine(fresh, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        report = walk(Runner(commands.load_config(project, url=fresh), connection, fresh), WalkOptions(rows=5))
+        report = walk(Runner(commands.load_session(project, url=fresh).on(fresh, connection)), WalkOptions(rows=5))
     engine.dispose()
     assert not report.failed, [str(f) for f in report.all_findings() if f.severity == FAILURE]

@@ -9,27 +9,21 @@ import sys
 import pytest
 from sqlalchemy.engine import make_url
 
-from thirdai_platform.database.url import ENV_VAR
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.commands import load_config
+from thirdai_platform.migrate.commands import load_session
 from thirdai_platform.migrate.findings import FAILURE, WalkReport
 from thirdai_platform.migrate import parallel
 from thirdai_platform.migrate.parallel import ParallelWalk, parts_for, split
-from thirdai_platform.migrate.render import DIRECTIONS, RENDERED_SQL
+from thirdai_platform.migrate.render import DIRECTIONS
 from thirdai_platform.migrate.static_checks import revisions_in_range
 from thirdai_platform.migrate.walk import LEGS, WalkOptions
 from test_walk import HISTORIES, REPO_ROOT, walk_planted
 
 
-@pytest.fixture(autouse=True)
-def restore_database_uri(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_VAR, "")
-
-
 def walk_in_parts(name: str, pg_server, parts: int) -> WalkReport:
-    config = load_config(HISTORIES / name / "alembic.ini")
+    session = load_session(HISTORIES / name / "alembic.ini")
     databases = [pg_server.create_database() for _ in range(parts)]
-    return ParallelWalk(config, databases, WalkOptions(rows=5), revisions_in_range(config)).collect()
+    return ParallelWalk(session, databases, WalkOptions(rows=5), revisions_in_range(session)).collect()
 
 
 def failed_checks(report: WalkReport) -> set[tuple[str | None, str]]:
@@ -77,11 +71,11 @@ def test_every_revision_of_a_later_part_is_walked_with_all_its_legs(pg_server):
 
 
 def test_a_part_that_cannot_connect_is_a_user_error_not_a_hang(pg_server):
-    config = load_config(HISTORIES / "clean" / "alembic.ini")
+    session = load_session(HISTORIES / "clean" / "alembic.ini")
     unreachable = make_url("postgresql+psycopg2://nobody@127.0.0.1:1/nowhere")
 
     with pytest.raises(UserError, match="cannot connect to postgresql"):
-        ParallelWalk(config, [pg_server.create_database(), unreachable], WalkOptions(rows=5), revisions_in_range(config)).collect()
+        ParallelWalk(session, [pg_server.create_database(), unreachable], WalkOptions(rows=5), revisions_in_range(session)).collect()
 
 
 def test_the_lint_after_a_walk_in_parts_can_run_an_env_py_that_wants_a_database(tmp_path):
@@ -97,17 +91,17 @@ def test_the_lint_after_a_walk_in_parts_can_run_an_env_py_that_wants_a_database(
 
 
 def test_a_part_killed_before_it_reports_is_an_error_not_a_hang(pg_server, monkeypatch):
-    config = load_config(HISTORIES / "clean" / "alembic.ini")
+    session = load_session(HISTORIES / "clean" / "alembic.ini")
     monkeypatch.setattr(parallel, "_walk_part", lambda *_: os._exit(9))  # as if the OOM killer took it
 
     with pytest.raises(RuntimeError, match=r"ended without a word \(exit code 9\)"):
-        ParallelWalk(config, [pg_server.create_database() for _ in range(2)], WalkOptions(rows=5), revisions_in_range(config)).collect()
+        ParallelWalk(session, [pg_server.create_database() for _ in range(2)], WalkOptions(rows=5), revisions_in_range(session)).collect()
 
 
 def test_the_parts_hand_back_the_sql_they_rendered_so_the_lint_renders_nothing_again(pg_server):
-    config = load_config(HISTORIES / "clean" / "alembic.ini")
-    order = revisions_in_range(config)
+    session = load_session(HISTORIES / "clean" / "alembic.ini")
+    order = revisions_in_range(session)
 
-    ParallelWalk(config, [pg_server.create_database() for _ in range(2)], WalkOptions(rows=5), order).collect()
+    ParallelWalk(session, [pg_server.create_database() for _ in range(2)], WalkOptions(rows=5), order).collect()
 
-    assert set(config.attributes[RENDERED_SQL]) == {(revision, d) for revision in order for d in DIRECTIONS}
+    assert set(session.rendered) == {(revision, d) for revision in order for d in DIRECTIONS}

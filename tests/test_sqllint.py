@@ -11,7 +11,8 @@ from thirdai_platform.migrate import render
 from thirdai_platform.migrate.findings import LIMIT
 from thirdai_platform.migrate.parsed_sql import dropped, statements
 from thirdai_platform.migrate.scope import revision_reach
-from thirdai_platform.migrate.render import RENDERED_SQL, CannotRender, render_failures, render_revision_sql
+from thirdai_platform.migrate.render import CannotRender, render_failures, render_revision_sql
+from thirdai_platform.migrate.session import Session
 from thirdai_platform.migrate.sqllint import lint_revisions, lint_sql, squawk_findings
 from thirdai_platform.migrate.static_checks import lint_findings, whole_schema_limit
 
@@ -83,7 +84,7 @@ def downgrade():
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Config:
+def project(tmp_path: Path) -> Session:
     """A two-revision Alembic project of its own, with the repository's .squawk.toml next to its alembic.ini."""
     (tmp_path / "migrations" / "versions").mkdir(parents=True)
     (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
@@ -92,7 +93,7 @@ def project(tmp_path: Path) -> Config:
     (tmp_path / "migrations" / "versions" / "a1_users.py").write_text(FIRST_REVISION)
     (tmp_path / "migrations" / "versions" / "b2_age.py").write_text(SECOND_REVISION)
     (tmp_path / "migrations" / "versions" / "c3_no_name.py").write_text(THIRD_REVISION)
-    return Config(str(tmp_path / "alembic.ini"))
+    return Session(Config(str(tmp_path / "alembic.ini")))
 
 
 def lint(sql: str) -> list:
@@ -118,11 +119,12 @@ def test_render_first_revision_starts_from_base(project):
 
 def test_render_leaves_the_config_as_it_found_it(project):
     render_revision_sql(project, "b2", "upgrade")
-    assert project.output_buffer is None
-    assert project.attributes.keys() == {RENDERED_SQL}  # only the rendered SQL, for the next caller
+    assert project.config.output_buffer is None
+    assert project.config.attributes == {}  # what env.py was handed is gone; the SQL stays, for the next caller
+    assert project.rendered.keys() == {("b2", "upgrade")}
 
 
-def test_each_revision_and_direction_is_rendered_once_per_config(project, monkeypatch):
+def test_each_revision_and_direction_is_rendered_once_per_session(project, monkeypatch):
     runs = []
     run_env = ScriptDirectory.run_env
     monkeypatch.setattr(ScriptDirectory, "run_env", lambda scripts: runs.append(1) or run_env(scripts))
@@ -290,7 +292,7 @@ def downgrade():
 
 
 @pytest.fixture
-def unrenderable(project, tmp_path) -> Config:
+def unrenderable(project, tmp_path) -> Session:
     (tmp_path / "migrations" / "versions" / "d4_reflect.py").write_text(UNRENDERABLE_REVISION)
     return project
 
@@ -321,8 +323,8 @@ def test_the_lint_lints_what_renders_and_the_rest_is_a_limit(unrenderable):
 
 
 def test_a_revision_checked_on_every_table_is_a_limit_saying_why(unrenderable):
-    assert whole_schema_limit(unrenderable, ScriptDirectory.from_config(unrenderable), "b2") is None
-    limit = whole_schema_limit(unrenderable, ScriptDirectory.from_config(unrenderable), "d4")
+    assert whole_schema_limit(unrenderable, "b2") is None
+    limit = whole_schema_limit(unrenderable, "d4")
     assert (limit.revision, limit.check, limit.severity) == ("d4", "scope", LIMIT)
     assert limit.message.startswith("checked on every table: its upgrade cannot be rendered offline, so the tables it "
                                     "acts on are unknown: NoInspectionAvailable")
@@ -370,11 +372,9 @@ def downgrade():
 
 def test_a_revision_whose_tables_cannot_be_read_is_checked_on_every_table_saying_why(project, tmp_path):
     (tmp_path / "migrations" / "versions" / "d4_dynamic.py").write_text(DYNAMIC_REVISION)
-    scripts = ScriptDirectory.from_config(project)
-
-    assert revision_reach(project, scripts, "d4") is None
-    assert revision_reach(project, scripts, "c3").names >= {"users"}
-    limit = whole_schema_limit(project, scripts, "d4")
+    assert revision_reach(project, "d4") is None
+    assert revision_reach(project, "c3").names >= {"users"}
+    limit = whole_schema_limit(project, "d4")
     assert (limit.revision, limit.check, limit.severity) == ("d4", "scope", LIMIT)
     assert limit.message.startswith("checked on every table: the tables its upgrade acts on are unknown: a DO block "
                                     "runs SQL it builds at run time (EXECUTE format('DELETE FROM")

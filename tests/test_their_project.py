@@ -4,6 +4,7 @@ created at import)."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import textwrap
 from pathlib import Path
 
@@ -13,9 +14,9 @@ from sqlalchemy.engine import make_url
 
 from thirdai_platform.database.url import ENV_VAR
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.commands import load_config
+from thirdai_platform.migrate.commands import load_config, load_session
 from thirdai_platform.migrate.findings import FAILURE
-from thirdai_platform.migrate.runner import hand_over_url, their_url
+from thirdai_platform.migrate.session import Session, run_env, their_url
 from thirdai_platform.migrate.sqllint import DEFAULT_CONFIG, _squawk_config
 from thirdai_platform.migrate.static_checks import review_findings
 from thirdai_platform.migrate.toplevel import acting_top_level
@@ -127,11 +128,6 @@ def plant(root: Path, env_py: str, revisions: dict[str, str], url_line: str = ""
     return root / "alembic.ini"
 
 
-@pytest.fixture(autouse=True)
-def restore_database_uri(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_VAR, "")
-
-
 def assert_walked_without_failure(report) -> None:
     assert [f for f in report.all_findings() if f.severity == FAILURE] == []
     assert [r.legs for r in report.revisions] == [ALL_OK] * len(report.revisions)
@@ -149,17 +145,34 @@ def test_an_async_env_py_gets_its_own_driver_and_raw_sql_with_a_percent_runs(tmp
     assert [r.revision for r in report.revisions] == ["0001_teams", "0002_format", "0003_motto"]
 
 
-def test_the_url_handed_over_keeps_the_driver_their_ini_names_and_our_server(tmp_path):
-    config = load_config(plant(tmp_path, "", {}, url_line="sqlalchemy.url = postgresql+asyncpg://app@db.example/app"))
+# An env.py that only notes where it would find the database.
+SEEING_ENV_PY = f"""
+import os
+from alembic import context
+
+context.config.attributes["seen"].append((context.config.get_main_option("sqlalchemy.url"), os.environ.get("{ENV_VAR}")))
+"""
+
+
+def test_the_url_handed_over_keeps_the_driver_their_ini_names_and_our_server_for_the_call_only(tmp_path, monkeypatch):
     pytest.importorskip("asyncpg")
+    monkeypatch.setenv(ENV_VAR, "postgresql://theirs@db.example/app")
+    ini = plant(tmp_path, SEEING_ENV_PY, {}, url_line="sqlalchemy.url = postgresql+asyncpg://app@db.example/app")
+    session = Session(load_config(ini), OUR_URL)
+    session.config.attributes["seen"] = []
 
-    hand_over_url(config, OUR_URL)
+    run_env(session)
+    run_env(session)  # a second time (the lint after the walk): still their driver, not ours
 
-    handed = make_url(config.get_main_option("sqlalchemy.url"))
-    assert handed.drivername == "postgresql+asyncpg"
-    assert (handed.host, handed.port, handed.database, handed.username, handed.password) == ("127.0.0.1", 5999, "walk", "walker", "s%cret")
-    hand_over_url(config, OUR_URL)  # a second time (the lint after the walk): still their driver, not ours
-    assert make_url(config.get_main_option("sqlalchemy.url")).drivername == "postgresql+asyncpg"
+    for in_ini, in_environ in session.config.attributes["seen"]:
+        assert in_ini.replace("%%", "%") == in_environ
+        handed = make_url(in_environ)
+        assert handed.drivername == "postgresql+asyncpg"
+        assert (handed.host, handed.port, handed.database, handed.username, handed.password) == ("127.0.0.1", 5999, "walk", "walker", "s%cret")
+    assert len(session.config.attributes["seen"]) == 2
+    assert session.config.get_main_option("sqlalchemy.url") == "postgresql+asyncpg://app@db.example/app"
+    assert os.environ[ENV_VAR] == "postgresql://theirs@db.example/app"
+    assert session.config.attributes.keys() == {"seen"}  # nothing of ours left behind
 
 
 def test_without_a_driver_in_the_ini_database_uri_names_it_else_ours_is_kept(tmp_path, monkeypatch):
@@ -218,6 +231,6 @@ def test_the_squawk_config_is_the_projects_beside_alembic_ini_else_at_its_reposi
 def test_a_percent_in_raw_sql_is_flagged_only_for_a_driver_that_takes_it_for_a_placeholder(tmp_path, url_line, flagged):
     ini = plant(tmp_path, "", {"0001_teams": TEAMS, "0002_format": FORMAT_IN_RAW_SQL}, url_line=url_line)
 
-    found = review_findings(load_config(ini), ["0001_teams", "0002_format"])
+    found = review_findings(load_session(ini), ["0001_teams", "0002_format"])
 
     assert any("percent-in-raw-sql" in f.message for f in found) == flagged

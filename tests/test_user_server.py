@@ -19,7 +19,6 @@ from alembic import command as alembic_command
 
 from test_stopping import as_in_a_terminal
 from test_walk import REPO_ROOT
-from thirdai_platform.database.url import ENV_VAR
 from thirdai_platform.migrate import cli, parallel
 from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.findings import FAILURE
@@ -27,11 +26,6 @@ from thirdai_platform.migrate.pg_binaries import find_bin_dir
 from thirdai_platform.migrate.server import EphemeralPostgres, start_server
 
 WALK_DATABASES = "SELECT datname FROM pg_database WHERE datname LIKE 'thirdai_walk_%'"
-
-
-@pytest.fixture(autouse=True)
-def restore_database_uri(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_VAR, "")
 
 
 @pytest.fixture(scope="module")

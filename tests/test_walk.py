@@ -16,8 +16,7 @@ import pytest
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
-from thirdai_platform.database.url import ENV_VAR
-from thirdai_platform.migrate.commands import load_config
+from thirdai_platform.migrate.commands import load_session
 from thirdai_platform.migrate.findings import FAILURE, NOTE, Finding, WalkReport
 from thirdai_platform.migrate.report import write_json, write_junit
 from thirdai_platform.migrate.runner import Runner
@@ -28,18 +27,12 @@ REPO_ROOT = Path(__file__).parents[1]
 ALL_OK = {leg: "ok" for leg in LEGS}
 
 
-@pytest.fixture(autouse=True)
-def restore_database_uri(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Runner hands the URL to env.py through DATABASE_URI too; keep that from leaking into other tests.
-    monkeypatch.setenv(ENV_VAR, "")
-
-
 def walk_history(ini: Path, database_url: str, **options) -> WalkReport:
     url = make_url(database_url)
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            return walk(Runner(load_config(ini, url=url), connection, url), WalkOptions(rows=5, **options))
+            return walk(Runner(load_session(ini, url=url).on(url, connection)), WalkOptions(rows=5, **options))
     finally:
         engine.dispose()
 

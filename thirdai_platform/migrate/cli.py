@@ -7,15 +7,12 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from rich.console import Console
 from sqlalchemy.engine import URL
 
 from thirdai_platform.database.url import masked, parse_url
 from thirdai_platform.errors import UserError, one_line
 from thirdai_platform.migrate.baseline import chosen_baseline, gate
-from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.ci_formats import github_annotations, write_sarif
 from thirdai_platform.migrate.deploy.verdict import chosen_limits, judge_deploys
 from thirdai_platform.migrate.dump import restore_dump
@@ -26,7 +23,7 @@ from thirdai_platform.migrate.project_code import check_env_py, quiet_logging
 from thirdai_platform.migrate.report import console_for_output, print_report, walk_progress
 from thirdai_platform.migrate.report_files import remove_earlier, write_json, write_junit
 from thirdai_platform.migrate.run_info import described, run_info
-from thirdai_platform.migrate.runner import hand_over_url
+from thirdai_platform.migrate.session import Session, load_session
 from thirdai_platform.migrate.server import EphemeralPostgres, start_server
 from thirdai_platform.migrate.static_checks import revisions_in_range, static_findings
 from thirdai_platform.migrate.user_server import UserServer
@@ -112,14 +109,14 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
         raise UserError("--jobs must be at least 1")
     remove_earlier([args.junit_xml, args.json, args.sarif, args.html])
     with ExitStack() as stack:
-        config = load_config(args.config)
-        baseline = chosen_baseline(config, args.baseline, args.changed_only)
-        limits = chosen_limits(config, args.max_blocked_write, args.max_blocked_read, args.rolling_deploys)
+        session = load_session(args.config)
+        baseline = chosen_baseline(session.config, args.baseline, args.changed_only)
+        limits = chosen_limits(session.config, args.max_blocked_write, args.max_blocked_read, args.rolling_deploys)
         host = walk_host(args, stack)
-        databases, order = walk_databases(args, config, host, revisions_in_range(config))
-        hand_over_url(config, databases[0])
-        check_env_py(config, ScriptDirectory.from_config(config), databases[0])
-        info = run_info(config, seed=args.seed, rows=args.rows, static_checks=not args.no_lint, url=databases[0],
+        databases, order = walk_databases(args, session, host, revisions_in_range(session))
+        session.url = databases[0]
+        check_env_py(session)
+        info = run_info(session, seed=args.seed, rows=args.rows, static_checks=not args.no_lint, url=databases[0],
                         server=host if isinstance(host, EphemeralPostgres) else None, pg_bin=args.pg_bin)
         parts = len(databases)
         more = f" (and {parts - 1} more, a part of the history each)" if parts > 1 else ""
@@ -127,12 +124,12 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
                       f"{args.rows} rows per table, seed {args.seed}", highlight=False, soft_wrap=True)
         options = WalkOptions(rows=args.rows, seed=args.seed, check_drift=not args.no_drift,
                               from_current=args.from_dump is not None, rolling_deploys=limits.rolling_deploys)
-        report = walked(ParallelWalk(config, databases, options, order), console, args, info, len(order))
+        report = walked(ParallelWalk(session, databases, options, order), console, args, info, len(order))
         report = judge_deploys(report, limits)
         report.run = info
         try:
             if not args.no_lint:
-                static_checks(report, config, databases[0])
+                static_checks(report, session)
         finally:
             try:
                 report = gate(report, baseline, args.write_baseline, console.print)
@@ -150,7 +147,7 @@ def walk_host(args: argparse.Namespace, stack: ExitStack) -> EphemeralPostgres |
     return stack.enter_context(UserServer(url)) if args.jobs else None
 
 
-def walk_databases(args: argparse.Namespace, config: Config, host: EphemeralPostgres | UserServer | None,
+def walk_databases(args: argparse.Namespace, session: Session, host: EphemeralPostgres | UserServer | None,
                    order: list[str]) -> tuple[list[URL], list[str]]:
     """One database per part, and the revisions they walk. From a dump, it is restored once, into the first; the
     others are copies of it (a template must have no other connection: nothing is connected to it by then)."""
@@ -160,7 +157,7 @@ def walk_databases(args: argparse.Namespace, config: Config, host: EphemeralPost
         databases = [host.create_database(part_name(host, 0))]
     if args.from_dump:
         restore_dump(args.from_dump, databases[0], args.pg_bin)
-        order = after_dump(databases[0], config, order)
+        order = after_dump(databases[0], session, order)
     if host is not None:
         parts = parts_for(len(order), args.jobs or (1 if args.from_dump else None))  # a dump: one part unless asked
         template = databases[0].database if args.from_dump else "template0"
@@ -191,13 +188,10 @@ def walked(walking: ParallelWalk, console: Console, args: argparse.Namespace, in
             raise
 
 
-def static_checks(report: WalkReport, config: Config, url: URL) -> None:
+def static_checks(report: WalkReport, session: Session) -> None:
     """The review and squawk on every script; what they cannot do is a limit, never the end of the run."""
-    # Rendering a script's SQL runs env.py, which may want a database even offline: a walk in this process left
-    # its own in the config (with the SQL it rendered), a walk in parts did not.
-    hand_over_url(config, url)
     try:
-        attach(report, static_findings(config))
+        attach(report, static_findings(session))
     except Exception as error:  # each check catches what it expects; this keeps the walk's results whatever else
         report.findings.append(Finding(None, "lint", LIMIT, f"the static review and lint stopped: {one_line(error)}"))
 

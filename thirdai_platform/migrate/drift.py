@@ -9,12 +9,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata, renderers
-from alembic.config import Config
 from alembic.operations.ops import MigrateOperation
-from alembic.runtime.environment import EnvironmentContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+
+from thirdai_platform.migrate.session import Session, run_env
 
 # The label a removed or added value must be mapped to is the author's decision: this placeholder fails loudly
 # (invalid input value for enum) until it is replaced, so `nox -s migrations` cannot pass with it.
@@ -110,9 +109,8 @@ def described_difference(difference) -> str:
     return f"the models differ: {kind} {' '.join(map(str, rest))}"
 
 
-def model_drift(config: Config) -> Drift:
+def model_drift(session: Session, *, quiet: bool = True) -> Drift:
     """Run the project's env.py once and compare its target_metadata with the database it connects to."""
-    script = ScriptDirectory.from_config(config)
     found: dict[str, Drift] = {}
 
     def compare(_heads, context):
@@ -123,8 +121,7 @@ def model_drift(config: Config) -> Drift:
             found["drift"] = Drift(compare_metadata(context, metadata), enum_drift(context.connection, metadata))
         return []
 
-    with EnvironmentContext(config, script, fn=compare, dont_mutate=True):
-        script.run_env()
+    run_env(session, quiet=quiet, fn=compare, dont_mutate=True)
     return found["drift"]
 
 

@@ -15,9 +15,7 @@ import queue
 import time
 from collections.abc import Callable, Sequence
 
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.engine import URL
 
@@ -26,7 +24,7 @@ from thirdai_platform.database.connection import connected
 from thirdai_platform.migrate import history
 from thirdai_platform.migrate.findings import RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner, StepFailed
-from thirdai_platform.migrate.render import RENDERED_SQL
+from thirdai_platform.migrate.session import Session, load_session
 from thirdai_platform.migrate.walk import Part, WalkOptions, walk
 
 # A part climbs to its start with plain upgrades (~10 ms a revision) and pays for a process and a database: below
@@ -67,17 +65,14 @@ def split(revisions: Sequence[str], parts: int) -> list[Part]:
             for index, (start, end) in enumerate(zip([0, *ends], ends))]
 
 
-def walk_database(config: Config, url: URL, options: WalkOptions,
+def walk_database(session: Session, url: URL, options: WalkOptions,
                   on_revision: Callable[[RevisionResult], None] | None = None, part: Part | None = None) -> WalkReport:
     """The walk on one database, over a connection of its own."""
-    try:
-        with connected(url) as connection:
-            runner = Runner(config, connection, url)
-            if part is not None and not part.first and options.from_current:
-                part = climbed_from_dump(runner, part)
-            return walk(runner, options, on_revision, part)
-    finally:
-        config.attributes.pop("connection", None)  # closed now: env.py must not be handed it again
+    with connected(url) as connection:
+        runner = Runner(session.on(url, connection))
+        if part is not None and not part.first and options.from_current:
+            part = climbed_from_dump(runner, part)
+        return walk(runner, options, on_revision, part)
 
 
 def climbed_from_dump(runner: Runner, part: Part) -> Part:
@@ -95,23 +90,24 @@ def climbed_from_dump(runner: Runner, part: Part) -> Part:
     return dataclasses.replace(part, first=True)  # walked on from where the database is, like the first part
 
 
-def after_dump(url: URL, config: Config, order: list[str]) -> list[str]:
+def after_dump(url: URL, session: Session, order: list[str]) -> list[str]:
     """The revisions a walk from the dump restored at url walks: those after the ones it records."""
     with connected(url) as connection:
         heads = MigrationContext.configure(connection).get_current_heads()
     try:
-        applied = history.ancestors(ScriptDirectory.from_config(config), heads)
+        applied = history.ancestors(session.scripts, heads)
     except CommandError:  # a revision this checkout does not have: the walk says so
         return order
     return [revision for revision in order if revision not in applied]
 
 
-def _walk_part(config: Config, url: URL, options: WalkOptions, part: Part, queue) -> None:
+def _walk_part(ini: str, url: URL, options: WalkOptions, part: Part, queue) -> None:
     """In a worker process: walk the part, sending each revision's result as soon as it is known."""
     try:
-        report = walk_database(config, url, options, lambda result: queue.put(("revision", result)), part)
+        session = load_session(ini, url=url)  # the part's own, not the parent's
+        report = walk_database(session, url, options, lambda result: queue.put(("revision", result)), part)
         # The SQL the part rendered for its scopes, so that the lint in the parent does not render it again.
-        queue.put(("done", (report.findings, config.attributes.get(RENDERED_SQL, {}))))
+        queue.put(("done", (report.findings, session.rendered)))
     except BaseException as error:  # whatever it is, the parent must hear of it instead of waiting forever
         queue.put(("error", error if isinstance(error, UserError) else f"{type(error).__name__}: {error}"))
 
@@ -120,21 +116,22 @@ class ParallelWalk:
     """Starts one process per part at once (before any thread of the caller's progress display exists: forking a
     process with threads running can copy a lock held by one of them); `collect` waits for their results."""
 
-    def __init__(self, config: Config, databases: list[URL], options: WalkOptions, order: list[str]):
+    def __init__(self, session: Session, databases: list[URL], options: WalkOptions, order: list[str]):
         context = multiprocessing.get_context("fork")  # the parent's imports and loaded modules come along for free
         self.started = time.perf_counter()
-        self.config, self.databases, self.options, self.order = config, databases, options, order
+        self.session, self.databases, self.options, self.order = session, databases, options, order
         self.queue = context.Queue()
         self.workers = []
         if len(databases) > 1:  # one part is walked in this process, by collect
-            self.workers = [context.Process(target=_walk_part, args=(config, url, options, part, self.queue), daemon=True)
+            ini = session.config.config_file_name
+            self.workers = [context.Process(target=_walk_part, args=(ini, url, options, part, self.queue), daemon=True)
                             for url, part in zip(databases, split(order, len(databases)))]
         for worker in self.workers:
             worker.start()
 
     def collect(self, on_revision: Callable[[RevisionResult], None] | None = None) -> WalkReport:
         if not self.workers:
-            return walk_database(self.config, self.databases[0], self.options, on_revision)
+            return walk_database(self.session, self.databases[0], self.options, on_revision)
         report, running, errors = WalkReport(), len(self.workers), []
         while running:
             try:
@@ -154,7 +151,7 @@ class ParallelWalk:
                     findings, rendered = payload
                     # the heads of the history, when a part walked from a dump checked them too: said once
                     report.findings += [finding for finding in findings if finding not in report.findings]
-                    self.config.attributes.setdefault(RENDERED_SQL, {}).update(rendered)
+                    self.session.rendered.update(rendered)
                 else:
                     errors.append(payload)
         for worker in self.workers:

@@ -8,13 +8,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.config import Config
 from alembic.script import Script
 
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.deploy.verdict import shown
 from thirdai_platform.migrate.findings import FAILURE, Finding, RevisionResult
 from thirdai_platform.migrate.report import counted
+from thirdai_platform.migrate.session import Session
 from thirdai_platform.migrate.static_checks import lint_findings, review_findings
 
 DEFAULT_REPORT = Path("reports/migrations.json")  # where `nox -s migrations` writes it
@@ -86,14 +86,14 @@ def static_verdict(findings: list[Finding]) -> str:
         counted(findings)
 
 
-def plan_lines(config: Config, current: tuple[str, ...], pending: list[Script], report: Path | None) -> list[str]:
+def plan_lines(session: Session, current: tuple[str, ...], pending: list[Script], report: Path | None) -> list[str]:
     """What `inv db.plan` prints: where the database is, then each revision to apply, in order."""
     at = ", ".join(current) or "base"
     if not pending:
         return [f"the database is at head ({at}): nothing to apply"]
     rehearsal = read_rehearsal(report)
     revisions = [script.revision for script in pending]
-    found = review_findings(config, revisions) + lint_findings(config, revisions)
+    found = review_findings(session, revisions) + lint_findings(session, revisions)
     lines = [f"the database is at {at}; `inv db.upgrade` would apply {len(pending)} revision"
              f"{'s' * (len(pending) != 1)}, in order:"]
     for script in pending:

@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
 from thirdai_platform.database.connection import connected
 from thirdai_platform.errors import UserError, one_line
+from thirdai_platform.migrate.session import Session, run_env
 
 
 def script_dirs(scripts: ScriptDirectory) -> list[Path]:
@@ -47,28 +46,23 @@ def described(error: BaseException, dirs: list[Path]) -> str:
     return f"{one_line(error)} ({where})" if where else one_line(error)
 
 
-def load_error(error: Exception, config: Config) -> UserError:
+def load_error(error: Exception, scripts: ScriptDirectory) -> UserError:
     """A revision script that raises when Alembic imports it (ImportError, SyntaxError, anything): one line."""
-    dirs = script_dirs(ScriptDirectory.from_config(config))
-    return UserError(f"cannot load the revision scripts: {described(error, dirs)}")
+    return UserError(f"cannot load the revision scripts: {described(error, script_dirs(scripts))}")
 
 
-def check_env_py(config: Config, scripts: ScriptDirectory, url: URL) -> None:
+def check_env_py(session: Session) -> None:
     """Run env.py once against the database the way `alembic current` does (no migration, nothing written): an
     env.py that raises before any revision runs (an import, a setting, a connection) stops here, in one line.
     Handed a connection as the walk does: a database we cannot reach is said as such, not as env.py's error."""
     try:
-        with connected(url) as connection:
-            config.attributes["connection"] = connection
-            with EnvironmentContext(config, scripts, fn=lambda _heads, _context: [], dont_mutate=True):
-                scripts.run_env()
+        with connected(session.url) as connection:
+            run_env(session.on(session.url, connection), fn=lambda _heads, _context: [], dont_mutate=True)
     except UserError:
         raise
     except Exception as error:  # whatever the project's env.py raises
-        message = with_password_hidden(described(error, script_dirs(scripts)), url)
+        message = with_password_hidden(described(error, script_dirs(session.scripts)), session.url)
         raise UserError(f"env.py cannot run, so no revision can: {message}") from None
-    finally:
-        config.attributes.pop("connection", None)
 
 
 @contextmanager

@@ -7,7 +7,6 @@ import os
 from importlib import metadata
 from pathlib import Path
 
-from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import to_tuple
 from sqlalchemy import create_engine, pool, text
@@ -16,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from thirdai_platform.migrate.findings import RunInfo, ScriptPlace
 from thirdai_platform.migrate.pg_binaries import BIN_DIR_ENV, embedded_bin_dir, find_bin_dir, system_bin_dirs
+from thirdai_platform.migrate.session import Session
 
 PACKAGE = "thirdai-platform"
 
@@ -61,17 +61,17 @@ def function_lines(path: Path) -> dict[str, int]:
     return {node.name: node.lineno for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
-def script_places(config: Config) -> dict[str, ScriptPlace]:
+def script_places(scripts: ScriptDirectory) -> dict[str, ScriptPlace]:
     """Each revision's script, its functions' lines and its parents, heads first (as Alembic walks them)."""
     places = {}
-    for script in ScriptDirectory.from_config(config).walk_revisions():
+    for script in scripts.walk_revisions():
         lines = function_lines(Path(script.path))
         places[script.revision] = ScriptPlace(str(Path(script.path).resolve()), lines.get("upgrade", 1),
                                               lines.get("downgrade", 1), to_tuple(script.down_revision, default=()))
     return places
 
 
-def run_info(config: Config, *, seed: int, rows: int, static_checks: bool, url: URL | None = None,
+def run_info(session: Session, *, seed: int, rows: int, static_checks: bool, url: URL | None = None,
              server=None, pg_bin: str | None = None) -> RunInfo:
     """With url: the user's server (--url); else the ephemeral server we started."""
     if server is None:
@@ -79,8 +79,8 @@ def run_info(config: Config, *, seed: int, rows: int, static_checks: bool, url: 
     else:
         version, source, bin_dir = server.version, binaries_source(pg_bin), str(server.bin_dir)
     return RunInfo(tool_version(), version, source, bin_dir, seed=seed, rows=rows, static_checks=static_checks,
-                   scripts=script_places(config), config_file=config.config_file_name,
-                   env_file=str(Path(ScriptDirectory.from_config(config).dir) / "env.py"))
+                   scripts=script_places(session.scripts), config_file=session.config.config_file_name,
+                   env_file=str(Path(session.scripts.dir) / "env.py"))
 
 
 def described(info: RunInfo) -> str:

@@ -7,21 +7,14 @@ our database with the driver its own configuration names, and each script's top 
 """
 from __future__ import annotations
 
-import configparser
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext, MigrationStep
-from alembic.script import Script, ScriptDirectory
-from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from alembic.script import Script
 
-from thirdai_platform.database.url import ENV_VAR
-from thirdai_platform.errors import UserError, one_line
+from thirdai_platform.errors import one_line
+from thirdai_platform.migrate.session import Session, run_env, their_url
 from thirdai_platform.migrate.toplevel import TopLevels, load_in_context
 
 STATEMENT_LIMIT = 500
@@ -40,81 +33,14 @@ class StepFailed(Exception):
         super().__init__(f"{direction} {revision}: {self.error}")
 
 
-# config.attributes key of what the project's own configuration says, read before we first overwrite it.
-THEIR_SETTINGS = "thirdai_platform.their_settings"
-
-
-def named_driver(text: str | None) -> str | None:
-    """The drivername a PostgreSQL URL names (postgresql+asyncpg); None for no driver (SQLAlchemy's default is
-    psycopg2) and for anything else (alembic's `driver://` placeholder, a typo)."""
-    try:
-        backend, _, driver = make_url(text).drivername.partition("+") if text else ("", "", "")
-    except (ArgumentError, ValueError):
-        return None
-    return f"postgresql+{driver}" if driver and backend in ("postgresql", "postgres") else None
-
-
-def their_driver(config: Config) -> str | None:
-    """The driver the project's configuration names: sqlalchemy.url of its alembic.ini, else DATABASE_URI.
-    Read once: handing the URL over replaces both."""
-    if THEIR_SETTINGS not in config.attributes:
-        try:
-            in_ini = config.get_main_option("sqlalchemy.url")
-        except configparser.Error:  # e.g. an interpolation of a name the ini does not define
-            in_ini = None
-        config.attributes[THEIR_SETTINGS] = named_driver(in_ini) or named_driver(os.environ.get(ENV_VAR))
-    return config.attributes[THEIR_SETTINGS]
-
-
-def their_url(config: Config, url: URL) -> URL:
-    """Our database, spoken to with the driver the project's env.py is written for (an async env.py needs its
-    async driver; psycopg2 takes a `%` in raw SQL for a placeholder). One line when that driver is missing."""
-    drivername = their_driver(config)
-    if not drivername or drivername == url.drivername:
-        return url
-    handed = url.set(drivername=drivername)
-    named = f"the project's {Path(config.config_file_name or 'alembic.ini').name} names {drivername}"
-    try:
-        dialect = handed.get_dialect()
-    except NoSuchModuleError:
-        raise UserError(f"{named}, a driver SQLAlchemy does not know") from None
-    try:
-        dialect.import_dbapi()
-        if dialect.is_async:
-            import greenlet  # noqa: F401 (SQLAlchemy's asyncio layer runs on it)
-    except ImportError as error:
-        package = (error.name or drivername.partition("+")[2]).split(".")[0]
-        raise UserError(f"{named}; install {package} to walk it") from None
-    return handed
-
-
-# Drivers that send raw SQL as it is: a `%` in it is no placeholder (psycopg2, psycopg and pg8000 take it for one).
-DRIVERS_WITHOUT_PERCENT_PLACEHOLDERS = frozenset({"postgresql+asyncpg"})
-
-
-def percent_is_a_placeholder(config: Config) -> bool:
-    return their_driver(config) not in DRIVERS_WITHOUT_PERCENT_PLACEHOLDERS
-
-
-def hand_over_url(config: Config, url: URL) -> None:
-    """Our env.py takes the URL (or a connection) from config.attributes; other projects' env.py files often build
-    their own engine from sqlalchemy.url or DATABASE_URI, so hand the URL over those ways too, with their driver."""
-    config.attributes.update(url=url, quiet=True)
-    plain = their_url(config, url).render_as_string(hide_password=False)
-    config.set_main_option("sqlalchemy.url", plain.replace("%", "%%"))
-    os.environ[ENV_VAR] = plain
-
-
 @dataclass
 class Runner:
-    config: Config
-    connection: Connection
-    url: URL
+    session: Session  # on the database to walk, with its connection
 
     def __post_init__(self) -> None:
-        self.script = ScriptDirectory.from_config(self.config)
-        self.config.attributes.update(connection=self.connection)
-        hand_over_url(self.config, self.url)
+        self.config, self.script = self.session.config, self.session.scripts
+        self.connection, self.url = self.session.connection, self.session.url
+        their_url(self.config, self.url)  # a driver their env.py needs and we lack: one line, before any step
         load_in_context(self.config, self.script, self.connection)
         self.top_levels = TopLevels()
 
@@ -137,8 +63,7 @@ class Runner:
         # connection holds no transaction (nor its locks): an env.py with an engine of its own is never blocked by it.
         self.connection.commit()
         try:
-            with EnvironmentContext(self.config, self.script, fn=steps):
-                self.script.run_env()
+            run_env(self.session, fn=steps)
             self.connection.commit()
         except Exception as error:  # a broken migration can raise anything
             self.connection.rollback()

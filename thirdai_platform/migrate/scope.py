@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-
 from thirdai_platform.migrate.parsed_sql import Unreadable, foreign_key, names_in
 from thirdai_platform.migrate.render import DIRECTIONS, CannotRender, render_revision_sql
 from thirdai_platform.migrate.schema import SchemaSnapshot, column_type_name
+from thirdai_platform.migrate.session import Session
 
 # Parts of a table SQL may name alone (ALTER INDEX ix RENAME TO ..., DROP INDEX ix): they stand for their table.
 PARTS_NAMED_ALONE = ("index", "constraint", "trigger")
@@ -38,19 +36,19 @@ def reach_of(sql: str) -> Reach:
     return Reach(found.names, found.cascades)
 
 
-def revision_reach(config: Config, scripts: ScriptDirectory, revision: str) -> Reach | None:
+def revision_reach(session: Session, revision: str) -> Reach | None:
     """What the revision's upgrade and downgrade SQL reach; None when that cannot be known (`unscoped_reason` says
     why): the walk then checks every table."""
     try:
-        return directions_reach(config, scripts, revision)
+        return directions_reach(session, revision)
     except (CannotRender, Unscoped):
         return None
 
 
-def unscoped_reason(config: Config, scripts: ScriptDirectory, revision: str) -> str | None:
+def unscoped_reason(session: Session, revision: str) -> str | None:
     """Why the tables the revision acts on are unknown, in one line; None when they are known."""
     try:
-        directions_reach(config, scripts, revision)
+        directions_reach(session, revision)
     except CannotRender as cannot:
         return f"its {cannot.failure.direction} cannot be rendered offline, so the tables it acts on are unknown: " \
                f"{cannot.failure.error}"
@@ -63,10 +61,10 @@ class Unscoped(Exception):
     """The SQL of one direction renders, but which tables it acts on cannot be told."""
 
 
-def directions_reach(config: Config, scripts: ScriptDirectory, revision: str) -> Reach:
+def directions_reach(session: Session, revision: str) -> Reach:
     names, cascades = set(), False
     for direction in DIRECTIONS:
-        sql = render_revision_sql(config, revision, direction, scripts)
+        sql = render_revision_sql(session, revision, direction)
         try:
             reach = reach_of(sql)
         except Unreadable as unreadable:

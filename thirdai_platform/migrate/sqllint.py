@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.config import Config
-from alembic.script import Script, ScriptDirectory
+from alembic.script import Script
 
 from thirdai_platform.errors import UserError, first_line
 from thirdai_platform.migrate import history, parsed_sql
@@ -25,6 +25,7 @@ from thirdai_platform.migrate.data_loss import declared_entries
 from thirdai_platform.migrate.git_changes import repository_root
 from thirdai_platform.migrate.ignore_comments import ignore_comments
 from thirdai_platform.migrate.render import DIRECTIONS, CannotRender, render_revision_sql, revision_script
+from thirdai_platform.migrate.session import Session
 
 CONFIG_FILE = ".squawk.toml"
 # Ours, for a project without its own: shipped in the package, so an installed tool has it too.
@@ -121,19 +122,19 @@ def squawk_findings(sql_of: dict[Step, str], config_path: Path | None) -> dict[S
     return findings
 
 
-def lint_revisions(config: Config, revisions: list[str] | None = None) -> list[LintFinding]:
+def lint_revisions(session: Session, revisions: list[str] | None = None) -> list[LintFinding]:
     """Lint upgrade and downgrade SQL of the given revisions (all of them, oldest first, by default).
 
     Uses the .squawk.toml next to alembic.ini when there is one. A drop the revision declares in its `data_loss`
     is a reviewed decision, so squawk's ban-drop-table / ban-drop-column findings for it are left out.
     SQL that cannot be rendered offline is not linted: `render_failures` tells which and why.
     """
-    scripts = ScriptDirectory.from_config(config)
+    scripts = session.scripts
     if revisions is None:
         revisions = [script.revision for script in history.in_order(scripts)]
     chosen = [revision_script(scripts, revision) for revision in revisions]
-    sql_of = _rendered_sql(config, chosen, scripts)
-    found = squawk_findings(sql_of, _squawk_config(config))
+    sql_of = _rendered_sql(session, chosen)
+    found = squawk_findings(sql_of, _squawk_config(session.config))
     findings = []
     for script in chosen:
         ignored, ignore_findings = _ignores(Path(script.path), script.revision)
@@ -146,12 +147,12 @@ def lint_revisions(config: Config, revisions: list[str] | None = None) -> list[L
     return findings
 
 
-def _rendered_sql(config: Config, chosen: list[Script], scripts: ScriptDirectory) -> dict[Step, str]:
+def _rendered_sql(session: Session, chosen: list[Script]) -> dict[Step, str]:
     sql_of = {}
     for script in chosen:
         for direction in DIRECTIONS:
             try:
-                sql_of[script.revision, direction] = render_revision_sql(config, script.revision, direction, scripts)
+                sql_of[script.revision, direction] = render_revision_sql(session, script.revision, direction)
             except CannotRender:
                 continue
     return sql_of

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from thirdai_platform.errors import UserError, first_line, one_line
@@ -16,27 +14,27 @@ from thirdai_platform.migrate import history
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding
 from thirdai_platform.migrate.project_code import load_error
 from thirdai_platform.migrate.review import review_script
-from thirdai_platform.migrate.runner import percent_is_a_placeholder
 from thirdai_platform.migrate.render import RenderFailure, render_failures
 from thirdai_platform.migrate.scope import unscoped_reason
+from thirdai_platform.migrate.session import Session, percent_is_a_placeholder
 from thirdai_platform.migrate.sqllint import SquawkUnavailable, lint_revisions
 
 
-def revisions_in_range(config: Config, rev_range: str | None = None) -> list[str]:
+def revisions_in_range(session: Session, rev_range: str | None = None) -> list[str]:
     """Revision ids oldest first: all of them, one (`REV`), or a range (`A:B`, either end may be left out).
 
     A revision script that cannot be imported is a one-line UserError naming the file."""
     try:
-        chosen = history.in_range(ScriptDirectory.from_config(config), rev_range)
+        chosen = history.in_range(session.scripts, rev_range)
     except CommandError as error:
         raise UserError(first_line(error)) from None
     except Exception as error:  # a revision script raising at import: its own code can raise anything
-        raise load_error(error, config) from None
+        raise load_error(error, session.scripts) from None
     return [s.revision for s in chosen]
 
 
-def review_findings(config: Config, revisions: list[str]) -> list[Finding]:
-    script = ScriptDirectory.from_config(config)
+def review_findings(session: Session, revisions: list[str]) -> list[Finding]:
+    script = session.scripts
     findings = []
     for revision in revisions:
         path = Path(script.get_revision(revision).path)
@@ -47,7 +45,7 @@ def review_findings(config: Config, revisions: list[str]) -> list[Finding]:
             findings.append(Finding(revision, "review", LIMIT, message))
             continue
         for found in found_in_script:
-            if found.rule == "percent-in-raw-sql" and not percent_is_a_placeholder(config):
+            if found.rule == "percent-in-raw-sql" and not percent_is_a_placeholder(session.config):
                 continue  # the project's driver (asyncpg) sends the SQL as it is
             severity = FAILURE if found.severity == "error" else NOTE
             where = f"{Path(found.path).name}:{found.line}"
@@ -71,18 +69,18 @@ def not_rendered_findings(failures: list[RenderFailure]) -> list[Finding]:
     return findings
 
 
-def whole_schema_limit(config: Config, scripts: ScriptDirectory, revision: str) -> Finding | None:
+def whole_schema_limit(session: Session, revision: str) -> Finding | None:
     """The walk checks a revision on every table when it cannot tell which tables the revision acts on (its SQL
     cannot be rendered offline, or cannot be read): a LIMIT on that revision saying so and why; None otherwise."""
-    reason = unscoped_reason(config, scripts, revision)
+    reason = unscoped_reason(session, revision)
     return None if reason is None else Finding(revision, "scope", LIMIT, f"checked on every table: {reason}")
 
 
-def lint_findings(config: Config, revisions: list[str]) -> list[Finding]:
+def lint_findings(session: Session, revisions: list[str]) -> list[Finding]:
     """squawk findings; each one not silenced with a reason in its script fails: an unexplained risk is not merged.
     SQL that cannot be rendered, and squawk missing, are limits of the lint."""
     try:
-        found = lint_revisions(config, revisions)
+        found = lint_revisions(session, revisions)
     except SquawkUnavailable as error:
         found = []
         unavailable = [Finding(None, "lint", LIMIT, f"{error}; the SQL of the revisions was not linted")]
@@ -95,7 +93,7 @@ def lint_findings(config: Config, revisions: list[str]) -> list[Finding]:
                 statement=f.statement or None)
         for f in found if f.rule not in SESSION_RULES
     ]
-    not_rendered = not_rendered_findings(render_failures(config, revisions))
+    not_rendered = not_rendered_findings(render_failures(session, revisions))
     return unavailable + not_rendered + session_findings(per_session) + linted
 
 
@@ -115,6 +113,6 @@ def session_findings(found: list) -> list[Finding]:
     return findings
 
 
-def static_findings(config: Config, rev_range: str | None = None) -> list[Finding]:
-    revisions = revisions_in_range(config, rev_range)
-    return review_findings(config, revisions) + lint_findings(config, revisions)
+def static_findings(session: Session, rev_range: str | None = None) -> list[Finding]:
+    revisions = revisions_in_range(session, rev_range)
+    return review_findings(session, revisions) + lint_findings(session, revisions)

@@ -44,7 +44,7 @@ def load_in_context(config: Config, scripts: ScriptDirectory, connection: Connec
             with Operations.context(environment.get_context()):
                 scripts.revision_map.heads  # noqa: B018 (building the map imports every script)
     except Exception as error:  # a script's own code: anything
-        raise load_error(error, config) from None
+        raise load_error(error, scripts) from None
     finally:
         connection.rollback()
 

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from alembic.config import Config
 from alembic.script import Script
 from alembic.util import CommandError
 from sqlalchemy import text
@@ -32,6 +31,7 @@ from thirdai_platform.migrate.scope import revision_reach, tables_in_scope
 from thirdai_platform.migrate.schema import (TABLE_PARTS, SchemaSnapshot, column_type_name, compare_schemas, merged,
                                              restricted, schema_snapshot)
 from thirdai_platform.migrate.seed import seed_database
+from thirdai_platform.migrate.session import Session
 from thirdai_platform.migrate.static_checks import whole_schema_limit
 
 # Rows "the new version writes" at a revision prove what a round trip does to them; past this many, more rows only
@@ -61,7 +61,7 @@ class RevisionWalk:
                  filled: set[str], previously_touched: frozenset[str] = frozenset()):
         self.runner, self.script, self.options, self.parent = runner, script, options, parent
         # The tables its SQL names (and those they reach) are the ones read, copied and compared; None: every table.
-        reach = revision_reach(runner.config, runner.script, script.revision)
+        reach = revision_reach(runner.session, script.revision)
         self.tables = None if reach is None else tables_in_scope(reach, [parent]) | reach.names
         self.seed_all = seed_all  # a freshly restored database: add rows to every table before the upgrade
         # Tables known to hold rows, that no revision has reached since: shared along the walk, so that finding the
@@ -76,7 +76,7 @@ class RevisionWalk:
                               parent if self.tables is None else restricted(parent, self.tables))
         self.copies: list[DataCopies] = []
         self.final_schema: SchemaSnapshot | None = None  # after the last leg: the next revision's parent
-        if reach is None and (limit := whole_schema_limit(runner.config, runner.script, script.revision)):
+        if reach is None and (limit := whole_schema_limit(runner.session, script.revision)):
             self.result.findings.append(limit)
 
     @property
@@ -312,15 +312,15 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
         broken = len(result.legs) < len(LEGS) or "failed" in result.legs.values()
         record(result)
     if options.check_drift and not broken and len(heads) == 1 and (part is None or part.last):
-        report.findings += drift(runner.config)
+        report.findings += drift(runner.session)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def drift(config: Config) -> list[Finding]:
+def drift(session: Session) -> list[Finding]:
     """Model changes without a migration at head: what `alembic check` sees, and enum label changes it cannot."""
     try:
-        differences = model_drift(config).lines()
+        differences = model_drift(session).lines()
     except CommandError as error:
         return [Finding(None, "drift", FAILURE, f"cannot compare models with the migrations: {error}")]
     return [Finding(None, "drift", FAILURE, f"models differ from the migrations at head: {line}") for line in differences]
