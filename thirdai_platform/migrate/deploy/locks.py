@@ -85,9 +85,12 @@ class LockObserver:
         self.statements: list[StatementTimes] = []
         self.held: dict[str, HeldLock] = {}  # table → the strongest lock held on it
         self.open: dict[int, dict[tuple[str, str], Taken]] = {}  # connection → its transaction's locks
+        self.seconds = 0.0  # spent observing (the walk's phase "locks")
 
     def __enter__(self) -> LockObserver:
+        started = time.perf_counter()
         self.names = dict(raw_query(self.connection, "deploy_known_tables", KNOWN_TABLES_SQL))
+        self.seconds += time.perf_counter() - started
         listen_once()
         ACTIVE.append(self)
         return self
@@ -105,15 +108,16 @@ class LockObserver:
         started = connection.info.pop("deploy_statement_started", None)
         if started is None:
             return
-        times = StatementTimes(" ".join(statement.split())[:STATEMENT_LIMIT], time.perf_counter() - started)
+        ended = time.perf_counter()
+        times = StatementTimes(" ".join(statement.split())[:STATEMENT_LIMIT], ended - started)
         self.statements.append(times)
-        if HARMLESS.match(statement):
-            return
-        taken = self.open.setdefault(id(connection), {})
-        for table, mode in self.table_locks(connection):
-            if (table, mode) not in taken:
-                taken[(table, mode)] = Taken(started, times)
-                times.acquired.append(f"{table} {mode}")
+        if not HARMLESS.match(statement):
+            taken = self.open.setdefault(id(connection), {})
+            for table, mode in self.table_locks(connection):
+                if (table, mode) not in taken:
+                    taken[(table, mode)] = Taken(started, times)
+                    times.acquired.append(f"{table} {mode}")
+        self.seconds += time.perf_counter() - ended
 
     def ended(self, connection: Connection) -> None:
         self.close(id(connection))
