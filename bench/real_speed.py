@@ -15,7 +15,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -74,14 +73,17 @@ def main() -> None:
     arguments.add_argument("--only", nargs="+", default=list(DEFAULT))
     arguments.add_argument("--rows", type=int, default=10)
     arguments.add_argument("--timeout", type=float, default=1800)
+    arguments.add_argument("--out", type=Path, default=REPO / "reports" / "real-speed",
+                           help="where the projects and their reports go (default: %(default)s)")
     arguments.add_argument("--json", type=Path)
     args = arguments.parse_args()
     print(f"{'history':<18} {'revs':>4} {'floor s':>8} {'(migr.)':>8} {'CLI s':>8} {'walk s':>8} {'lint+start':>10} "
           f"{'CLI/a':>6} {'ms/rev':>8} {'unscoped':>8} {'exit':>5}", flush=True)
     rows = []
-    with start_server() as server, tempfile.TemporaryDirectory(prefix="real-speed-") as scratch:
+    args.out.mkdir(parents=True, exist_ok=True)
+    with start_server() as server:
         for name in args.only:
-            rows.append(time_history(name, Path(scratch), server, args.rows, args.timeout))
+            rows.append(time_history(name, args.out.resolve(), server, args.rows, args.timeout))
             print_row(rows[-1])
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
