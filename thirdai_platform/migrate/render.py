@@ -17,6 +17,7 @@ from alembic.util import CommandError
 
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.project_code import described, script_dirs
+from thirdai_platform.migrate.runner import run_env
 
 DIRECTIONS = ("upgrade", "downgrade")
 # Rendering offline needs a dialect, not a server: nothing connects to this URL.
@@ -107,7 +108,7 @@ def render_offline(config: Config, scripts: ScriptDirectory, script: Script, dir
     try:
         with EnvironmentContext(config, scripts, fn=lambda _heads, _context: [step], as_sql=True,
                                 starting_rev=starting_rev, destination_rev=script.revision, output_buffer=buffer):
-            scripts.run_env()
+            run_env(scripts)
     finally:
         config.attributes.clear()
         config.attributes.update(saved_attributes)
