@@ -43,6 +43,7 @@ LOCKS_SQL = f"""
 SELECT l.relation::bigint, CASE WHEN {TABLES} THEN c.relname::text END, c.oid IS NULL, l.mode
 FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation
 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.relation >= {USER_OIDS}
+  AND (c.oid IS NULL OR ({TABLES}))  -- not the locks of indexes, sequences, TOAST tables: a DDL holds many
 """
 KNOWN_TABLES_SQL = f"SELECT c.oid::bigint, c.relname::text FROM pg_class c WHERE c.oid >= {USER_OIDS} AND {TABLES}"
 # Statements that take no lock a live application's reads or writes would wait on (a SELECT's ACCESS SHARE and
