@@ -3,6 +3,7 @@
     python bench/same_findings.py record before.json     # walk tests/histories/*, our history, a generated one
     python bench/same_findings.py record after.json
     python bench/same_findings.py diff before.json after.json
+    python bench/same_findings.py diff-reports report-before.json report-after.json   # two CLI --json reports
 
 Per revision: the legs' verdicts, the findings (with numbers of seconds blanked), rows checked, and the locks held
 (table, mode, statement). Walked in one process, on one ephemeral server, rows 5, drift included.
@@ -32,7 +33,7 @@ STAMP = re.compile(r"'?\d{4}-\d\d-\d\d[ T][\d:.+]+'?")
 
 def without_times(value):
     if isinstance(value, str):
-        return SECONDS.sub("N s", STAMP.sub("STAMP", value))
+        return re.sub(r"0x[0-9a-f]+", "0x…", SECONDS.sub("N s", STAMP.sub("STAMP", value)))  # a repr's address
     if isinstance(value, dict):
         return {k: without_times(v) for k, v in value.items() if "seconds" not in k and k != "sample"}
     if isinstance(value, list):
@@ -64,9 +65,20 @@ def record(out: Path) -> None:
     out.write_text(json.dumps(results, indent=1, sort_keys=True, default=str))
 
 
-def diff(before: Path, after: Path) -> int:
+def findings_of_report(report: dict) -> dict:
+    """A CLI --json report as `record` keeps a walk: legs, findings, rows checked and locks per revision."""
+    return {"findings": report["findings"],
+            "revisions": {r["revision"]: {"legs": r["legs"], "rows_checked": r["rows_checked"], "findings": r["findings"],
+                                          "locks": {leg: [(h["table"], h["mode"], h["statement"]) for h in held]
+                                                    for leg, held in r["locks"].items()}}
+                          for r in report["revisions"]}}
+
+
+def diff(before: Path, after: Path, reports: bool = False) -> int:
     def normalised(path: Path) -> list[str]:
-        return json.dumps(without_times(json.loads(path.read_text())), indent=1, sort_keys=True).splitlines()
+        found = json.loads(path.read_text())
+        found = findings_of_report(found) if reports else found
+        return json.dumps(without_times(found), indent=1, sort_keys=True).splitlines()
 
     lines = list(difflib.unified_diff(normalised(before), normalised(after), str(before), str(after), lineterm=""))
     print("\n".join(lines) or "same findings")
@@ -77,4 +89,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "record":
         record(Path(sys.argv[2]))
     else:
-        raise SystemExit(diff(Path(sys.argv[2]), Path(sys.argv[3])))
+        raise SystemExit(diff(Path(sys.argv[2]), Path(sys.argv[3]), reports=sys.argv[1] == "diff-reports"))
