@@ -22,71 +22,37 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, pool, text
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy.engine import URL
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from floor import floor  # noqa: E402
 from generate import generate  # noqa: E402
 
-from thirdai_platform.migrate import history  # noqa: E402
-from thirdai_platform.migrate.commands import load_config  # noqa: E402
-from thirdai_platform.migrate.data import empty_tables  # noqa: E402
-from thirdai_platform.migrate.runner import Runner  # noqa: E402
-from thirdai_platform.migrate.seed import seed_database  # noqa: E402
+from thirdai_platform.migrate.session import load_session  # noqa: E402
 from thirdai_platform.migrate.server import start_server  # noqa: E402
 from thirdai_platform.migrate.static_checks import revisions_in_range  # noqa: E402
 from thirdai_platform.migrate.parallel import ParallelWalk, parts_for  # noqa: E402
+from thirdai_platform.migrate.phases import totals  # noqa: E402
 from thirdai_platform.migrate.walk import WalkOptions  # noqa: E402
-
-
-# The floor lists the tables it fills the cheapest way: it pays for no schema snapshot.
-TABLES_SQL = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-
-
-@contextmanager
-def connected(url: URL):
-    engine = create_engine(url, poolclass=pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            yield connection
-    finally:
-        engine.dispose()
-
-
-def runner_on(ini: Path, url: URL, connection: Connection) -> Runner:
-    return Runner(load_config(ini, url=url), connection, url)
-
-
-def floor(ini: Path, url: URL, rows: int) -> dict[str, float]:
-    """The same up / down / up of every revision on one connection, with rows in every table (filled the way the
-    walk fills tables that are empty), and no copies, snapshots or checks. "migrations": the three legs alone."""
-    with connected(url) as connection:
-        runner = runner_on(ini, url, connection)
-        started, migrating = time.perf_counter(), 0.0
-        for script in history.in_order(runner.script):
-            tables = connection.execute(text(TABLES_SQL)).scalars().all()
-            seed_database(connection, rows=rows, seed=0, salt=f"{script.revision}:before",
-                          only=empty_tables(connection, tables))
-            leg = time.perf_counter()
-            runner.upgrade(script)
-            runner.downgrade(script)
-            runner.upgrade(script)
-            migrating += time.perf_counter() - leg
-        return {"total": time.perf_counter() - started, "migrations": migrating}
 
 
 def full_walk(ini: Path, new_database: Callable[[], URL], rows: int, jobs: int | None) -> dict[str, float]:
     """As `python -m thirdai_platform.migrate` walks: split into parts on as many databases as it uses CPUs."""
-    config = load_config(ini)
-    order = revisions_in_range(config)
+    session = load_session(ini)
+    order = revisions_in_range(session)
     parts = parts_for(len(order), jobs)
     started = time.perf_counter()
-    report = ParallelWalk(config, [new_database() for _ in range(parts)], WalkOptions(rows=rows, seed=0), order).collect()
+    report = ParallelWalk(session, [new_database() for _ in range(parts)], WalkOptions(rows=rows, seed=0), order).collect()
     failures = sum(f.severity == "failure" for r in report.revisions for f in r.findings) + len(report.findings)
-    return {"total": time.perf_counter() - started, "failures": failures, "parts": parts}
+    return {"total": time.perf_counter() - started, "failures": failures, "parts": parts,
+            "phases": totals([r.phase_seconds for r in report.revisions])}
+
+
+def phase_line(phases: dict[str, float], revisions: int) -> str:
+    """Where the walk's time went, in ms per revision (summed over its parts: CPU time, not wall time)."""
+    return "      ms/revision: " + "  ".join(f"{name} {1000 * seconds / revisions:.1f}" for name, seconds in phases.items())
 
 
 def server_ready_seconds() -> float:
@@ -134,6 +100,8 @@ def main() -> None:
                 print(f"{revisions:>5} {rows:>6} {a.get('total', 0):>9.2f} {a.get('migrations', 0):>8.2f} "
                       f"{b.get('total', 0):>9.2f} {b.get('parts', '-'):>5} {pa or 0:>8.2f} {ratio(b.get('total'), a.get('total')):>6} "
                       f"{ratio(pa, b.get('total')):>6} {walk_ms or 0:>11.1f} {b.get('failures', '-'):>5}", flush=True)
+                if b:
+                    print(phase_line(b["phases"], revisions), flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

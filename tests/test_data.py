@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, pool, text
 
-from thirdai_platform.migrate.data import Comparison, DataCopies, live, missing_rows, same_rows
+from thirdai_platform.migrate.data import Comparison, DataCopies, live, missing_rows, place_holding, same_rows
 
 
 @pytest.fixture
@@ -52,3 +52,15 @@ def test_a_comparison_likely_equal_still_finds_the_missing_rows_when_they_differ
 
     assert found["equal"].count == 0
     assert found["t"].count == 2 and found["t"].sample == {"id": "2", "name": "b"}
+
+
+def test_values_are_found_in_the_first_place_holding_them_all_among_many(connection):
+    """Places are looked at many per query: still the first in order that holds every value wins."""
+    connection.execute(text(";".join(f"CREATE TABLE p{i} (v text); INSERT INTO p{i} VALUES ('a')" for i in range(100))))
+    connection.execute(text("INSERT INTO p70 VALUES ('b'); INSERT INTO p90 VALUES ('b')"))
+    places = [(f"p{i}", "v") for i in range(100)]
+    values = "SELECT DISTINCT name AS v FROM t WHERE name IS NOT NULL"  # 'a' and 'b'
+
+    assert place_holding(connection, values, 2, places) == ("p70", "v")
+    assert place_holding(connection, values, 2, places[:70] + places[71:90]) is None
+    assert place_holding(connection, "SELECT 'a' AS v", 1, places[3:]) == ("p3", "v")

@@ -65,6 +65,10 @@ def test_clean_history_passes_with_every_leg_of_every_revision(database_url):
     assert failures(report) == []
     assert legs(report) == {"0001_teams_users": ALL_OK, "0002_full_name": ALL_OK, "0003_is_admin": ALL_OK}
     assert all(r.rows_checked > 0 for r in report.revisions)
+    # where each revision's time went: every phase of a revision that walked all its legs, within its seconds
+    phases = {"render", "seed", "copy", "snapshot", "compare", "rolling", "locks", "leg"}
+    assert all(set(r.phase_seconds) == phases for r in report.revisions)
+    assert all(0 < sum(r.phase_seconds.values()) <= r.seconds for r in report.revisions)
 
 
 def test_rename_written_as_drop_and_add_loses_the_column_on_upgrade(database_url):

@@ -195,13 +195,24 @@ def distinct_non_null(rows: Rows, column: str) -> str:
     return f"SELECT DISTINCT {quote(column)} AS v FROM ({rows.select([column])}) r WHERE {quote(column)} IS NOT NULL"
 
 
+# Places looked at per query: a few first (a moved column is usually among the first, the new columns), then many
+# in one round trip (values found nowhere are looked for in every column at the revision: thousands of queries).
+FIRST_PLACES, PLACES_PER_QUERY = 4, 64
+
+
 def place_holding(connection: Connection, values: str, wanted: int,
                   places: list[tuple[str, str]]) -> tuple[str, str] | None:
     """The first (table, column) of the live database holding all `wanted` values of the query `values` (column v)."""
-    for table, other in places:
-        query = f"SELECT count(*) FROM ({values}) w WHERE w.v IN (SELECT {quote(other)}::text FROM {qualified(table)})"
-        if connection.execute(text(query)).scalar_one() == wanted:
-            return table, other
+    start, size = 0, FIRST_PLACES
+    while start < len(places):
+        batch = places[start:start + size]
+        counts = dict(connection.execute(text(f"WITH w AS MATERIALIZED ({values}) " + union_all(
+            [f"SELECT {i}, count(*) FROM w WHERE w.v IN (SELECT {quote(other)}::text FROM {qualified(table)})"
+             for i, (table, other) in enumerate(batch)]))).all())
+        for i, place in enumerate(batch):
+            if counts[i] == wanted:
+                return place
+        start, size = start + size, PLACES_PER_QUERY
     return None
 
 

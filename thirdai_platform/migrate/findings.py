@@ -68,6 +68,8 @@ class RevisionResult:
     blocked: dict[str, list[dict]] = field(default_factory=dict)
     rows_checked: int = 0
     seconds: float = 0.0
+    # phase of the walk → its seconds at this revision (phases.py): render, seed, copy, snapshot, compare, ...
+    phase_seconds: dict[str, float] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
 
     @property

@@ -21,6 +21,10 @@ KINDS = ("extension", "table", "column", "column_order", "constraint", "index", 
 TABLE_PARTS = ("column", "column_order", "constraint", "index", "trigger")
 
 # The schema's own relations: alembic_version and objects of extensions are not ours.
+# Every object made after initdb has an oid from FirstNormalObjectId (16384) on, and a schema's own objects are such:
+# `oid >= 16384` reads pg_class, pg_type and pg_proc through their oid index instead of scanning every built-in row
+# (pg_proc alone is some 3,000 rows, most of a scoped snapshot's time).
+USER_OIDS = 16384
 _SCOPE = """
 WITH target AS (SELECT oid FROM pg_namespace WHERE nspname = :schema),
 -- through pg_depend's index on the referenced object: a few rows, where deptype = 'e' alone scans all of pg_depend
@@ -30,7 +34,7 @@ extension_members AS (
 relations AS (
     SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.relispartition, c.relpartbound, c.relrowsecurity
     FROM pg_class c
-    WHERE c.relnamespace = (TABLE target) AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+    WHERE c.oid >= {USER_OIDS} AND c.relnamespace = (TABLE target) AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
       AND c.relname <> 'alembic_version'
       -- tableoid is the catalog a row lives in, as pg_depend.classid names it
       AND NOT EXISTS (SELECT FROM extension_members m WHERE m.classid = c.tableoid AND m.objid = c.oid)
@@ -106,7 +110,7 @@ SELECT CASE ty.typtype WHEN 'e' THEN 'enum' ELSE 'domain' END, ty.typname,
             FROM pg_constraint con WHERE con.contypid = ty.oid))
        END, NULL, NULL, NULL
 FROM pg_type ty
-WHERE ty.typnamespace = (TABLE target) AND ty.typtype IN ('e', 'd')
+WHERE ty.oid >= {USER_OIDS} AND ty.typnamespace = (TABLE target) AND ty.typtype IN ('e', 'd')
   AND NOT EXISTS (SELECT FROM extension_members m WHERE m.classid = ty.tableoid AND m.objid = ty.oid)
 UNION ALL
 -- identity sequences are left out: they belong to their column, which describes them
@@ -138,11 +142,11 @@ SELECT 'function', p.proname || '(' || pg_get_function_identity_arguments(p.oid)
        CASE WHEN p.prokind = 'a' THEN 'AGGREGATE RETURNS ' || format_type(p.prorettype, NULL)
             ELSE pg_get_functiondef(p.oid) END, NULL, NULL, NULL
 FROM pg_proc p
-WHERE p.pronamespace = (TABLE target)
+WHERE p.oid >= {USER_OIDS} AND p.pronamespace = (TABLE target)
   AND NOT EXISTS (SELECT FROM extension_members m WHERE m.classid = p.tableoid AND m.objid = p.oid)
 -- columns by table in table order, everything else by name
 ORDER BY kind, table_name, attnum, name
-""".replace("{SEQUENCE_OPTIONS}", _SEQUENCE_OPTIONS))
+""".replace("{SEQUENCE_OPTIONS}", _SEQUENCE_OPTIONS)).replace("{USER_OIDS}", str(USER_OIDS))
 
 
 @dataclass(frozen=True)

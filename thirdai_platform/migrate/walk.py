@@ -26,6 +26,7 @@ from thirdai_platform.migrate.deploy import rolling
 from thirdai_platform.migrate.deploy.locks import LockObserver
 from thirdai_platform.migrate.drift import model_drift
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding, RevisionResult, WalkReport
+from thirdai_platform.migrate.phases import Phases
 from thirdai_platform.migrate.runner import Runner, StepFailed
 from thirdai_platform.migrate.scope import revision_reach, tables_in_scope
 from thirdai_platform.migrate.schema import (TABLE_PARTS, SchemaSnapshot, column_type_name, compare_schemas, merged,
@@ -60,8 +61,12 @@ class RevisionWalk:
     def __init__(self, runner: Runner, script: Script, options: WalkOptions, parent: SchemaSnapshot, seed_all: bool,
                  filled: set[str], previously_touched: frozenset[str] = frozenset()):
         self.runner, self.script, self.options, self.parent = runner, script, options, parent
+        self.started = time.perf_counter()
+        self.result = RevisionResult(script.revision, (script.doc or "").strip())
+        self.phases = Phases(self.result.phase_seconds)
         # The tables its SQL names (and those they reach) are the ones read, copied and compared; None: every table.
-        reach = revision_reach(runner.session, script.revision)
+        with self.phases.timed("render"):
+            reach = revision_reach(runner.session, script.revision)
         self.tables = None if reach is None else tables_in_scope(reach, [parent]) | reach.names
         self.seed_all = seed_all  # a freshly restored database: add rows to every table before the upgrade
         # Tables known to hold rows, that no revision has reached since: shared along the walk, so that finding the
@@ -71,7 +76,6 @@ class RevisionWalk:
         # (a column added there is NULL in every row it did not write again), so they get new rows here.
         self.previously_touched = previously_touched
         self.connection = runner.connection
-        self.result = RevisionResult(script.revision, (script.doc or "").strip())
         self.trip = RoundTrip(self.connection, script.revision, *self.declarations(script),
                               parent if self.tables is None else restricted(parent, self.tables))
         self.copies: list[DataCopies] = []
@@ -95,12 +99,14 @@ class RevisionWalk:
         self.result.findings.append(Finding(self.script.revision, leg, severity, message, **where))
 
     def snapshot(self) -> SchemaSnapshot:
-        return schema_snapshot(self.connection, tables=self.tables)
+        with self.phases.timed("snapshot"):
+            return schema_snapshot(self.connection, tables=self.tables)
 
     def copy(self, schema: SchemaSnapshot, unchanged: dict[str, TableCopy] | None = None) -> DataCopies:
         """A copy of the data of every table in schema; the `unchanged` tables' earlier copies stand for theirs."""
         lent = {t: c for t, c in (unchanged or {}).items() if t in schema.columns}
-        copies = DataCopies(self.connection, {t: c for t, c in schema.columns.items() if t not in lent}, lent)
+        with self.phases.timed("copy"):
+            copies = DataCopies(self.connection, {t: c for t, c in schema.columns.items() if t not in lent}, lent)
         self.copies.append(copies)
         return copies
 
@@ -110,10 +116,11 @@ class RevisionWalk:
         Rows written at the revision point only at rows also written there: a downgrade may then carry what the new
         version wrote back into its own parent rows (a note moved back into its user), which is what a good
         downgrade does, while every row that existed before the upgrade must still come back exactly as it was."""
-        outcome = seed_database(self.connection, rows=rows, seed=self.options.seed, only=only,
-                                salt=f"{self.script.revision}:{when}{salt}",
-                                fixtures={} if salt else fixtures(self.script, when),
-                                new_parents_only=when == "at")
+        with self.phases.timed("seed"):
+            outcome = seed_database(self.connection, rows=rows, seed=self.options.seed, only=only,
+                                    salt=f"{self.script.revision}:{when}{salt}",
+                                    fixtures={} if salt else fixtures(self.script, when),
+                                    new_parents_only=when == "at")
         unchecked = ("is not checked at this revision (it holds no rows)" if when == "before"
                      else "gets no rows written by the new version at this revision")
         for problem in outcome.problems:
@@ -135,20 +142,25 @@ class RevisionWalk:
             self.result.leg_seconds[name] = time.perf_counter() - started
             self.trip.windows[name] = window.ended()  # a value stamped with the current time falls inside
             self.result.locks[name], self.result.statements[name] = observer.summary()
+            self.phases.add("locks", observer.seconds)
+            self.phases.add("leg", self.result.leg_seconds[name] - observer.seconds)
         self.result.legs[name] = "ok"
         return True
 
-    def check(self, findings: list[Finding]) -> None:
-        self.result.findings += findings
+    def check(self, phase: str, check: Callable[..., list[Finding]], *arguments) -> None:
+        with self.phases.timed(phase):
+            self.result.findings += check(*arguments)
 
     def run(self) -> RevisionResult:
-        started = time.perf_counter()
         try:
             self.walk()
         finally:
-            data.forget_copies(self.connection, self.copies)
+            with self.phases.timed("copy"):
+                data.forget_copies(self.connection, self.copies)
             self.forget_reached_tables()
-            self.result.seconds = time.perf_counter() - started
+            self.result.seconds = time.perf_counter() - self.started
+            for name, seconds in self.result.phase_seconds.items():
+                self.result.phase_seconds[name] = round(seconds, 6)
         return self.result
 
     def forget_reached_tables(self) -> None:
@@ -164,7 +176,8 @@ class RevisionWalk:
         # revision loses its rows in that revision's round trip). New rows go where this revision acts, at r.
         # Every empty table, in scope or not: a table's rows need parents to point to.
         unknown = [t for t in self.parent.columns if t not in self.filled]
-        empty = None if self.seed_all else data.empty_tables(self.connection, unknown)
+        with self.phases.timed("seed"):
+            empty = None if self.seed_all else data.empty_tables(self.connection, unknown)
         not_filled = self.seed("before", only=empty, rows=self.options.rows)
         self.filled.update(set(self.parent.columns) - not_filled)
         seeded = set(self.parent.columns) if empty is None else empty
@@ -175,9 +188,10 @@ class RevisionWalk:
         if not self.leg(UPGRADE, self.runner.upgrade):
             return
         trip.at_revision = self.snapshot()
-        self.check(rolling.old_version_meets_upgrade(trip, trip.at_revision, self.rolling_severity))
-        trip.touched = self.touched_tables(trip.before, parent, trip.at_revision)
-        self.check(check_upgrade(trip, trip.at_revision))
+        self.check("rolling", rolling.old_version_meets_upgrade, trip, trip.at_revision, self.rolling_severity)
+        with self.phases.timed("compare"):
+            trip.touched = self.touched_tables(trip.before, parent, trip.at_revision)
+        self.check("compare", check_upgrade, trip, trip.at_revision)
         # The data of a table the upgrade did not touch is still its `before` copy, and no rows are written into it.
         trip.after_upgrade = self.copy(trip.at_revision, unchanged=self.untouched(trip.before))
         self.seed("at", only=trip.touched, rows=min(self.options.rows, MOST_ROWS_WRITTEN_AT_REVISION))
@@ -187,14 +201,14 @@ class RevisionWalk:
         if not self.leg(DOWNGRADE, self.runner.downgrade):
             return
         back = self.snapshot()
-        self.check(rolling.new_version_meets_downgrade(trip, back, self.rolling_severity))
-        self.check(check_schema(trip, DOWNGRADE, parent, back))
-        self.check(check_downgrade(trip, back))
+        self.check("rolling", rolling.new_version_meets_downgrade, trip, back, self.rolling_severity)
+        self.check("compare", check_schema, trip, DOWNGRADE, parent, back)
+        self.check("compare", check_downgrade, trip, back)
         if not self.leg(UPGRADE_AGAIN, self.runner.upgrade):
             return
         again = self.snapshot()
-        self.check(check_schema(trip, UPGRADE_AGAIN, trip.at_revision, again))
-        self.check(check_upgrade_again(trip, again))
+        self.check("compare", check_schema, trip, UPGRADE_AGAIN, trip.at_revision, again)
+        self.check("compare", check_upgrade_again, trip, again)
         self.final_schema = again if self.tables is None else merged(self.parent, again, self.tables)
 
     def touched_tables(self, before: DataCopies, parent: SchemaSnapshot, now: SchemaSnapshot) -> set[str]:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from thirdai_platform.migrate.schema import USER_OIDS
+
 PROBE = "thirdai_platform.deploy_probe"  # Connection.info key of the probe's own connections
 STATEMENT_LIMIT = 300
 # pg_locks' modes, weakest first, as the documentation names them
@@ -31,6 +33,7 @@ BLOCKS_WRITES = frozenset({"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS 
 READS_ONLY = frozenset({"ACCESS SHARE", "ROW SHARE"})
 
 # The application's tables: not the catalogs, the walk's temp copies, indexes, sequences or alembic_version.
+# USER_OIDS: the catalogs and information_schema are left out by an index range (a catalog lock is never read).
 TABLES = """c.relkind IN ('r', 'p', 'm', 'v') AND c.relname <> 'alembic_version'
     AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
     AND c.relnamespace <> pg_my_temp_schema()"""
@@ -39,9 +42,10 @@ TABLES = """c.relkind IN ('r', 'p', 'm', 'v') AND c.relname <> 'alembic_version'
 LOCKS_SQL = f"""
 SELECT l.relation::bigint, CASE WHEN {TABLES} THEN c.relname::text END, c.oid IS NULL, l.mode
 FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation
-WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.relation >= {USER_OIDS}
+  AND (c.oid IS NULL OR ({TABLES}))  -- not the locks of indexes, sequences, TOAST tables: a DDL holds many
 """
-KNOWN_TABLES_SQL = f"SELECT c.oid::bigint, c.relname::text FROM pg_class c WHERE {TABLES}"
+KNOWN_TABLES_SQL = f"SELECT c.oid::bigint, c.relname::text FROM pg_class c WHERE c.oid >= {USER_OIDS} AND {TABLES}"
 # Statements that take no lock a live application's reads or writes would wait on (a SELECT's ACCESS SHARE and
 # ROW SHARE only hold up an ACCESS EXCLUSIVE or EXCLUSIVE one): their locks are not read, which keeps the cost of
 # a walk small (Alembic's own version queries, env.py's settings, a data migration's reads).
@@ -85,9 +89,12 @@ class LockObserver:
         self.statements: list[StatementTimes] = []
         self.held: dict[str, HeldLock] = {}  # table → the strongest lock held on it
         self.open: dict[int, dict[tuple[str, str], Taken]] = {}  # connection → its transaction's locks
+        self.seconds = 0.0  # spent observing (the walk's phase "locks")
 
     def __enter__(self) -> LockObserver:
+        started = time.perf_counter()
         self.names = dict(raw_query(self.connection, "deploy_known_tables", KNOWN_TABLES_SQL))
+        self.seconds += time.perf_counter() - started
         listen_once()
         ACTIVE.append(self)
         return self
@@ -105,15 +112,16 @@ class LockObserver:
         started = connection.info.pop("deploy_statement_started", None)
         if started is None:
             return
-        times = StatementTimes(" ".join(statement.split())[:STATEMENT_LIMIT], time.perf_counter() - started)
+        ended = time.perf_counter()
+        times = StatementTimes(" ".join(statement.split())[:STATEMENT_LIMIT], ended - started)
         self.statements.append(times)
-        if HARMLESS.match(statement):
-            return
-        taken = self.open.setdefault(id(connection), {})
-        for table, mode in self.table_locks(connection):
-            if (table, mode) not in taken:
-                taken[(table, mode)] = Taken(started, times)
-                times.acquired.append(f"{table} {mode}")
+        if not HARMLESS.match(statement):
+            taken = self.open.setdefault(id(connection), {})
+            for table, mode in self.table_locks(connection):
+                if (table, mode) not in taken:
+                    taken[(table, mode)] = Taken(started, times)
+                    times.acquired.append(f"{table} {mode}")
+        self.seconds += time.perf_counter() - ended
 
     def ended(self, connection: Connection) -> None:
         self.close(id(connection))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection
 
-from thirdai_platform.migrate.schema import catalog_query
+from thirdai_platform.migrate.schema import USER_OIDS, catalog_query
 from thirdai_platform.migrate.seed.domain import Check, Domain
 from thirdai_platform.migrate.values import PgType, scalar_type
 
@@ -66,7 +66,8 @@ def column_names(relation: str, numbers: str) -> str:
 SCHEMA_SQL = f"""
     WITH RECURSIVE tables AS (
         SELECT c.oid, c.relname FROM pg_class c
-        WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = :schema) AND c.relkind IN ('r', 'p')
+        WHERE c.oid >= {USER_OIDS} AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = :schema)
+          AND c.relkind IN ('r', 'p')
           AND NOT c.relispartition AND c.relname <> 'alembic_version' AND (:every_table OR c.relname = ANY(:tables))
     ),
     columns AS (

@@ -1,0 +1,80 @@
+"""The floor of the walk: each revision's upgrade, downgrade and upgrade again on one connection, with rows in
+every table that is empty (filled the way the walk fills them), and no copies, snapshots or checks.
+
+    python bench/floor.py --config alembic.ini --url URL --rows 10 [--from-dump FILE]   # prints JSON
+
+bench/run.py imports it for generated histories; bench/real_speed.py runs it in a real history's own venv. A leg
+that fails is counted and, as the walk does, the database is reset and climbed again to the next revision's parent.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import URL, make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from thirdai_platform.migrate import history  # noqa: E402
+from thirdai_platform.migrate.session import load_session  # noqa: E402
+from thirdai_platform.migrate.data import empty_tables  # noqa: E402
+from thirdai_platform.migrate.dump import restore_dump  # noqa: E402
+from thirdai_platform.migrate.runner import Runner, StepFailed  # noqa: E402
+from thirdai_platform.migrate.seed import seed_database  # noqa: E402
+from thirdai_platform.migrate.walk import climb_to, reset_schema  # noqa: E402
+
+# The floor lists the tables it fills the cheapest way: it pays for no schema snapshot.
+TABLES_SQL = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+
+
+def floor(ini: Path, url: URL, rows: int, from_current: bool = False) -> dict[str, float]:
+    """"migrations": the three legs alone; "total" with the seeding (and the climbs after a failure)."""
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            runner = Runner(load_session(ini, url=url).on(url, connection))
+            applied = history.ancestors(runner.script, runner.heads()) if from_current else set()
+            order = [script for script in history.in_order(runner.script) if script.revision not in applied]
+            started, migrating, failed, broken = time.perf_counter(), 0.0, 0, False
+            for script in order:
+                try:
+                    if broken:
+                        reset_schema(connection)
+                        climb_to(runner, script)
+                    tables = connection.execute(text(TABLES_SQL)).scalars().all()
+                    seed_database(connection, rows=rows, seed=0, salt=f"{script.revision}:before",
+                                  only=empty_tables(connection, tables))
+                    leg = time.perf_counter()
+                    try:
+                        runner.upgrade(script)
+                        runner.downgrade(script)
+                        runner.upgrade(script)
+                    finally:
+                        migrating += time.perf_counter() - leg
+                    broken = False
+                except StepFailed:
+                    failed, broken = failed + 1, True
+            return {"total": time.perf_counter() - started, "migrations": migrating, "revisions": len(order),
+                    "failed": failed}
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    arguments = argparse.ArgumentParser(description="Time the floor of the walk on one database.")
+    arguments.add_argument("--config", type=Path, required=True)
+    arguments.add_argument("--url", required=True)
+    arguments.add_argument("--rows", type=int, default=10)
+    arguments.add_argument("--from-dump", type=Path)
+    args = arguments.parse_args()
+    url = make_url(args.url)
+    if args.from_dump:
+        restore_dump(args.from_dump, url)
+    print(json.dumps(floor(args.config.resolve(), url, args.rows, from_current=args.from_dump is not None)))
+
+
+if __name__ == "__main__":
+    main()
