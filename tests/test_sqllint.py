@@ -4,10 +4,9 @@ from pathlib import Path
 
 import pytest
 from alembic.config import Config
-from alembic.script import ScriptDirectory
 
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate import render
+from thirdai_platform.migrate import render, session
 from thirdai_platform.migrate.findings import LIMIT
 from thirdai_platform.migrate.parsed_sql import dropped, statements
 from thirdai_platform.migrate.scope import revision_reach
@@ -126,8 +125,8 @@ def test_render_leaves_the_config_as_it_found_it(project):
 
 def test_each_revision_and_direction_is_rendered_once_per_session(project, monkeypatch):
     runs = []
-    run_env = ScriptDirectory.run_env
-    monkeypatch.setattr(ScriptDirectory, "run_env", lambda scripts: runs.append(1) or run_env(scripts))
+    run_env_py = session.run_env_py
+    monkeypatch.setattr(session, "run_env_py", lambda scripts: runs.append(1) or run_env_py(scripts))
     first = render_revision_sql(project, "b2", "upgrade")
     lint_revisions(project, ["b2"])
     assert render_revision_sql(project, "b2", "upgrade") == first
