@@ -1,7 +1,6 @@
 """seed_database() on real PostgreSQL schemas: types, NULLs, foreign keys, constraints, determinism, problems."""
 from __future__ import annotations
 
-import time
 
 import pytest
 import sqlalchemy as sa
@@ -249,13 +248,12 @@ def test_fixture_rows_come_first_and_bad_ones_are_reported(engine):
     assert result.inserted["users"] == 6
 
 
-def test_ten_thousand_rows_per_table_take_seconds(engine):
+def test_ten_thousand_rows_per_table_all_fit(engine):
+    # Unique keys and CHECKs still met at a rehearsal's size; how long it takes is bench/run.py's to say.
     create(engine, EVERY_TYPE + MODELS + TEAMS_AND_USERS)
-    started = time.monotonic()
     result = seed(engine, rows=10_000)
     assert result.problems == []
     assert set(result.inserted.values()) == {10_000}
-    assert time.monotonic() - started < 30
 
 
 def test_only_fills_the_named_tables_pointing_at_rows_already_there(engine):
