@@ -78,3 +78,42 @@ def test_without_the_probe_nothing_is_measured(tmp_path, database_url):
     result = walked(tmp_path, database_url, ("users locked a while", LOCKED, "pass"), probe=False)
 
     assert result.blocked == {}
+
+
+# A backfill, then a lock: the probe's update waits on a backfilled row holding its own table lock, which the
+# migration's LOCK then waits for. Past PostgreSQL's deadlock_timeout (1 s) the migration would be the one its
+# deadlock detection cancels; the probe gives way instead.
+BACKFILL_THEN_LOCK = ('op.execute("UPDATE users SET name = name")\n'
+                      '    op.execute("SELECT pg_sleep(1.2)")\n'
+                      '    op.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")')
+
+
+def test_a_backfill_blocks_updates_of_its_rows_and_the_probe_never_deadlocks_the_migration(tmp_path, database_url):
+    result = walked(tmp_path, database_url, ("users backfilled, then locked", BACKFILL_THEN_LOCK, "pass"))
+
+    blocked = waits(result, "upgrade")
+    assert blocked["users", "write"]["lock"] == "row lock"
+    assert blocked["users", "write"]["statement"] == "UPDATE users SET name = name"
+    assert blocked["users", "write"]["longest"] > 1.0
+    assert blocked.get(("users", "read"), {"longest": 0})["longest"] < 0.1  # reads never wait for rows
+    assert result.legs == {"upgrade": "ok", "downgrade": "ok", "upgrade again": "ok"}
+
+
+EVENTS = ('op.create_table("events", sa.Column("id", sa.Integer, primary_key=True),\n'
+          '                    sa.Column("value", sa.Integer, nullable=False))\n'
+          # ids far from the walk's generated ones
+          '    op.execute("INSERT INTO events SELECT n, n FROM generate_series(1000001, 1050000) n")')
+
+
+def test_a_rewrite_of_a_filled_table_blocks_its_reads_and_writes_for_as_long_as_it_runs(tmp_path, database_url):
+    result = walked(tmp_path, database_url, ("events, filled", EVENTS, 'op.drop_table("events")'),
+                    ("events.value widened", 'op.alter_column("events", "value", type_=sa.BigInteger)',
+                     'op.alter_column("events", "value", type_=sa.Integer)'))
+
+    for leg, statement in (("upgrade", "ALTER TABLE events ALTER COLUMN value TYPE BIGINT"),
+                           ("downgrade", "ALTER TABLE events ALTER COLUMN value TYPE INTEGER")):
+        blocked = waits(result, leg)
+        assert set(blocked) == {("events", "read"), ("events", "write")}, (leg, result.blocked, result.leg_seconds)
+        for wait in blocked.values():
+            assert (wait["lock"], wait["statement"]) == ("ACCESS EXCLUSIVE", statement)
+            assert 0.01 < wait["longest"] <= result.leg_seconds[leg] + 0.05

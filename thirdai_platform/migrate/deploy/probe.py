@@ -28,7 +28,7 @@ import psycopg2
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL
 
-from thirdai_platform.migrate.deploy.locks import MODES, PROBE, STATEMENT_LIMIT
+from thirdai_platform.migrate.deploy.locks import MODES, PROBE, STATEMENT_LIMIT, STRENGTH
 
 READ, WRITE = "read", "write"
 INTERVAL = 0.025  # seconds between the rounds of each traffic connection
@@ -50,22 +50,22 @@ SELECT c.relname::text, c.oid::regclass::text,
           AND NOT a.attisdropped AND a.attidentity <> 'a' AND a.attgenerated = '' ORDER BY a.attnum)
 FROM pg_class c
 WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND c.relname <> 'alembic_version'
-    AND (%(names)s::text[] IS NULL OR c.relname = ANY(%(names)s::text[]))
+    AND ($1::text[] IS NULL OR c.relname = ANY($1::text[]))
 ORDER BY c.relname
 """
-# For each waiting probe statement, the other backends it waits for: the lock each holds (or queues for) on what it
-# waits on, its query, and whether a backend other than the probe's waits for this probe backend in turn.
+# For each waiting probe statement, the other backends it waits for: the locks each holds (else queues for) on what
+# it waits on, its query, and whether a backend other than the probe's waits for this probe backend in turn.
 BLOCKERS_SQL = """
-SELECT w.pid, w.locktype, held.mode, b.query,
+SELECT w.pid, w.locktype, held.modes, b.query,
     EXISTS (SELECT 1 FROM pg_locks o WHERE NOT o.granted AND o.pid <> ALL(%(probes)s)
             AND w.pid = ANY(pg_blocking_pids(o.pid)))
 FROM pg_locks w
 CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS blocking(pid)
 JOIN pg_stat_activity b ON b.pid = blocking.pid
-LEFT JOIN LATERAL (SELECT l.mode, l.granted FROM pg_locks l WHERE l.pid = b.pid AND l.locktype = w.locktype
-                   AND l.database IS NOT DISTINCT FROM w.database AND l.relation IS NOT DISTINCT FROM w.relation
-                   AND l.transactionid IS NOT DISTINCT FROM w.transactionid
-                   ORDER BY l.granted DESC LIMIT 1) AS held ON true
+LEFT JOIN LATERAL (SELECT array_agg(l.mode::text) AS modes, bool_or(l.granted) AS granted FROM pg_locks l
+                   WHERE l.pid = b.pid AND l.locktype = w.locktype AND l.database IS NOT DISTINCT FROM w.database
+                   AND l.relation IS NOT DISTINCT FROM w.relation AND l.transactionid IS NOT DISTINCT FROM w.transactionid
+                   GROUP BY l.granted ORDER BY l.granted DESC LIMIT 1) AS held ON true
 WHERE w.pid = ANY(%(waiting)s) AND NOT w.granted AND b.pid <> ALL(%(probes)s)
 ORDER BY held.granted DESC NULLS LAST
 """
@@ -115,9 +115,9 @@ class InFlight:
 
 @dataclass
 class Leg:
-    targets: list[Target]
+    tables: set[str] | None  # None: every table
+    targets: list[Target] = field(default_factory=list)  # those that exist, found by the watcher as the leg starts
     stopped: threading.Event = field(default_factory=threading.Event)
-    finished: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
     waits: list[Wait] = field(default_factory=list)
 
 
@@ -130,10 +130,13 @@ def one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
 
 
-def lock_name(locktype: str, mode: str | None) -> str:
+def lock_name(locktype: str, modes: list[str] | None) -> str:
+    """The strongest of the blocker's modes on what the statement waits for (its granted ones, else those it
+    queues for), as the documentation names it."""
     if locktype in ("tuple", "transactionid"):
         return ROW_LOCK
-    named = MODES.get(mode or "", mode or "unknown")
+    named = max((MODES.get(mode, mode) for mode in modes or ()), key=lambda mode: STRENGTH.get(mode, -1),
+                default="unknown")
     return named if locktype == "relation" else f"{locktype} {named}"
 
 
@@ -167,8 +170,6 @@ class Worker:
                     self.during(leg)
             except Exception as error:  # a lost connection: this probe measures no more
                 self.problem = one_line(error)
-            finally:
-                leg.finished.release()
 
     def during(self, leg: Leg) -> None:
         raise NotImplementedError
@@ -189,13 +190,15 @@ class Traffic(Worker):
         super().__init__(url, autocommit=kind == READ)
 
     def during(self, leg: Leg) -> None:
-        while not leg.stopped.is_set():
+        # A leg shorter than the threshold cannot make traffic wait longer: the first round waits that long.
+        pause = WAIT_THRESHOLD
+        while not leg.stopped.wait(pause):
+            pause = INTERVAL
             for target in leg.targets:
                 for statement in target.statements(self.kind):
                     if leg.stopped.is_set():
                         return
                     self.send(leg, target.table, statement)
-            leg.stopped.wait(INTERVAL)
 
     def send(self, leg: Leg, table: str, statement: str) -> None:
         flight = InFlight(time.perf_counter())
@@ -205,11 +208,10 @@ class Traffic(Worker):
         except psycopg2.Error:
             pass  # a constraint, a table or column the migration dropped, a cancel: the wait before it counts
         finally:
+            if flight.blocker is not None:  # before in_flight is cleared: stop() waits for it
+                leg.waits.append(Wait(table, self.kind, time.perf_counter() - flight.started, *flight.blocker))
             self.in_flight = None
-            seconds = time.perf_counter() - flight.started
             self.roll_back()
-        if flight.blocker is not None:
-            leg.waits.append(Wait(table, self.kind, seconds, *flight.blocker))
 
     def roll_back(self) -> None:
         try:
@@ -234,10 +236,12 @@ class Watcher(Worker):
     def __init__(self, url: URL, traffic: list[Traffic]) -> None:
         self.traffic = traffic
         self.probes = [t.pid for t in traffic]
+        self.prepared = False
         super().__init__(url, autocommit=True)
         self.probes.append(self.pid)
 
     def during(self, leg: Leg) -> None:
+        leg.targets = self.targets(leg.tables)  # here, not on the walk's path: the traffic waits a while anyway
         asked = 0.0
         while not leg.stopped.wait(TICK):
             now = time.perf_counter()
@@ -248,16 +252,19 @@ class Watcher(Worker):
 
     def look(self, waiting: dict[int, tuple[Traffic, InFlight]]) -> None:
         rows = self.query(BLOCKERS_SQL, {"waiting": list(waiting), "probes": self.probes})
-        for pid, locktype, mode, statement, in_the_way in rows:
+        for pid, locktype, modes, statement, in_the_way in rows:
             traffic, flight = waiting[pid]
             if flight.blocker is None:
-                flight.blocker = (lock_name(locktype, mode), normalized(statement))
+                flight.blocker = (lock_name(locktype, modes), normalized(statement))
             if in_the_way:
                 traffic.cancel()
 
     def targets(self, tables: set[str] | None) -> list[Target]:
+        if not self.prepared:  # planning the catalog query costs more than running it: once per walk
+            self.query(f"PREPARE deploy_probe_targets(text[]) AS {TARGETS_SQL}")
+            self.prepared = True
         names = None if tables is None else sorted(tables)
-        return [target(*row) for row in self.query(TARGETS_SQL, {"names": names})]
+        return [target(*row) for row in self.query("EXECUTE deploy_probe_targets(%(names)s)", {"names": names})]
 
 
 class Probe:
@@ -285,33 +292,33 @@ class Probe:
             return False
         try:
             self.connect()
-            targets = self.watcher.targets(tables)
         except Exception as error:  # any failure to connect: the walk reports it as a limit and goes on
             self.problem = one_line(error)
             return False
-        if not targets:
-            return False
-        self.leg = Leg(targets)
+        self.leg = Leg(tables)
         for worker in self.workers():
             worker.legs.put(self.leg)
         return True
 
     def stop(self) -> list[Wait] | None:
-        """The waits of the leg; None when it probed nothing. Cancels what still waits for the leg's locks."""
+        """The waits of the leg; None when it probed nothing. Waits only for statements that may be waits (still
+        running past the threshold: the leg's locks are gone, so they end now) and cancels them if they do not; the
+        others end on their own, unblocked, and the threads take the next leg when they are done."""
         leg, self.leg = self.leg, None
         if leg is None:
             return None
         leg.stopped.set()
-        deadline = time.perf_counter() + STOP_SECONDS
-        for _ in self.workers():
-            while not leg.finished.acquire(timeout=0.01):
-                now = time.perf_counter()
-                for traffic in self.traffic:
-                    if traffic.waiting(now):
-                        traffic.cancel()
-                if now > deadline:
-                    self.problem = f"its statements did not stop within {STOP_SECONDS:g} s of the end of a leg"
-                    return list(leg.waits)
+        deadline = cancelled = time.perf_counter()
+        deadline += STOP_SECONDS
+        while slow := [traffic for traffic in self.traffic if traffic.waiting(now := time.perf_counter())]:
+            if now > deadline:
+                self.problem = f"its statements did not stop within {STOP_SECONDS:g} s of the end of a leg"
+                break
+            if now - cancelled > 0.05:  # what it waits for outlived the leg (another session's lock): give up
+                for traffic in slow:
+                    traffic.cancel()
+                cancelled = now
+            time.sleep(0.001)
         self.problem = self.problem or next((w.problem for w in self.workers() if w.problem), None)
         return list(leg.waits)
 
