@@ -5,17 +5,18 @@ Two connections send it, one thread each, in rounds every INTERVAL until the leg
 its primary key (the first row when the table has none); the writer, in transactions it always rolls back, inserts
 (a zero-row INSERT ... SELECT: the same table and index locks as a real insert, without rows, sequence values or
 constraint failures) and updates the first row's first column to itself (a row lock, as a real update takes).
-A third connection, the watcher, asks PostgreSQL what a statement running past WAIT_THRESHOLD waits for
-(pg_blocking_pids): the backend holding the lock, its mode and its query. Those statements are the waits: an
-unblocked read or write of one row takes well under a millisecond, so a statement that is still running after
-5 ms and that PostgreSQL shows waiting for another backend's lock waited; its whole time counts. Slower statements
-that wait for no lock (a busy machine) are not waits. Consumers choose their own thresholds above that.
 
-The probe never holds up the walk: a statement of the probe that waits while it holds a lock a migration's backend
-waits for (an update waiting on a backfilled row, then the migration's ALTER waiting on the update's table lock)
-is cancelled, before PostgreSQL's deadlock detection could pick the migration; the leg's end cancels what still
-waits. Not seen: the locks an insert's foreign key check takes on the referenced table (ROW SHARE), as the probe
-writes no row; reads of that table are probed when the revision's scope holds it.
+A wait is a statement PostgreSQL made wait more than WAIT_THRESHOLD for a lock: each statement runs with that
+lock_timeout first (an unblocked read or write of one row takes well under a millisecond, so 5 ms keeps the noise
+of a walk at --rows 5 out, and a busy machine's slow statements that wait for no lock never count). One that times
+out is a wait: the probe reads which backend holds the lock (pg_locks: its mode, pg_stat_activity: its query), then
+tries again in slices of SLICE until it runs or the leg ends, and the wait's time is from its first try to its
+last. Between slices it holds nothing: an update waiting for a backfilled row holds its table's ROW EXCLUSIVE, which
+the migration's next ALTER would wait for, and PostgreSQL's deadlock detection could then cancel the migration. So
+the probe never holds up a migration longer than a slice, and it stops within one when the leg ends.
+
+Not seen: the locks an insert's foreign key check takes on the referenced table (ROW SHARE), as the probe writes no
+row; reads of that table are probed when the revision's scope holds it.
 """
 from __future__ import annotations
 
@@ -25,24 +26,24 @@ import time
 from dataclasses import dataclass, field
 
 import psycopg2
+from psycopg2.errors import LockNotAvailable
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL
 
-from thirdai_platform.migrate.deploy.locks import MODES, PROBE, STATEMENT_LIMIT, STRENGTH
+from thirdai_platform.migrate.deploy.locks import BLOCKS_READS, BLOCKS_WRITES, MODES, PROBE, STATEMENT_LIMIT, STRENGTH
 
 READ, WRITE = "read", "write"
 INTERVAL = 0.025  # seconds between the rounds of each traffic connection
-WAIT_THRESHOLD = 0.005  # a statement running longer than this is asked about: see the docstring
-TICK = 0.0025  # how often the watcher looks at the statements in flight (in this process, no query)
-RECHECK = 0.02  # while a statement waits, how often the watcher asks again whether it is in a migration's way
-STOP_SECONDS = 5.0  # the longest the end of a leg waits for the probe's threads
+WAIT_THRESHOLD = 0.005  # a statement that waits longer than this for a lock is a wait: see the docstring
+SLICE = 0.05  # the lock_timeout of the tries after the first
+STOP_SECONDS = 5.0  # the longest the end of a leg waits for a wait in progress (it ends within a slice)
 ROW_LOCK = "row lock"  # the lock of a wait for a row another transaction changed (an UPDATE's backfill)
-SETTINGS = ("SET statement_timeout = '10min'", "SET lock_timeout = 0",  # a net: the leg's end cancels before
-            "SET application_name = 'thirdai deploy probe'")
+BLOCKS = {READ: BLOCKS_READS, WRITE: BLOCKS_WRITES}
+SETTINGS = "SET statement_timeout = '1min'; SET application_name = 'thirdai deploy probe'"  # a net, never reached
 
 # The tables of the public schema, or those named: their primary key's columns and the columns a write can set.
 TARGETS_SQL = """
-SELECT c.relname::text, c.oid::regclass::text,
+SELECT c.relname::text, c.oid::bigint, c.oid::regclass::text,
     ARRAY(SELECT quote_ident(a.attname) FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
           WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.n),
@@ -53,21 +54,11 @@ WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND c.
     AND ($1::text[] IS NULL OR c.relname = ANY($1::text[]))
 ORDER BY c.relname
 """
-# For each waiting probe statement, the other backends it waits for: the locks each holds (else queues for) on what
-# it waits on, its query, and whether a backend other than the probe's waits for this probe backend in turn.
-BLOCKERS_SQL = """
-SELECT w.pid, w.locktype, held.modes, b.query,
-    EXISTS (SELECT 1 FROM pg_locks o WHERE NOT o.granted AND o.pid <> ALL(%(probes)s)
-            AND w.pid = ANY(pg_blocking_pids(o.pid)))
-FROM pg_locks w
-CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS blocking(pid)
-JOIN pg_stat_activity b ON b.pid = blocking.pid
-LEFT JOIN LATERAL (SELECT array_agg(l.mode::text) AS modes, bool_or(l.granted) AS granted FROM pg_locks l
-                   WHERE l.pid = b.pid AND l.locktype = w.locktype AND l.database IS NOT DISTINCT FROM w.database
-                   AND l.relation IS NOT DISTINCT FROM w.relation AND l.transactionid IS NOT DISTINCT FROM w.transactionid
-                   GROUP BY l.granted ORDER BY l.granted DESC LIMIT 1) AS held ON true
-WHERE w.pid = ANY(%(waiting)s) AND NOT w.granted AND b.pid <> ALL(%(probes)s)
-ORDER BY held.granted DESC NULLS LAST
+# The table locks other backends than the probe's hold on a table and its indexes, with their query.
+HOLDERS_SQL = """
+SELECT l.mode, a.query FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'relation' AND l.granted AND l.pid <> ALL($2::int[])
+    AND l.relation IN (SELECT $1::oid UNION ALL SELECT indexrelid FROM pg_index WHERE indrelid = $1::oid)
 """
 
 
@@ -76,6 +67,7 @@ class Target:
     """One table's probe statements."""
 
     table: str
+    oid: int
     read: str
     writes: tuple[str, ...]
 
@@ -83,7 +75,7 @@ class Target:
         return (self.read,) if kind == READ else self.writes
 
 
-def target(table: str, name: str, keys: list[str], columns: list[str]) -> Target:
+def target(table: str, oid: int, name: str, keys: list[str], columns: list[str]) -> Target:
     """name: the table as SQL names it (quoted where needed); keys: its primary key; columns: those a write sets."""
     if keys:
         key = ", ".join(keys)
@@ -92,10 +84,10 @@ def target(table: str, name: str, keys: list[str], columns: list[str]) -> Target
     else:
         where, read = f"ctid = (SELECT ctid FROM {name} LIMIT 1)", f"SELECT * FROM {name} LIMIT 1"
     if not columns:
-        return Target(table, read, ())
+        return Target(table, oid, read, ())
     listed = ", ".join(columns)
-    return Target(table, read, (f"INSERT INTO {name} ({listed}) SELECT {listed} FROM {name} WHERE false",
-                                f"UPDATE {name} SET {columns[0]} = {columns[0]} WHERE {where}"))
+    return Target(table, oid, read, (f"INSERT INTO {name} ({listed}) SELECT {listed} FROM {name} WHERE false",
+                                     f"UPDATE {name} SET {columns[0]} = {columns[0]} WHERE {where}"))
 
 
 @dataclass(frozen=True)
@@ -103,26 +95,15 @@ class Wait:
     table: str
     kind: str  # READ or WRITE
     seconds: float
-    lock: str  # the blocker's mode as the documentation names it (ACCESS EXCLUSIVE), or ROW_LOCK
-    statement: str  # the blocker's query as PostgreSQL showed it then
-
-
-@dataclass
-class InFlight:
-    started: float
-    blocker: tuple[str, str] | None = None  # (lock, statement), set by the watcher
+    lock: str  # the holder's mode as the documentation names it (ACCESS EXCLUSIVE), or ROW_LOCK
+    statement: str  # the holder's query as PostgreSQL showed it then
 
 
 @dataclass
 class Leg:
     tables: set[str] | None  # None: every table
-    targets: list[Target] = field(default_factory=list)  # those that exist, found by the watcher as the leg starts
     stopped: threading.Event = field(default_factory=threading.Event)
     waits: list[Wait] = field(default_factory=list)
-
-
-def normalized(statement: str | None) -> str:
-    return " ".join((statement or "").split())[:STATEMENT_LIMIT]
 
 
 def one_line(error: BaseException) -> str:
@@ -130,35 +111,39 @@ def one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
 
 
-def lock_name(locktype: str, modes: list[str] | None) -> str:
-    """The strongest of the blocker's modes on what the statement waits for (its granted ones, else those it
-    queues for), as the documentation names it."""
-    if locktype in ("tuple", "transactionid"):
-        return ROW_LOCK
-    named = max((MODES.get(mode, mode) for mode in modes or ()), key=lambda mode: STRENGTH.get(mode, -1),
-                default="unknown")
-    return named if locktype == "relation" else f"{locktype} {named}"
+def holder(kind: str, row: bool, holders: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """(lock, statement) of the backend the statement waited for: the strongest lock that conflicts with it, or for a
+    row, the strongest of a writer's; None when it is gone already."""
+    named = [(MODES.get(mode, mode), " ".join((query or "").split())[:STATEMENT_LIMIT]) for mode, query in holders]
+    candidates = [(mode, query) for mode, query in named if row or mode in BLOCKS[kind]]
+    if not candidates:
+        return None
+    mode, query = max(candidates, key=lambda candidate: STRENGTH.get(candidate[0], -1))
+    return (ROW_LOCK if row else mode), query
 
 
-class Worker:
-    """One probe connection and the thread using it, parked between legs on its queue of legs."""
+class Traffic:
+    """The reader or the writer: one probe connection and the thread using it, parked between legs on its queue."""
 
-    def __init__(self, url: URL, autocommit: bool) -> None:
+    def __init__(self, url: URL, kind: str) -> None:
+        self.kind = kind
         self.engine = create_engine(url, poolclass=pool.NullPool)
         self.connection = self.engine.connect()
         self.connection.info[PROBE] = True  # the lock observer leaves it out
         self.dbapi = self.connection.connection.dbapi_connection
-        self.dbapi.autocommit = True
+        self.dbapi.autocommit = True  # the writer's transactions are its own BEGIN ... ROLLBACK
         self.pid = self.query("SELECT pg_backend_pid()")[0][0]
-        for setting in SETTINGS:
-            self.query(setting)
-        self.dbapi.autocommit = autocommit
+        self.query(f"{SETTINGS}; PREPARE deploy_probe_targets(text[]) AS {TARGETS_SQL};"
+                   f"PREPARE deploy_probe_holders(oid, int[]) AS {HOLDERS_SQL}")
+        self.lock_timeout: float | None = None
+        self.probes = [self.pid]  # the probe's backends: never the holder of a lock it waits for
+        self.since: float | None = None  # when the statement it sends now started
         self.legs: queue.Queue[Leg | None] = queue.Queue()
         self.problem: str | None = None
-        self.thread = threading.Thread(target=self.serve, daemon=True, name=f"deploy probe {self.pid}")
+        self.thread = threading.Thread(target=self.serve, daemon=True, name=f"deploy probe {kind}")
         self.thread.start()
 
-    def query(self, sql: str, parameters: dict | None = None) -> list[tuple]:
+    def query(self, sql: str, parameters: tuple | None = None) -> list[tuple]:
         with self.dbapi.cursor() as cursor:
             cursor.execute(sql, parameters)
             return cursor.fetchall() if cursor.description else []
@@ -172,7 +157,55 @@ class Worker:
                 self.problem = one_line(error)
 
     def during(self, leg: Leg) -> None:
-        raise NotImplementedError
+        targets = [target(*row) for row in self.query("EXECUTE deploy_probe_targets(%s)",
+                                                      (None if leg.tables is None else sorted(leg.tables),))]
+        # A leg shorter than the threshold cannot make traffic wait longer: the first round waits that long.
+        pause = WAIT_THRESHOLD
+        while not leg.stopped.wait(pause):
+            pause = INTERVAL
+            for table in targets:
+                for statement in table.statements(self.kind):
+                    if leg.stopped.is_set():
+                        return
+                    self.send(leg, table, statement)
+
+    def send(self, leg: Leg, table: Target, statement: str) -> None:
+        self.since = started = time.perf_counter()
+        held = None
+        try:
+            waited = self.attempt(statement, WAIT_THRESHOLD)
+            while waited is not None:
+                held = held or holder(self.kind, waited == ROW_LOCK,
+                                      self.query("EXECUTE deploy_probe_holders(%s, %s)", (table.oid, self.probes)))
+                if leg.stopped.is_set():
+                    break
+                waited = self.attempt(statement, SLICE)
+            if held is not None:  # else what it waited for was gone before it could be seen: a wait of a few ms
+                leg.waits.append(Wait(table.table, self.kind, time.perf_counter() - started, *held))
+        finally:
+            self.since = None
+
+    def may_be_waiting(self, now: float) -> bool:
+        since = self.since
+        return since is not None and now - since > WAIT_THRESHOLD
+
+    def attempt(self, statement: str, lock_timeout: float) -> str | None:
+        """Runs the statement (rolled back); what it waited for too long: ROW_LOCK, "table", or None (it ran, or
+        failed otherwise: a constraint, a table or column the migration dropped)."""
+        if lock_timeout != self.lock_timeout:
+            self.query(f"SET lock_timeout = '{round(lock_timeout * 1000)}ms'")
+            self.lock_timeout = lock_timeout
+        writing = self.kind == WRITE
+        try:
+            self.query(f"BEGIN; {statement}" if writing else statement)
+        except LockNotAvailable as error:
+            return ROW_LOCK if "tuple" in (error.diag.context or "") else "table"
+        except psycopg2.Error:
+            pass
+        finally:
+            if writing:
+                self.query("ROLLBACK")
+        return None
 
     def close(self) -> None:
         self.legs.put(None)
@@ -181,109 +214,20 @@ class Worker:
         self.engine.dispose()
 
 
-class Traffic(Worker):
-    """The reader or the writer."""
-
-    def __init__(self, url: URL, kind: str) -> None:
-        self.kind = kind
-        self.in_flight: InFlight | None = None
-        super().__init__(url, autocommit=kind == READ)
-
-    def during(self, leg: Leg) -> None:
-        # A leg shorter than the threshold cannot make traffic wait longer: the first round waits that long.
-        pause = WAIT_THRESHOLD
-        while not leg.stopped.wait(pause):
-            pause = INTERVAL
-            for target in leg.targets:
-                for statement in target.statements(self.kind):
-                    if leg.stopped.is_set():
-                        return
-                    self.send(leg, target.table, statement)
-
-    def send(self, leg: Leg, table: str, statement: str) -> None:
-        flight = InFlight(time.perf_counter())
-        self.in_flight = flight
-        try:
-            self.query(statement)
-        except psycopg2.Error:
-            pass  # a constraint, a table or column the migration dropped, a cancel: the wait before it counts
-        finally:
-            if flight.blocker is not None:  # before in_flight is cleared: stop() waits for it
-                leg.waits.append(Wait(table, self.kind, time.perf_counter() - flight.started, *flight.blocker))
-            self.in_flight = None
-            self.roll_back()
-
-    def roll_back(self) -> None:
-        try:
-            self.dbapi.rollback()  # nothing is sent when no transaction is open (the reader's)
-        except psycopg2.Error:
-            pass
-
-    def waiting(self, now: float) -> InFlight | None:
-        flight = self.in_flight
-        return flight if flight is not None and now - flight.started > WAIT_THRESHOLD else None
-
-    def cancel(self) -> None:
-        try:
-            self.dbapi.cancel()
-        except psycopg2.Error:
-            pass
-
-
-class Watcher(Worker):
-    """Asks what the traffic's long statements wait for, and cancels one that holds up a migration."""
-
-    def __init__(self, url: URL, traffic: list[Traffic]) -> None:
-        self.traffic = traffic
-        self.probes = [t.pid for t in traffic]
-        self.prepared = False
-        super().__init__(url, autocommit=True)
-        self.probes.append(self.pid)
-
-    def during(self, leg: Leg) -> None:
-        leg.targets = self.targets(leg.tables)  # here, not on the walk's path: the traffic waits a while anyway
-        asked = 0.0
-        while not leg.stopped.wait(TICK):
-            now = time.perf_counter()
-            waiting = {t.pid: (t, flight) for t in self.traffic if (flight := t.waiting(now))}
-            if waiting and (now - asked > RECHECK or any(f.blocker is None for _, f in waiting.values())):
-                self.look(waiting)
-                asked = now
-
-    def look(self, waiting: dict[int, tuple[Traffic, InFlight]]) -> None:
-        rows = self.query(BLOCKERS_SQL, {"waiting": list(waiting), "probes": self.probes})
-        for pid, locktype, modes, statement, in_the_way in rows:
-            traffic, flight = waiting[pid]
-            if flight.blocker is None:
-                flight.blocker = (lock_name(locktype, modes), normalized(statement))
-            if in_the_way:
-                traffic.cancel()
-
-    def targets(self, tables: set[str] | None) -> list[Target]:
-        if not self.prepared:  # planning the catalog query costs more than running it: once per walk
-            self.query(f"PREPARE deploy_probe_targets(text[]) AS {TARGETS_SQL}")
-            self.prepared = True
-        names = None if tables is None else sorted(tables)
-        return [target(*row) for row in self.query("EXECUTE deploy_probe_targets(%(names)s)", {"names": names})]
-
-
 class Probe:
     """Created once per walk; `start(tables)` before a leg's step, `stop()` after it; `close()` at the end."""
 
     def __init__(self, url: URL) -> None:
-        self.url = url.set(drivername="postgresql+psycopg2")  # its cancel() stops a waiting statement from here
+        self.url = url.set(drivername="postgresql+psycopg2")
         self.traffic: list[Traffic] = []
-        self.watcher: Watcher | None = None
         self.leg: Leg | None = None
         self.problem: str | None = None  # why it measures nothing (it could not connect, it lost a connection)
 
-    def workers(self) -> list[Worker]:
-        return [*self.traffic, *([self.watcher] if self.watcher else [])]
-
     def connect(self) -> None:
-        if self.watcher is None:
+        if not self.traffic:
             self.traffic = [Traffic(self.url, READ), Traffic(self.url, WRITE)]
-            self.watcher = Watcher(self.url, self.traffic)
+            for traffic in self.traffic:
+                traffic.probes = [t.pid for t in self.traffic]
 
     def start(self, tables: set[str] | None) -> bool:
         """Probes the tables (None: every table) that exist now, until stop(); False when it probes nothing."""
@@ -296,36 +240,31 @@ class Probe:
             self.problem = one_line(error)
             return False
         self.leg = Leg(tables)
-        for worker in self.workers():
-            worker.legs.put(self.leg)
+        for traffic in self.traffic:
+            traffic.legs.put(self.leg)
         return True
 
     def stop(self) -> list[Wait] | None:
-        """The waits of the leg; None when it probed nothing. Waits only for statements that may be waits (still
-        running past the threshold: the leg's locks are gone, so they end now) and cancels them if they do not; the
-        others end on their own, unblocked, and the threads take the next leg when they are done."""
+        """The waits of the leg; None when it probed nothing. Waits only for statements that may be waits (running
+        past the threshold) to be recorded: the leg's locks are gone, they end within a slice. The others end on
+        their own, and the threads take the next leg when their round is done."""
         leg, self.leg = self.leg, None
         if leg is None:
             return None
         leg.stopped.set()
-        deadline = cancelled = time.perf_counter()
-        deadline += STOP_SECONDS
-        while slow := [traffic for traffic in self.traffic if traffic.waiting(now := time.perf_counter())]:
-            if now > deadline:
-                self.problem = f"its statements did not stop within {STOP_SECONDS:g} s of the end of a leg"
+        deadline = time.perf_counter() + STOP_SECONDS
+        while any(traffic.may_be_waiting(time.perf_counter()) for traffic in self.traffic):
+            if time.perf_counter() > deadline:
+                self.problem = f"a statement of it did not end within {STOP_SECONDS:g} s of the end of a leg"
                 break
-            if now - cancelled > 0.05:  # what it waits for outlived the leg (another session's lock): give up
-                for traffic in slow:
-                    traffic.cancel()
-                cancelled = now
             time.sleep(0.001)
-        self.problem = self.problem or next((w.problem for w in self.workers() if w.problem), None)
+        self.problem = self.problem or next((t.problem for t in self.traffic if t.problem), None)
         return list(leg.waits)
 
     def close(self) -> None:
-        for worker in self.workers():
-            worker.close()
-        self.traffic, self.watcher = [], None
+        for traffic in self.traffic:
+            traffic.close()
+        self.traffic = []
 
 
 def statement_taking(statements: list[dict], table: str, lock: str) -> str | None:
