@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from deploy_histories import history, walk_report
+from deploy_histories import HISTORIES, history, walk_report
 
 from thirdai_platform.database.url import ENV_VAR
+from thirdai_platform.migrate.deploy.probe import READ, WRITE
 from thirdai_platform.migrate.findings import FAILURE, RevisionResult
 
 SLEEP = 0.4  # how long the planted revisions hold their lock: far above the probe's noise, cheap for the suite
@@ -117,3 +118,45 @@ def test_a_rewrite_of_a_filled_table_blocks_its_reads_and_writes_for_as_long_as_
         for wait in blocked.values():
             assert (wait["lock"], wait["statement"]) == ("ACCESS EXCLUSIVE", statement)
             assert 0.01 < wait["longest"] <= result.leg_seconds[leg] + 0.05
+
+
+def test_waits_of_two_transactions_of_one_leg_add_up(tmp_path, database_url):
+    twice = (f'{LOCKED}\n    with op.get_context().autocommit_block():\n        op.execute("SELECT pg_sleep(0.1)")\n'
+             f'    {LOCKED}')
+    result = walked(tmp_path, database_url, ("users locked twice", twice, "pass"))
+
+    for wait in waits(result, "upgrade").values():
+        assert wait["waits"] == 2
+        assert SLEEP / 2 < wait["longest"] < wait["total"] and wait["total"] > 2 * SLEEP - 0.1
+
+
+def test_the_probe_goes_on_after_the_walk_starts_again_from_an_empty_database(tmp_path, database_url):
+    report = walk_report(history(tmp_path, ("a downgrade that fails", "pass", 'op.execute("SELECT 1/0")'),
+                                 ("users locked a while", LOCKED, "pass")), database_url)
+
+    assert report.revisions[1].legs["downgrade"] == "failed"  # the walk dropped the schema and made it again
+    assert {wait["table"] for wait in report.revisions[2].blocked["upgrade"]} == {"users"}
+
+
+OWN_ENGINE_ENV = """from alembic import context
+import sqlalchemy as sa
+
+engine = sa.create_engine(context.config.get_main_option("sqlalchemy.url"), poolclass=sa.pool.NullPool)
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=sa.MetaData(), transaction_per_migration=True)
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()
+"""
+
+
+def test_an_env_py_with_an_engine_of_its_own_is_probed_the_same(tmp_path, database_url):
+    ini = history(tmp_path, ("users locked a while", LOCKED, "pass"))
+    (tmp_path / "env.py").write_text(OWN_ENGINE_ENV)  # it never uses the walk's connection
+    ini.write_text(ini.read_text().replace(f"script_location = {HISTORIES}", f"script_location = {tmp_path}"))
+    report = walk_report(ini, database_url)
+
+    assert not [f for f in report.all_findings() if f.severity == FAILURE], report.all_findings()
+    blocked = waits(report.revisions[-1], "upgrade")
+    assert {key: (wait["lock"], wait["statement"]) for key, wait in blocked.items()} == {
+        ("users", kind): ("ACCESS EXCLUSIVE", "LOCK TABLE users IN ACCESS EXCLUSIVE MODE") for kind in (READ, WRITE)}

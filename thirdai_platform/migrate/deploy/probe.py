@@ -42,6 +42,7 @@ BLOCKS = {READ: BLOCKS_READS, WRITE: BLOCKS_WRITES}
 SETTINGS = "SET statement_timeout = '1min'; SET application_name = 'thirdai deploy probe'"  # a net, never reached
 
 # The tables of the public schema, or those named: their primary key's columns and the columns a write can set.
+# Prepared once per connection: the schema is named, not its oid (a walk drops and makes it again after a failure).
 TARGETS_SQL = """
 SELECT c.relname::text, c.oid::bigint, c.oid::regclass::text,
     ARRAY(SELECT quote_ident(a.attname) FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
@@ -49,8 +50,8 @@ SELECT c.relname::text, c.oid::bigint, c.oid::regclass::text,
           WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.n),
     ARRAY(SELECT quote_ident(a.attname) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0
           AND NOT a.attisdropped AND a.attidentity <> 'a' AND a.attgenerated = '' ORDER BY a.attnum)
-FROM pg_class c
-WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND c.relname <> 'alembic_version'
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+WHERE c.relkind IN ('r', 'p') AND c.relname <> 'alembic_version'
     AND ($1::text[] IS NULL OR c.relname = ANY($1::text[]))
 ORDER BY c.relname
 """
