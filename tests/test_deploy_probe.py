@@ -50,8 +50,8 @@ def test_a_table_locked_access_exclusive_blocks_its_reads_and_writes_with_the_st
 
 
 def test_a_plain_index_blocks_writes_and_not_reads(tmp_path, database_url):
-    result = walked(tmp_path, database_url, ("an index on users.name", slept('op.create_index("ix_users_name", "users", ["name"])'),
-                                             'op.drop_index("ix_users_name")'))
+    index = slept('op.create_index("ix_users_name", "users", ["name"])')
+    result = walked(tmp_path, database_url, ("an index on users.name", index, 'op.drop_index("ix_users_name")'))
 
     blocked = waits(result, "upgrade")
     assert set(blocked) == {("users", "write")}

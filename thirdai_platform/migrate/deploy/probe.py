@@ -45,7 +45,8 @@ SETTINGS = "SET statement_timeout = '1min'; SET application_name = 'thirdai depl
 # Prepared once per connection: the schema is named, not its oid (a walk drops and makes it again after a failure).
 TARGETS_SQL = """
 SELECT c.relname::text, c.oid::bigint, c.oid::regclass::text,
-    ARRAY(SELECT quote_ident(a.attname) FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+    ARRAY(SELECT quote_ident(a.attname) FROM pg_index i
+          CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
           WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.n),
     ARRAY(SELECT quote_ident(a.attname) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0
@@ -76,7 +77,7 @@ class Target:
         return (self.read,) if kind == READ else self.writes
 
 
-def target(table: str, oid: int, name: str, keys: list[str], columns: list[str]) -> Target:
+def target_of(table: str, oid: int, name: str, keys: list[str], columns: list[str]) -> Target:
     """name: the table as SQL names it (quoted where needed); keys: its primary key; columns: those a write sets."""
     if keys:
         key = ", ".join(keys)
@@ -158,31 +159,31 @@ class Traffic:
                 self.problem = one_line(error)
 
     def during(self, leg: Leg) -> None:
-        targets = [target(*row) for row in self.query("EXECUTE deploy_probe_targets(%s)",
+        targets = [target_of(*row) for row in self.query("EXECUTE deploy_probe_targets(%s)",
                                                       (None if leg.tables is None else sorted(leg.tables),))]
         # A leg shorter than the threshold cannot make traffic wait longer: the first round waits that long.
         pause = WAIT_THRESHOLD
         while not leg.stopped.wait(pause):
             pause = INTERVAL
-            for table in targets:
-                for statement in table.statements(self.kind):
+            for target in targets:
+                for statement in target.statements(self.kind):
                     if leg.stopped.is_set():
                         return
-                    self.send(leg, table, statement)
+                    self.send(leg, target, statement)
 
-    def send(self, leg: Leg, table: Target, statement: str) -> None:
+    def send(self, leg: Leg, target: Target, statement: str) -> None:
         self.since = started = time.perf_counter()
         held = None
         try:
             waited = self.attempt(statement, WAIT_THRESHOLD)
             while waited is not None:
                 held = held or holder(self.kind, waited == ROW_LOCK,
-                                      self.query("EXECUTE deploy_probe_holders(%s, %s)", (table.oid, self.probes)))
+                                      self.query("EXECUTE deploy_probe_holders(%s, %s)", (target.oid, self.probes)))
                 if leg.stopped.is_set():
                     break
                 waited = self.attempt(statement, SLICE)
             if held is not None:  # else what it waited for was gone before it could be seen: a wait of a few ms
-                leg.waits.append(Wait(table.table, self.kind, time.perf_counter() - started, *held))
+                leg.waits.append(Wait(target.table, self.kind, time.perf_counter() - started, *held))
         finally:
             self.since = None
 
@@ -226,7 +227,8 @@ class Probe:
 
     def connect(self) -> None:
         if not self.traffic:
-            self.traffic = [Traffic(self.url, READ), Traffic(self.url, WRITE)]
+            for kind in (READ, WRITE):  # one by one: close() closes the first if the second cannot connect
+                self.traffic.append(Traffic(self.url, kind))
             for traffic in self.traffic:
                 traffic.probes = [t.pid for t in self.traffic]
 
