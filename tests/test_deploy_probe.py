@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import pytest
 from deploy_histories import HISTORIES, history, walk_report
+from sqlalchemy import create_engine, pool
+from sqlalchemy.engine import make_url
 
 from thirdai_platform.database.url import ENV_VAR
+from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.deploy.probe import READ, WRITE
-from thirdai_platform.migrate.findings import FAILURE, RevisionResult
+from thirdai_platform.migrate.findings import FAILURE, LEGS, LIMIT, NOTE, RevisionResult
+from thirdai_platform.migrate.runner import Runner
+from thirdai_platform.migrate.walk import WalkOptions, walk
 
 SLEEP = 0.4  # how long the planted revisions hold their lock: far above the probe's noise, cheap for the suite
 
@@ -160,3 +165,31 @@ def test_an_env_py_with_an_engine_of_its_own_is_probed_the_same(tmp_path, databa
     blocked = waits(report.revisions[-1], "upgrade")
     assert {key: (wait["lock"], wait["statement"]) for key, wait in blocked.items()} == {
         ("users", kind): ("ACCESS EXCLUSIVE", "LOCK TABLE users IN ACCESS EXCLUSIVE MODE") for kind in (READ, WRITE)}
+
+
+KEYLESS = ('op.create_table("visits", sa.Column("id", sa.Integer, sa.Identity(always=True)),\n'
+           '                    sa.Column("at", sa.DateTime))')
+
+
+def test_a_table_without_a_primary_key_is_probed_too(tmp_path, database_url):
+    result = walked(tmp_path, database_url, ("visits, with no key", KEYLESS, 'op.drop_table("visits")'),
+                    ("visits locked a while", slept('op.execute("LOCK TABLE visits IN ACCESS EXCLUSIVE MODE")'), "pass"))
+
+    assert set(waits(result, "upgrade")) == {("visits", READ), ("visits", WRITE)}
+
+
+def test_a_probe_that_cannot_connect_is_a_limit_and_the_walk_goes_on(tmp_path, database_url):
+    ini = history(tmp_path, ("users locked a while", LOCKED, "pass"))
+    url = make_url(database_url)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            runner = Runner(load_config(ini, url=url), connection, url.set(database="no_such_database"))
+            report = walk(runner, WalkOptions(rows=5, check_drift=False))
+    finally:
+        engine.dispose()
+
+    assert [(f.check, f.severity) for f in report.all_findings() if f.severity != NOTE] == [("deploy probe", LIMIT)]
+    assert "no_such_database" in report.findings[0].message, report.findings[0].message
+    assert all(r.blocked == {} for r in report.revisions)
+    assert all(r.legs == {leg: "ok" for leg in LEGS} for r in report.revisions)

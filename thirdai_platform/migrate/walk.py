@@ -289,7 +289,7 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
         broken = walk_revisions(runner, order, options, part, record, probe)
     if probe is not None and probe.problem:
         report.findings.append(Finding(None, "deploy probe", LIMIT, "how long live traffic waits for the migrations' "
-                                       f"locks is not measured (from then on): the probe failed: {probe.problem}"))
+                                       f"locks is not measured past the probe's failure: {probe.problem}"))
     if options.check_drift and not broken and len(heads) == 1 and (part is None or part.last):
         report.findings += drift(runner.config)
     report.seconds = time.perf_counter() - started

@@ -109,6 +109,7 @@ class Leg:
 
 
 def one_line(error: BaseException) -> str:
+    error = getattr(error, "orig", None) or error  # SQLAlchemy's wrapper: the driver's own error
     lines = str(error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
 
