@@ -2,7 +2,7 @@
 revision's scope, on connections of its own, and records how long each statement waited and on what.
 
 Two connections send it, one thread each, in rounds every INTERVAL until the leg ends: the reader reads a row by
-its primary key (the first row when the table has none); the writer, in transactions it always rolls back, inserts
+its primary key (the first row when the table has none); the writer, in one transaction it rolls back at once, inserts
 (a zero-row INSERT ... SELECT: the same table and index locks as a real insert, without rows, sequence values or
 constraint failures) and updates the first row's first column to itself (a row lock, as a real update takes).
 
@@ -66,15 +66,15 @@ WHERE l.locktype = 'relation' AND l.granted AND l.pid <> ALL($2::int[])
 
 @dataclass(frozen=True)
 class Target:
-    """One table's probe statements."""
+    """One table's probe statements: the writer's are sent at once, in one transaction (one round trip)."""
 
     table: str
     oid: int
     read: str
-    writes: tuple[str, ...]
+    write: str | None  # None: the table has no column a write could set
 
-    def statements(self, kind: str) -> tuple[str, ...]:
-        return (self.read,) if kind == READ else self.writes
+    def statement(self, kind: str) -> str | None:
+        return self.read if kind == READ else self.write
 
 
 def target_of(table: str, oid: int, name: str, keys: list[str], columns: list[str]) -> Target:
@@ -86,10 +86,10 @@ def target_of(table: str, oid: int, name: str, keys: list[str], columns: list[st
     else:
         where, read = f"ctid = (SELECT ctid FROM {name} LIMIT 1)", f"SELECT * FROM {name} LIMIT 1"
     if not columns:
-        return Target(table, oid, read, ())
+        return Target(table, oid, read, None)
     listed = ", ".join(columns)
-    return Target(table, oid, read, (f"INSERT INTO {name} ({listed}) SELECT {listed} FROM {name} WHERE false",
-                                     f"UPDATE {name} SET {columns[0]} = {columns[0]} WHERE {where}"))
+    return Target(table, oid, read, f"BEGIN; INSERT INTO {name} ({listed}) SELECT {listed} FROM {name} WHERE false; "
+                                    f"UPDATE {name} SET {columns[0]} = {columns[0]} WHERE {where}; ROLLBACK")
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,15 @@ class Leg:
     tables: set[str] | None  # None: every table
     stopped: threading.Event = field(default_factory=threading.Event)
     waits: list[Wait] = field(default_factory=list)
+    targets: list[Target] | None = None  # those that exist, found by the first thread to look
+    finding: threading.Lock = field(default_factory=threading.Lock)
+
+    def targets_found(self, traffic: Traffic) -> list[Target]:
+        with self.finding:
+            if self.targets is None:
+                names = None if self.tables is None else sorted(self.tables)
+                self.targets = [target_of(*row) for row in traffic.query("EXECUTE deploy_probe_targets(%s)", (names,))]
+            return self.targets
 
 
 def one_line(error: BaseException) -> str:
@@ -160,16 +169,15 @@ class Traffic:
                 self.problem = one_line(error)
 
     def during(self, leg: Leg) -> None:
-        targets = [target_of(*row) for row in self.query("EXECUTE deploy_probe_targets(%s)",
-                                                      (None if leg.tables is None else sorted(leg.tables),))]
-        # A leg shorter than the threshold cannot make traffic wait longer: the first round waits that long.
+        # A leg shorter than the threshold cannot make traffic wait longer: the first round (and the look for the
+        # tables) waits that long, and such a leg costs nothing.
         pause = WAIT_THRESHOLD
         while not leg.stopped.wait(pause):
             pause = INTERVAL
-            for target in targets:
-                for statement in target.statements(self.kind):
-                    if leg.stopped.is_set():
-                        return
+            for target in leg.targets_found(self):
+                if leg.stopped.is_set():
+                    return
+                if statement := target.statement(self.kind):
                     self.send(leg, target, statement)
 
     def send(self, leg: Leg, target: Target, statement: str) -> None:
@@ -198,17 +206,19 @@ class Traffic:
         if lock_timeout != self.lock_timeout:
             self.query(f"SET lock_timeout = '{round(lock_timeout * 1000)}ms'")
             self.lock_timeout = lock_timeout
-        writing = self.kind == WRITE
         try:
-            self.query(f"BEGIN; {statement}" if writing else statement)
+            self.query(statement)
         except LockNotAvailable as error:
+            self.end_transaction()
             return ROW_LOCK if "tuple" in (error.diag.context or "") else "table"
         except psycopg2.Error:
-            pass
-        finally:
-            if writing:
-                self.query("ROLLBACK")
+            self.end_transaction()
         return None
+
+    def end_transaction(self) -> None:
+        """The writer's, which a failed statement left open (the reader has none)."""
+        if self.kind == WRITE:
+            self.query("ROLLBACK")
 
     def close(self) -> None:
         self.legs.put(None)
