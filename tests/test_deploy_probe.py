@@ -65,6 +65,15 @@ def test_a_plain_index_blocks_writes_and_not_reads(tmp_path, database_url):
     assert blocked["users", "write"]["longest"] > SLEEP / 2
 
 
+def test_set_not_null_blocks_reads_too(tmp_path, database_url):
+    """Unlike a plain index, SET NOT NULL takes ACCESS EXCLUSIVE (even on a column that is already NOT NULL)."""
+    not_null = slept('op.alter_column("teams", "name", nullable=False)')
+    result = walked(tmp_path, database_url, ("teams.name NOT NULL", not_null, "pass"))
+
+    assert {key: (wait["lock"], wait["statement"]) for key, wait in waits(result, "upgrade").items()} == {
+        ("teams", kind): ("ACCESS EXCLUSIVE", "ALTER TABLE teams ALTER COLUMN name SET NOT NULL") for kind in (READ, WRITE)}
+
+
 EXPAND_ONLY = ('op.add_column("users", sa.Column("motto", sa.Text))\n'
                '    with op.get_context().autocommit_block():\n'
                '        op.create_index("ix_users_name", "users", ["name"], postgresql_concurrently=True)\n'
