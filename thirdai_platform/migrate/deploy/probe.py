@@ -33,12 +33,12 @@ from sqlalchemy.engine import URL
 from thirdai_platform.migrate.deploy.locks import BLOCKS_READS, BLOCKS_WRITES, MODES, PROBE, STATEMENT_LIMIT, STRENGTH
 
 READ, WRITE = "read", "write"
-INTERVAL = 0.025  # seconds between the rounds of each traffic connection
+# Seconds between the rounds of each traffic connection, and before its first: a lock held less than this plus the
+# threshold may make no wait seen, far below what a deploy notices, and a leg as short (most of a walk at --rows 5)
+# costs the probe nothing, not even a query.
+INTERVAL = 0.025
 WAIT_THRESHOLD = 0.005  # a statement that waits longer than this for a lock is a wait: see the docstring
 SLICE = 0.05  # the lock_timeout of the tries after the first
-# The first round of a leg: a lock held less than this plus the threshold makes no wait seen, which is far below what
-# a deploy notices, and legs as short as that (most of a walk at --rows 5) cost the probe nothing, not even a query.
-FIRST_ROUND = 0.01
 STOP_SECONDS = 5.0  # the longest the end of a leg waits for a wait in progress (it ends within a slice)
 ROW_LOCK = "row lock"  # the lock of a wait for a row another transaction changed (an UPDATE's backfill)
 BLOCKS = {READ: BLOCKS_READS, WRITE: BLOCKS_WRITES}
@@ -172,9 +172,7 @@ class Traffic:
                 self.problem = one_line(error)
 
     def during(self, leg: Leg) -> None:
-        pause = FIRST_ROUND
-        while not leg.stopped.wait(pause):
-            pause = INTERVAL
+        while not leg.stopped.wait(INTERVAL):
             for target in leg.targets_found(self):
                 if leg.stopped.is_set():
                     return
