@@ -38,13 +38,15 @@ from thirdai_platform.migrate.phases import totals  # noqa: E402
 from thirdai_platform.migrate.walk import WalkOptions  # noqa: E402
 
 
-def full_walk(ini: Path, new_database: Callable[[], URL], rows: int, jobs: int | None) -> dict[str, float]:
+def full_walk(ini: Path, new_database: Callable[[], URL], rows: int, jobs: int | None,
+              probe: bool = True) -> dict[str, float]:
     """As `python -m thirdai_platform.migrate` walks: split into parts on as many databases as it uses CPUs."""
     session = load_session(ini)
     order = revisions_in_range(session)
     parts = parts_for(len(order), jobs)
     started = time.perf_counter()
-    report = ParallelWalk(session, [new_database() for _ in range(parts)], WalkOptions(rows=rows, seed=0), order).collect()
+    report = ParallelWalk(session, [new_database() for _ in range(parts)], WalkOptions(rows=rows, seed=0, probe=probe),
+                         order).collect()
     failures = sum(f.severity == "failure" for r in report.revisions for f in r.findings) + len(report.findings)
     return {"total": time.perf_counter() - started, "failures": failures, "parts": parts,
             "phases": totals([r.phase_seconds for r in report.revisions])}
@@ -77,6 +79,7 @@ def main() -> None:
     arguments.add_argument("--skip", nargs="*", default=[], choices=["floor", "walk", "pa"], help="parts not to time")
     arguments.add_argument("--jobs", type=int, help="processes of the walk (default: as the CLI chooses, one per CPU)")
     arguments.add_argument("--json", type=Path, help="also write the results here")
+    arguments.add_argument("--no-probe", action="store_true", help="walk without the deploy probe (to time its cost)")
     args = arguments.parse_args()
 
     results = {"server_ready_seconds": server_ready_seconds(), "runs": []}
@@ -93,7 +96,7 @@ def main() -> None:
                 pa = sum(run_default_tests(str(ini), server.create_database).values())
             for rows in args.rows:
                 a = floor(ini, server.create_database(), rows) if "floor" not in args.skip else {}
-                b = full_walk(ini, server.create_database, rows, args.jobs) if "walk" not in args.skip else {}
+                b = full_walk(ini, server.create_database, rows, args.jobs, not args.no_probe) if "walk" not in args.skip else {}
                 run = {"revisions": revisions, "rows": rows, "floor": a, "walk": b, "pytest_alembic": pa}
                 results["runs"].append(run)
                 walk_ms = 1000 * b["total"] / revisions if b else None

@@ -9,13 +9,14 @@ A failing leg is a finding; the walk resets the database, climbs back to the nex
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from alembic.script import Script
 from alembic.util import CommandError
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate import data, history
@@ -24,6 +25,7 @@ from thirdai_platform.migrate.roundtrip import DOWNGRADE, LEGS, UPGRADE, UPGRADE
 from thirdai_platform.migrate.data import DataCopies, TableCopy, live
 from thirdai_platform.migrate.deploy import rolling
 from thirdai_platform.migrate.deploy.locks import LockObserver
+from thirdai_platform.migrate.deploy.probe import Probe, blocked
 from thirdai_platform.migrate.drift import model_drift
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding, RevisionResult, WalkReport
 from thirdai_platform.migrate.phases import Phases
@@ -47,6 +49,7 @@ class WalkOptions:
     check_drift: bool = True
     from_current: bool = False  # start from the revision the database is at (a restored dump) instead of empty
     rolling_deploys: bool = False  # a running version that breaks on the new schema fails the revision (else a note)
+    probe: bool = True  # live traffic during each leg, and how long it waited (deploy/probe.py)
 
 
 def fixtures(script: Script, when: str) -> dict[str, list[dict]]:
@@ -59,11 +62,12 @@ class RevisionWalk:
     at the 5th."""
 
     def __init__(self, runner: Runner, script: Script, options: WalkOptions, parent: SchemaSnapshot, seed_all: bool,
-                 filled: set[str], previously_touched: frozenset[str] = frozenset()):
+                 filled: set[str], previously_touched: frozenset[str] = frozenset(), probe: Probe | None = None):
         self.runner, self.script, self.options, self.parent = runner, script, options, parent
         self.started = time.perf_counter()
         self.result = RevisionResult(script.revision, (script.doc or "").strip())
         self.phases = Phases(self.result.phase_seconds)
+        self.probe = probe
         # The tables its SQL names (and those they reach) are the ones read, copied and compared; None: every table.
         with self.phases.timed("render"):
             reach = revision_reach(runner.session, script.revision)
@@ -129,6 +133,7 @@ class RevisionWalk:
         return {problem.table for problem in outcome.problems}
 
     def leg(self, name: str, step: Callable[[Script], None]) -> bool:
+        probing = self.probe is not None and self.probe.start(self.tables)
         started, window, observer = time.perf_counter(), Window.starting_now(), LockObserver(self.connection)
         try:
             with observer:
@@ -141,9 +146,12 @@ class RevisionWalk:
             # At production size (--rows, --from-dump) these are the lock times a deploy would see.
             self.result.leg_seconds[name] = time.perf_counter() - started
             self.trip.windows[name] = window.ended()  # a value stamped with the current time falls inside
+            waits = self.probe.stop() if probing else None
             self.result.locks[name], self.result.statements[name] = observer.summary()
             self.phases.add("locks", observer.seconds)
             self.phases.add("leg", self.result.leg_seconds[name] - observer.seconds)
+            if waits is not None:  # no entry: not probed (no table in scope, or the probe turned off)
+                self.result.blocked[name] = blocked(waits, self.result.statements[name])
         self.result.legs[name] = "ok"
         return True
 
@@ -289,6 +297,32 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
     order = [script for script in history.in_order(runner.script) if script.revision not in applied]
     if part is not None:
         order = [script for script in order if script.revision in part.revisions]
+    with probing(runner.url, options.probe) as probe:
+        broken = walk_revisions(runner, order, options, part, record, probe)
+    if probe is not None and probe.problem:
+        report.findings.append(Finding(None, "deploy probe", LIMIT, "how long live traffic waits for the migrations' "
+                                       f"locks is not measured past the probe's failure: {probe.problem}"))
+    if options.check_drift and not broken and len(heads) == 1 and (part is None or part.last):
+        report.findings += drift(runner.session)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@contextmanager
+def probing(url: URL, wanted: bool) -> Iterator[Probe | None]:
+    """The walk's one probe: its connections are opened at its first leg and closed at the end of the walk."""
+    probe = Probe(url) if wanted else None
+    try:
+        yield probe
+    finally:
+        if probe is not None:
+            probe.close()
+
+
+def walk_revisions(runner: Runner, order: list[Script], options: WalkOptions, part: Part | None,
+                   record: Callable[[RevisionResult], None], probe: Probe | None) -> bool:
+    """Walks the revisions in order; True when the last one left the database broken (a failed or unfinished leg)."""
+    connection = runner.connection
     broken, schema, filled, touched = part is not None and not part.first, None, set(), frozenset()
     cannot_upgrade: set[str] = set()  # revisions already reported as failing to upgrade
     for script in order:
@@ -318,17 +352,14 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
                 continue
         fresh = schema is None and options.from_current  # a restored dump: add generated rows to all its tables too
         revision_walk = RevisionWalk(runner, script, options, schema or schema_snapshot(connection), seed_all=fresh,
-                                     filled=filled, previously_touched=touched)
+                                     filled=filled, previously_touched=touched, probe=probe)
         result = revision_walk.run()
         schema, touched = revision_walk.final_schema, frozenset(revision_walk.trip.touched)
         if result.legs.get(UPGRADE) == "failed":
             cannot_upgrade.add(script.revision)
         broken = len(result.legs) < len(LEGS) or "failed" in result.legs.values()
         record(result)
-    if options.check_drift and not broken and len(heads) == 1 and (part is None or part.last):
-        report.findings += drift(runner.session)
-    report.seconds = time.perf_counter() - started
-    return report
+    return broken
 
 
 def drift(session: Session) -> list[Finding]:
