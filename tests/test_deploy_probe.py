@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import make_url
 
 from thirdai_platform.database.url import ENV_VAR
-from thirdai_platform.migrate.commands import load_config
+from thirdai_platform.migrate.session import load_session
 from thirdai_platform.migrate.deploy.probe import READ, WRITE
 from thirdai_platform.migrate.findings import FAILURE, LEGS, LIMIT, NOTE, RevisionResult
 from thirdai_platform.migrate.runner import Runner
@@ -193,12 +193,15 @@ def test_a_probe_that_cannot_connect_is_a_limit_and_the_walk_goes_on(tmp_path, d
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            runner = Runner(load_config(ini, url=url), connection, url.set(database="no_such_database"))
+            runner = Runner(load_session(ini, url=url).on(url.set(database="no_such_database"), connection))
             report = walk(runner, WalkOptions(rows=5, check_drift=False))
     finally:
         engine.dispose()
 
-    assert [(f.check, f.severity) for f in report.all_findings() if f.severity != NOTE] == [("deploy probe", LIMIT)]
+    # tests/histories/env.py renders offline through sqlalchemy.url too, which names the missing database: the
+    # scope's limit says so; what matters here is the probe's one limit and a walk that goes on.
+    found = [(f.check, f.severity) for f in report.all_findings() if f.severity != NOTE and f.check != "scope"]
+    assert found == [("deploy probe", LIMIT)]
     assert "no_such_database" in report.findings[0].message, report.findings[0].message
     assert all(r.blocked == {} for r in report.revisions)
     assert all(r.legs == {leg: "ok" for leg in LEGS} for r in report.revisions)
