@@ -205,3 +205,17 @@ def test_a_probe_that_cannot_connect_is_a_limit_and_the_walk_goes_on(tmp_path, d
     assert "no_such_database" in report.findings[0].message, report.findings[0].message
     assert all(r.blocked == {} for r in report.revisions)
     assert all(r.legs == {leg: "ok" for leg in LEGS} for r in report.revisions)
+
+
+def test_a_volatile_default_rewrites_the_table_and_blocks_it_for_as_long(tmp_path, database_url):
+    """ADD COLUMN with a constant default is instant since PostgreSQL 11; a volatile one writes every row again."""
+    stamped = 'op.add_column("events", sa.Column("seen_at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()")))'
+    result = walked(tmp_path, database_url, ("events, filled", EVENTS, 'op.drop_table("events")'),
+                    ("events.seen_at stamped", stamped, 'op.drop_column("events", "seen_at")'))
+
+    blocked = waits(result, "upgrade")
+    assert set(blocked) == {("events", "read"), ("events", "write")}, result.blocked
+    for wait in blocked.values():
+        assert wait["lock"] == "ACCESS EXCLUSIVE"
+        assert wait["statement"].startswith("ALTER TABLE events ADD COLUMN seen_at")
+        assert 0.01 < wait["longest"] <= result.leg_seconds["upgrade"] + 0.05

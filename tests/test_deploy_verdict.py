@@ -71,6 +71,14 @@ def test_a_wait_past_its_limit_fails_the_revision_and_one_under_it_stays_a_note(
     assert judge_deploys(WalkReport([RevisionResult("0003", "")]), limits).all_findings() == []
 
 
+def test_a_wait_no_deploy_notices_is_no_finding_unless_a_limit_asks_for_less():
+    brief = RevisionResult("0002_x", "", blocked={"upgrade": [wait("models", "write", 0.016)]})
+
+    assert judge_deploys(WalkReport([brief]), NO_LIMITS).all_findings() == []
+    assert [f.severity for f in judge_deploys(WalkReport([brief]), DeployLimits({"write": 0.01, "read": None}))
+            .all_findings()] == [FAILURE]
+
+
 def test_a_baseline_keeps_knowing_a_deploy_failure_whichever_upgrade_waited_longer_and_however_often():
     limits = DeployLimits({"write": 2.0, "read": None})
     first = judge_deploys(WalkReport([blocked_result()]), limits)
@@ -126,3 +134,22 @@ def test_rolling_deploys_in_the_pyproject_fail_a_rename_and_the_command_line_tur
     saved = json.loads((tmp_path / "out.json").read_text())["revisions"][-1]
     assert told.returncode == 0, told.stdout + told.stderr
     assert [f["severity"] for f in saved["findings"] if f["check"] == ROLLING_DEPLOY] == [NOTE]
+
+
+def test_a_measured_wait_past_max_blocked_write_fails_the_walk_and_under_no_limit_it_is_a_note(tmp_path):
+    locked = ('op.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")\n'
+              '    op.execute("SELECT pg_sleep(0.4)")')
+    ini = history(tmp_path, ("users locked a while", locked, "pass"))
+    common = ["--config", str(ini), "--no-lint", "--no-drift", "--json", str(tmp_path / "out.json")]
+
+    gated = migrate(*common, "--max-blocked-write", "100ms")
+    saved = json.loads((tmp_path / "out.json").read_text())["revisions"][-1]
+    assert gated.returncode == 1, gated.stdout + gated.stderr
+    assert [(f["severity"], f["table"]) for f in saved["findings"] if f["check"] == DEPLOY] == [
+        (FAILURE, "users"), (NOTE, "users")]  # the writes past the limit; the reads, with no limit, a note
+    assert "LOCK TABLE users" in gated.stdout
+
+    told = migrate(*common)
+    saved = json.loads((tmp_path / "out.json").read_text())["revisions"][-1]
+    assert told.returncode == 0, told.stdout + told.stderr
+    assert {f["severity"] for f in saved["findings"] if f["check"] == DEPLOY} == {NOTE}

@@ -25,6 +25,9 @@ DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|min|h)\s*")
 UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 EXAMPLES = "e.g. 2s, 500ms, 1.5s, 1m"
 STATEMENT_SHOWN = 80  # characters of the statement holding the lock a message quotes
+# A wait shorter than this is a note only when a limit asks for less: no deploy notices it, and how long it is
+# depends on the machine's load more than on the migration.
+NOTE_FROM = 0.1
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,11 @@ def wait_finding(result: RevisionResult, wait: dict, limit: float | None) -> Fin
 
 
 def deploy_findings(result: RevisionResult, limits: DeployLimits) -> list[Finding]:
-    return [wait_finding(result, wait, limits.max_blocked[kind]) for kind in KINDS for wait in waits_of(result, kind)]
+    """A finding per table and kind that waited: past its limit a failure; else a note once the wait is long enough
+    for a deploy to notice (the shorter ones stay numbers in the reports)."""
+    return [wait_finding(result, wait, limits.max_blocked[kind]) for kind in KINDS for wait in waits_of(result, kind)
+            if wait["longest"] >= NOTE_FROM or (limits.max_blocked[kind] is not None
+                                                 and wait["longest"] > limits.max_blocked[kind])]
 
 
 def judge_deploys(report: WalkReport, limits: DeployLimits) -> WalkReport:
