@@ -5,8 +5,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import text
 
-from thirdai_platform.database.models import Base
 from thirdai_platform.database.connection import engine_for
+from thirdai_platform.database.models import Base
 from thirdai_platform.database.url import ENV_VAR, database_url
 from thirdai_platform.migrate.lock import migration_lock
 

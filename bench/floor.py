@@ -19,11 +19,11 @@ from sqlalchemy.engine import URL, make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from thirdai_platform.migrate import history  # noqa: E402
-from thirdai_platform.migrate.session import load_session  # noqa: E402
 from thirdai_platform.migrate.data import empty_tables  # noqa: E402
 from thirdai_platform.migrate.dump import restore_dump  # noqa: E402
 from thirdai_platform.migrate.runner import Runner, StepFailed  # noqa: E402
 from thirdai_platform.migrate.seed import seed_database  # noqa: E402
+from thirdai_platform.migrate.session import load_session  # noqa: E402
 from thirdai_platform.migrate.walk import climb_to, reset_schema  # noqa: E402
 
 # The floor lists the tables it fills the cheapest way: it pays for no schema snapshot.

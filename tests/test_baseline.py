@@ -11,8 +11,14 @@ from pathlib import Path
 import pytest
 
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.baseline import (Baseline, apply_baseline, chosen_baseline, read_baseline, stable_key,
-                                               write_baseline)
+from thirdai_platform.migrate.baseline import (
+    Baseline,
+    apply_baseline,
+    chosen_baseline,
+    read_baseline,
+    stable_key,
+    write_baseline,
+)
 from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.findings import FAILURE, KNOWN, LIMIT, NOTE, Finding, RevisionResult, WalkReport
 

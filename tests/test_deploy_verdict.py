@@ -14,8 +14,14 @@ from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.baseline import entry_of
 from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.deploy.rolling import ROLLING_DEPLOY
-from thirdai_platform.migrate.deploy.verdict import (DEPLOY, NO_LIMITS, DeployLimits, chosen_limits, judge_deploys,
-                                                     parse_duration)
+from thirdai_platform.migrate.deploy.verdict import (
+    DEPLOY,
+    NO_LIMITS,
+    DeployLimits,
+    chosen_limits,
+    judge_deploys,
+    parse_duration,
+)
 from thirdai_platform.migrate.findings import FAILURE, NOTE, RevisionResult, WalkReport
 
 REPO = Path(__file__).resolve().parents[1]

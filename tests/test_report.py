@@ -18,8 +18,17 @@ from rich.console import Console
 
 from thirdai_platform.migrate.ci_formats import escape_data, escape_property, github_annotations, sarif_log
 from thirdai_platform.migrate.deploy.verdict import DeployLimits, judge_deploys
-from thirdai_platform.migrate.findings import (FAILURE, KNOWN, LIMIT, NOTE, Finding, RevisionResult, RunInfo,
-                                               ScriptPlace, WalkReport)
+from thirdai_platform.migrate.findings import (
+    FAILURE,
+    KNOWN,
+    LIMIT,
+    NOTE,
+    Finding,
+    RevisionResult,
+    RunInfo,
+    ScriptPlace,
+    WalkReport,
+)
 from thirdai_platform.migrate.report import print_report, revision_line
 from thirdai_platform.migrate.report_files import junit_tree, write_atomically, write_json
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, pool, text
 
-from thirdai_platform.migrate.schema import schema_snapshot
 from thirdai_platform.migrate.parsed_sql import Unreadable
+from thirdai_platform.migrate.schema import schema_snapshot
 from thirdai_platform.migrate.scope import reach_of, tables_in_scope
 
 SCHEMA = """

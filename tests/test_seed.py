@@ -1,7 +1,6 @@
 """seed_database() on real PostgreSQL schemas: types, NULLs, foreign keys, constraints, determinism, problems."""
 from __future__ import annotations
 
-
 import pytest
 import sqlalchemy as sa
 

@@ -6,10 +6,10 @@ import zoneinfo
 
 import pytest
 import sqlalchemy as sa
-
-from thirdai_platform.migrate.seed import SeedResult
 from test_seed import create, engine, fetch  # noqa: F401, F811 (engine is a fixture)
 from test_seed import seed as seed_rows
+
+from thirdai_platform.migrate.seed import SeedResult
 
 ROWS = 40
 # One table per CHECK form; every checked column NOT NULL, so that a NULL cannot pass the check for it.

@@ -11,6 +11,7 @@ from pathlib import Path
 import alembic
 import pytest
 from sqlalchemy.engine import make_url
+from test_walk import walk_history
 
 from thirdai_platform.database.url import ENV_VAR
 from thirdai_platform.errors import UserError
@@ -21,7 +22,6 @@ from thirdai_platform.migrate.sqllint import DEFAULT_CONFIG, _squawk_config
 from thirdai_platform.migrate.static_checks import review_findings
 from thirdai_platform.migrate.toplevel import acting_top_level
 from thirdai_platform.migrate.walk import LEGS
-from test_walk import walk_history
 
 ALEMBIC_TEMPLATES = Path(alembic.__file__).parent / "templates"
 REPO_ROOT = Path(__file__).parents[1]

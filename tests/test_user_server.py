@@ -16,9 +16,9 @@ from pathlib import Path
 import psycopg2
 import pytest
 from alembic import command as alembic_command
-
 from test_stopping import as_in_a_terminal
 from test_walk import REPO_ROOT
+
 from thirdai_platform.migrate import cli, parallel
 from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.deploy.verdict import DEPLOY

@@ -19,6 +19,7 @@ from thirdai_platform.migrate.findings import FAILURE, NOTE, Finding
 from thirdai_platform.migrate.roundtrip import DOWNGRADE, UPGRADE, UPGRADE_AGAIN, RoundTrip, type_of
 from thirdai_platform.migrate.schema import SchemaSnapshot, compare_schemas
 
+
 def check_schema(trip: RoundTrip, leg: str, expected: SchemaSnapshot, now: SchemaSnapshot) -> list[Finding]:
     findings = []
     for difference in compare_schemas(expected, now):

@@ -23,8 +23,8 @@ from thirdai_platform.migrate.project_code import check_env_py, quiet_logging
 from thirdai_platform.migrate.report import console_for_output, print_report, walk_progress
 from thirdai_platform.migrate.report_files import remove_earlier, write_json, write_junit
 from thirdai_platform.migrate.run_info import described, run_info
-from thirdai_platform.migrate.session import Session, load_session
 from thirdai_platform.migrate.server import EphemeralPostgres, start_server
+from thirdai_platform.migrate.session import Session, load_session
 from thirdai_platform.migrate.static_checks import revisions_in_range, static_findings
 from thirdai_platform.migrate.user_server import UserServer
 from thirdai_platform.migrate.walk import WalkOptions

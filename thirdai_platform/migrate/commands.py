@@ -27,6 +27,7 @@ from thirdai_platform.migrate.review import review_script, risky_operations
 from thirdai_platform.migrate.session import Session, handed_to_env, load_config, load_session  # noqa: F401 (re-exported)
 from thirdai_platform.migrate.task_output import failed_statement, is_several_heads, review_sentence, several_heads
 
+
 def config_url(session: Session) -> URL:
     """The database a command acts on: the one the session was given, else DATABASE_URI's (read when first needed)."""
     if session.url is None:

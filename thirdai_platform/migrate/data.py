@@ -292,7 +292,7 @@ def _in_window(value: str) -> str:
             f"OR ({value}::timestamp AT TIME ZONE 'UTC') BETWEEN :start AND :end)")
 
 
-def stamped_columns(connection: Connection, comparison: "Comparison", columns: list[str], window) -> list[str]:
+def stamped_columns(connection: Connection, comparison: Comparison, columns: list[str], window) -> list[str]:
     """Of these timestamp columns, those whose values changed (target against source) only into the window's
     time: the migration set them to the current time."""
     if not columns:

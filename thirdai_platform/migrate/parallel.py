@@ -19,8 +19,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 from sqlalchemy.engine import URL
 
-from thirdai_platform.errors import UserError
 from thirdai_platform.database.connection import connected
+from thirdai_platform.errors import UserError
 from thirdai_platform.migrate import history
 from thirdai_platform.migrate.findings import RevisionResult, WalkReport
 from thirdai_platform.migrate.runner import Runner, StepFailed

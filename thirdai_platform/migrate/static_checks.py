@@ -13,8 +13,8 @@ from thirdai_platform.errors import UserError, first_line, one_line
 from thirdai_platform.migrate import history
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding
 from thirdai_platform.migrate.project_code import load_error
-from thirdai_platform.migrate.review import review_script
 from thirdai_platform.migrate.render import RenderFailure, render_failures
+from thirdai_platform.migrate.review import review_script
 from thirdai_platform.migrate.scope import unscoped_reason
 from thirdai_platform.migrate.session import Session, percent_is_a_placeholder
 from thirdai_platform.migrate.sqllint import SquawkUnavailable, lint_revisions

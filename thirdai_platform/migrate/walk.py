@@ -21,7 +21,6 @@ from sqlalchemy.engine import URL, Connection
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate import data, history
 from thirdai_platform.migrate.checks import check_downgrade, check_schema, check_upgrade, check_upgrade_again
-from thirdai_platform.migrate.roundtrip import DOWNGRADE, LEGS, UPGRADE, UPGRADE_AGAIN, Declared, RoundTrip, Window
 from thirdai_platform.migrate.data import DataCopies, TableCopy, live
 from thirdai_platform.migrate.deploy import rolling
 from thirdai_platform.migrate.deploy.locks import LockObserver
@@ -29,10 +28,18 @@ from thirdai_platform.migrate.deploy.probe import Probe, blocked
 from thirdai_platform.migrate.drift import model_drift
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding, RevisionResult, WalkReport
 from thirdai_platform.migrate.phases import Phases
+from thirdai_platform.migrate.roundtrip import DOWNGRADE, LEGS, UPGRADE, UPGRADE_AGAIN, Declared, RoundTrip, Window
 from thirdai_platform.migrate.runner import Runner, StepFailed
+from thirdai_platform.migrate.schema import (
+    TABLE_PARTS,
+    SchemaSnapshot,
+    column_type_name,
+    compare_schemas,
+    merged,
+    restricted,
+    schema_snapshot,
+)
 from thirdai_platform.migrate.scope import revision_reach, tables_in_scope
-from thirdai_platform.migrate.schema import (TABLE_PARTS, SchemaSnapshot, column_type_name, compare_schemas, merged,
-                                             restricted, schema_snapshot)
 from thirdai_platform.migrate.seed import seed_database
 from thirdai_platform.migrate.session import Session
 from thirdai_platform.migrate.static_checks import whole_schema_limit

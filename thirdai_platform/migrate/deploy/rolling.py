@@ -18,11 +18,24 @@ from sqlalchemy.engine import Connection
 
 from thirdai_platform.migrate.checks import RoundTrip
 from thirdai_platform.migrate.data import DataCopies, TableCopy, qualified, quote
-from thirdai_platform.migrate.deploy.errors import (NOT_NULL_VIOLATION, NOT_THE_SCHEMAS_FAULT, UNDEFINED_COLUMN,
-                                                    StatementError, attempt)
+from thirdai_platform.migrate.deploy.errors import (
+    NOT_NULL_VIOLATION,
+    NOT_THE_SCHEMAS_FAULT,
+    UNDEFINED_COLUMN,
+    StatementError,
+    attempt,
+)
 from thirdai_platform.migrate.findings import NOTE, ROLLING_CHECKS, Finding
-from thirdai_platform.migrate.schema import (MISSING, TABLE_PARTS, UNEXPECTED, SchemaDifference, SchemaSnapshot,
-                                             column_type, column_type_name, compare_schemas)
+from thirdai_platform.migrate.schema import (
+    MISSING,
+    TABLE_PARTS,
+    UNEXPECTED,
+    SchemaDifference,
+    SchemaSnapshot,
+    column_type,
+    column_type_name,
+    compare_schemas,
+)
 
 ROLLING_DEPLOY, ROLLING_BACK = ROLLING_CHECKS  # the checks' names in findings: after the upgrade, after the downgrade
 SAMPLE_ROWS = 3  # rows the old version inserts

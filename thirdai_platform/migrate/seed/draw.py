@@ -94,7 +94,7 @@ def bounded_repeats(pattern: str) -> str:
         elif char == "]":
             in_brackets = False
         elif char in "*+" and not in_brackets and not (out and out[-1] in "*+?}"):
-            char = "{0,%d}" % REPEAT_LIMIT if char == "*" else "{1,%d}" % REPEAT_LIMIT
+            char = f"{{0,{REPEAT_LIMIT}}}" if char == "*" else f"{{1,{REPEAT_LIMIT}}}"
         out.append(char)
     return "".join(out)
 

@@ -11,7 +11,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from random import Random
 
 # Locales for people and places: real data mixes scripts and accents.
@@ -51,7 +51,7 @@ def kind_of_column(name: str) -> str | None:
     return next((kind for kind, pattern in NAME_PATTERNS if re.search(pattern, lowered)), None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def mimesis():
     """The package, imported on first use: it takes a few hundred ms, paid only when a column needs it."""
     import mimesis
@@ -63,7 +63,7 @@ def dataset(name: str):
     return getattr(mimesis().datasets, name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def provider(kind: str, locale: str):
     package = mimesis()
     found = getattr(package, kind)
