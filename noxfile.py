@@ -1,4 +1,5 @@
 """`nox -s migrations`: the merge gate for migrations. `nox -s tests`: the test suite. Arguments after `--` pass through."""
+
 import hashlib
 from pathlib import Path
 
@@ -35,14 +36,23 @@ def install(session: nox.Session) -> None:
 def migrations(session: nox.Session) -> None:
     """Walk every revision up, down and up with generated data on an ephemeral PostgreSQL."""
     install(session)
-    reports = ["--junit-xml", "reports/migrations.xml", "--json", "reports/migrations.json",
-               "--sarif", "reports/migrations.sarif", "--html", "reports/migrations.html"]
+    reports = [
+        "--junit-xml",
+        "reports/migrations.xml",
+        "--json",
+        "reports/migrations.json",
+        "--sarif",
+        "reports/migrations.sarif",
+        "--html",
+        "reports/migrations.html",
+    ]
     session.run("python", "-m", "thirdai_platform.migrate", *reports, *session.posargs)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """ruff's lint (its rules in pyproject.toml), then the test suite, against real ephemeral PostgreSQL servers."""
+    """ruff's lint and format check (pyproject.toml), then the test suite, against real ephemeral PostgreSQL servers."""
     install(session)
     session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
     session.run("pytest", *session.posargs)

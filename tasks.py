@@ -2,6 +2,7 @@
 
 Each task is a thin call into thirdai_platform.migrate.commands; a UserError becomes one line and exit code 1.
 """
+
 import os
 import sys
 from functools import wraps
@@ -40,7 +41,12 @@ def upgrade(c, revision="head", sql=False):
     commands.upgrade(session(), revision, sql=sql)
 
 
-@task(help={"revision": "target revision or -N (default: -1, one step)", "yes": "confirm undoing more than one revision or going to base"})
+@task(
+    help={
+        "revision": "target revision or -N (default: -1, one step)",
+        "yes": "confirm undoing more than one revision or going to base",
+    }
+)
 @one_line_errors
 def downgrade(c, revision="-1", yes=False):
     """Undo migrations: one step by default; more, or down to base, needs --yes."""
@@ -48,7 +54,12 @@ def downgrade(c, revision="-1", yes=False):
     print(f"undid {len(undone)} revision(s): {', '.join(s.revision for s in undone)}")
 
 
-@task(help={"message": "what the revision changes", "empty": "write an empty script instead of autogenerating from the models"})
+@task(
+    help={
+        "message": "what the revision changes",
+        "empty": "write an empty script instead of autogenerating from the models",
+    }
+)
 @one_line_errors
 def revision(c, message="", empty=False):
     """Upgrade to head, then write a new revision from the model changes and list what needs review."""
@@ -130,11 +141,16 @@ def plan(c, report=None):
         print(line)
 
 
-@task(help={"rows": "generated rows per table at each step", "seed": "seed of the generated data",
-            "url": "an empty database to walk on (default: an ephemeral server)",
-            "baseline": "the failures this file lists are known: reported apart, they do not fail the run",
-            "write_baseline": "write today's failures to this file, as known",
-            "changed_only": "gate only the revisions this branch changes; the others' failures are known"})
+@task(
+    help={
+        "rows": "generated rows per table at each step",
+        "seed": "seed of the generated data",
+        "url": "an empty database to walk on (default: an ephemeral server)",
+        "baseline": "the failures this file lists are known: reported apart, they do not fail the run",
+        "write_baseline": "write today's failures to this file, as known",
+        "changed_only": "gate only the revisions this branch changes; the others' failures are known",
+    }
+)
 def verify(c, rows=5, seed=0, url=None, baseline=None, write_baseline=None, changed_only=False):
     """Walk every revision up, down and up with generated data (what `nox -s migrations` runs)."""
     from thirdai_platform.migrate.cli import main
@@ -159,6 +175,7 @@ def server(c):
         raise Exit(code=code)
 
 
-db = Collection("db", upgrade, downgrade, revision, current, stamp, history, heads, merge, check, lint, plan, verify,
-                server)
+db = Collection(
+    "db", upgrade, downgrade, revision, current, stamp, history, heads, merge, check, lint, plan, verify, server
+)
 namespace = Collection(db)

@@ -1,4 +1,5 @@
 """Alembic environment of thirdai_platform: models as target metadata, URL from DATABASE_URI, one lock per run."""
+
 import os
 from logging.config import fileConfig
 
@@ -35,7 +36,11 @@ def configured_url():
 
 def run_migrations_offline() -> None:
     # Rendering SQL needs only the dialect, so `--sql` works without any database configured.
-    target = {"url": configured_url()} if config.attributes.get("url") or os.environ.get(ENV_VAR) else {"dialect_name": "postgresql"}
+    target = (
+        {"url": configured_url()}
+        if config.attributes.get("url") or os.environ.get(ENV_VAR)
+        else {"dialect_name": "postgresql"}
+    )
     context.configure(literal_binds=True, dialect_opts={"paramstyle": "named"}, **target, **OPTIONS)
     with context.begin_transaction():
         for statement in TIMEOUTS:

@@ -6,6 +6,7 @@ every table that is empty (filled the way the walk fills them), and no copies, s
 bench/run.py imports it for generated histories; bench/real_speed.py runs it in a real history's own venv. A leg
 that fails is counted and, as the walk does, the database is reset and climbed again to the next revision's parent.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,7 @@ TABLES_SQL = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND ta
 
 
 def floor(ini: Path, url: URL, rows: int, from_current: bool = False) -> dict[str, float]:
-    """"migrations": the three legs alone; "total" with the seeding (and the climbs after a failure)."""
+    """ "migrations": the three legs alone; "total" with the seeding (and the climbs after a failure)."""
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
@@ -45,8 +46,13 @@ def floor(ini: Path, url: URL, rows: int, from_current: bool = False) -> dict[st
                         reset_schema(connection)
                         climb_to(runner, script)
                     tables = connection.execute(text(TABLES_SQL)).scalars().all()
-                    seed_database(connection, rows=rows, seed=0, salt=f"{script.revision}:before",
-                                  only=empty_tables(connection, tables))
+                    seed_database(
+                        connection,
+                        rows=rows,
+                        seed=0,
+                        salt=f"{script.revision}:before",
+                        only=empty_tables(connection, tables),
+                    )
                     leg = time.perf_counter()
                     try:
                         runner.upgrade(script)
@@ -57,8 +63,12 @@ def floor(ini: Path, url: URL, rows: int, from_current: bool = False) -> dict[st
                     broken = False
                 except StepFailed:
                     failed, broken = failed + 1, True
-            return {"total": time.perf_counter() - started, "migrations": migrating, "revisions": len(order),
-                    "failed": failed}
+            return {
+                "total": time.perf_counter() - started,
+                "migrations": migrating,
+                "revisions": len(order),
+                "failed": failed,
+            }
     finally:
         engine.dispose()
 

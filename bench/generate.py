@@ -5,6 +5,7 @@ back: a new table with a foreign key and an enum, an added column backfilled the
 renamed with alembic_enums, a column renamed, an index, and a column moved out into a table of its own.
 The project gets its own alembic.ini, env.py (takes config.attributes["connection"]) and models.py matching head.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,10 +74,10 @@ class Table:
     name: str
     enum: str
     labels: list[str]
-    title: str = "title"          # renamed by "rename" revisions
-    has_note: bool = True         # moved out by a "move" revision
+    title: str = "title"  # renamed by "rename" revisions
+    has_note: bool = True  # moved out by a "move" revision
     parent: str | None = None
-    extra: list[str] = field(default_factory=list)    # backfilled columns
+    extra: list[str] = field(default_factory=list)  # backfilled columns
     indexed: list[str] = field(default_factory=list)  # columns with an index
     notes_table: str | None = None
 
@@ -120,49 +121,69 @@ class History:
         table = Table(name, f"{name}_status", list(FIRST_LABELS), parent=parent)
         self.tables.append(table)
         foreign_key = f'sa.ForeignKey("{parent}.id", name="fk_{name}_parent"), ' if parent else ""
-        return Revision(number, f"create table {name}", [
-            f'op.create_table("{name}",',
-            '    sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),',
-            '    sa.Column("title", sa.Text(), nullable=False),',
-            f'    sa.Column("status", sa.Enum({", ".join(map(repr, FIRST_LABELS))}, name="{table.enum}"), nullable=False, '
-            'server_default="new"),',
-            f'    sa.Column("parent_id", sa.BigInteger(), {foreign_key}nullable=True),',
-            '    sa.Column("note", sa.Text(), nullable=False, server_default=""),',
-            '    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),',
-            ")",
-        ], [f'op.drop_table("{name}")', f'op.execute("DROP TYPE {table.enum}")'])
+        return Revision(
+            number,
+            f"create table {name}",
+            [
+                f'op.create_table("{name}",',
+                '    sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),',
+                '    sa.Column("title", sa.Text(), nullable=False),',
+                f'    sa.Column("status", sa.Enum({", ".join(map(repr, FIRST_LABELS))}, name="{table.enum}"), nullable=False, '
+                'server_default="new"),',
+                f'    sa.Column("parent_id", sa.BigInteger(), {foreign_key}nullable=True),',
+                '    sa.Column("note", sa.Text(), nullable=False, server_default=""),',
+                '    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),',
+                ")",
+            ],
+            [f'op.drop_table("{name}")', f'op.execute("DROP TYPE {table.enum}")'],
+        )
 
     def backfill(self, number: int) -> Revision | None:
         table = self.pick(lambda t: True)
         column = f"score_{number:04d}"
         table.extra.append(column)
-        return Revision(number, f"add {table.name}.{column} backfilled from {table.title}", [
-            f'op.add_column("{table.name}", sa.Column("{column}", sa.Integer(), nullable=True))',
-            f'op.execute(\'UPDATE {table.name} SET {column} = length({table.title})\')',
-            f'op.alter_column("{table.name}", "{column}", nullable=False)',
-        ], [f'op.drop_column("{table.name}", "{column}")'])
+        return Revision(
+            number,
+            f"add {table.name}.{column} backfilled from {table.title}",
+            [
+                f'op.add_column("{table.name}", sa.Column("{column}", sa.Integer(), nullable=True))',
+                f"op.execute('UPDATE {table.name} SET {column} = length({table.title})')",
+                f'op.alter_column("{table.name}", "{column}", nullable=False)',
+            ],
+            [f'op.drop_column("{table.name}", "{column}")'],
+        )
 
     def enum(self, number: int) -> Revision | None:
         table = self.pick(lambda t: True)
         old = list(table.labels)
         table.labels[-1] = f"closed_{number:04d}"
-        return Revision(number, f"rename label {old[-1]} of {table.enum} to {table.labels[-1]}", [
-            "with migration.upgrade_ctx():",
-            f"    migration.update_value(STATUS, {old[-1]!r}, {table.labels[-1]!r})",
-        ], [
-            "with migration.downgrade_ctx():",
-            f"    migration.update_value(STATUS, {table.labels[-1]!r}, {old[-1]!r})",
-        ], imports={"from alembic_enums import Column, EnumMigration"}, preamble=[
-            f'STATUS = Column("{table.name}", "status", old_server_default="new", new_server_default="new")',
-            f"migration = EnumMigration(op, {table.enum!r}, {old!r}, {table.labels!r}, [STATUS])",
-        ])
+        return Revision(
+            number,
+            f"rename label {old[-1]} of {table.enum} to {table.labels[-1]}",
+            [
+                "with migration.upgrade_ctx():",
+                f"    migration.update_value(STATUS, {old[-1]!r}, {table.labels[-1]!r})",
+            ],
+            [
+                "with migration.downgrade_ctx():",
+                f"    migration.update_value(STATUS, {table.labels[-1]!r}, {old[-1]!r})",
+            ],
+            imports={"from alembic_enums import Column, EnumMigration"},
+            preamble=[
+                f'STATUS = Column("{table.name}", "status", old_server_default="new", new_server_default="new")',
+                f"migration = EnumMigration(op, {table.enum!r}, {old!r}, {table.labels!r}, [STATUS])",
+            ],
+        )
 
     def rename(self, number: int) -> Revision | None:
         table = self.pick(lambda t: True)
         old, table.title = table.title, f"title_{number:04d}"
-        return Revision(number, f"rename {table.name}.{old} to {table.title}",
-                        [f'op.alter_column("{table.name}", "{old}", new_column_name="{table.title}")'],
-                        [f'op.alter_column("{table.name}", "{table.title}", new_column_name="{old}")'])
+        return Revision(
+            number,
+            f"rename {table.name}.{old} to {table.title}",
+            [f'op.alter_column("{table.name}", "{old}", new_column_name="{table.title}")'],
+            [f'op.alter_column("{table.name}", "{table.title}", new_column_name="{old}")'],
+        )
 
     def index(self, number: int) -> Revision | None:
         table = self.pick(lambda t: len(t.indexed) < 2)
@@ -171,9 +192,12 @@ class History:
         column = "created_at" if "created_at" not in table.indexed else "parent_id"
         table.indexed.append(column)
         name = f"ix_{table.name}_{column}"
-        return Revision(number, f"index {table.name}.{column}",
-                        [f'op.create_index("{name}", "{table.name}", ["{column}"])'],
-                        [f'op.drop_index("{name}", table_name="{table.name}")'])
+        return Revision(
+            number,
+            f"index {table.name}.{column}",
+            [f'op.create_index("{name}", "{table.name}", ["{column}"])'],
+            [f'op.drop_index("{name}", table_name="{table.name}")'],
+        )
 
     def move(self, number: int) -> Revision | None:
         table = self.pick(lambda t: t.has_note)
@@ -181,19 +205,24 @@ class History:
             return None
         table.has_note, table.notes_table = False, f"{table.name}_notes"
         notes = table.notes_table
-        return Revision(number, f"move {table.name}.note into {notes}", [
-            f'op.create_table("{notes}",',
-            f'    sa.Column("{table.name}_id", sa.BigInteger(), sa.ForeignKey("{table.name}.id", name="fk_{notes}_owner"), '
-            'primary_key=True),',
-            '    sa.Column("note", sa.Text(), nullable=False),',
-            ")",
-            f'op.execute("INSERT INTO {notes} ({table.name}_id, note) SELECT id, note FROM {table.name}")',
-            f'op.drop_column("{table.name}", "note")',
-        ], [
-            f'op.add_column("{table.name}", sa.Column("note", sa.Text(), nullable=False, server_default=""))',
-            f'op.execute("UPDATE {table.name} SET note = n.note FROM {notes} n WHERE n.{table.name}_id = {table.name}.id")',
-            f'op.drop_table("{notes}")',
-        ])
+        return Revision(
+            number,
+            f"move {table.name}.note into {notes}",
+            [
+                f'op.create_table("{notes}",',
+                f'    sa.Column("{table.name}_id", sa.BigInteger(), sa.ForeignKey("{table.name}.id", name="fk_{notes}_owner"), '
+                "primary_key=True),",
+                '    sa.Column("note", sa.Text(), nullable=False),',
+                ")",
+                f'op.execute("INSERT INTO {notes} ({table.name}_id, note) SELECT id, note FROM {table.name}")',
+                f'op.drop_column("{table.name}", "note")',
+            ],
+            [
+                f'op.add_column("{table.name}", sa.Column("note", sa.Text(), nullable=False, server_default=""))',
+                f'op.execute("UPDATE {table.name} SET note = n.note FROM {notes} n WHERE n.{table.name}_id = {table.name}.id")',
+                f'op.drop_table("{notes}")',
+            ],
+        )
 
     def models(self) -> str:
         lines = ["import sqlalchemy as sa", "", "metadata = sa.MetaData()", ""]
@@ -208,7 +237,7 @@ class History:
                 f'    sa.Column("parent_id", sa.BigInteger(), {parent}nullable=True, index={"parent_id" in t.indexed}),',
                 *(['    sa.Column("note", sa.Text(), nullable=False, server_default=""),'] if t.has_note else []),
                 '    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False, '
-                f'index={"created_at" in t.indexed}),',
+                f"index={'created_at' in t.indexed}),",
                 *(f'    sa.Column("{c}", sa.Integer(), nullable=False),' for c in t.extra),
                 ")",
             ]
@@ -229,9 +258,11 @@ def script(revision: Revision, parent: str | None) -> str:
 
     imports = "\n".join(sorted({"import sqlalchemy as sa", "from alembic import op", *revision.imports}))
     preamble = "\n".join(revision.preamble)
-    return (f'"""{revision.message}"""\n{imports}\n\nrevision = {revision.id!r}\ndown_revision = {parent!r}\n'
-            f"branch_labels = None\ndepends_on = None\n\n{preamble}\n\n\ndef upgrade():\n{body(revision.upgrade)}\n\n\n"
-            f"def downgrade():\n{body(revision.downgrade)}\n")
+    return (
+        f'"""{revision.message}"""\n{imports}\n\nrevision = {revision.id!r}\ndown_revision = {parent!r}\n'
+        f"branch_labels = None\ndepends_on = None\n\n{preamble}\n\n\ndef upgrade():\n{body(revision.upgrade)}\n\n\n"
+        f"def downgrade():\n{body(revision.downgrade)}\n"
+    )
 
 
 def generate(revisions: int, directory: Path) -> Path:

@@ -2,6 +2,7 @@
 
 Each test gets a fresh database, as the plugin's per-test alembic_engine fixture would give it.
 """
+
 from __future__ import annotations
 
 import time

@@ -8,6 +8,7 @@ subprocess, in the history's own venv. Kept per history in DIR/NAME/: report.jso
 stderr.txt and classes.txt (the findings grouped by check and message shape, with one sample each); DIR/summary.json
 holds the table. Results and judgements: docs/real-histories.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,29 +23,55 @@ from pathlib import Path
 from real_histories_prepare import REPO, History, by_name, prepare, starting_schema, tool_snapshot, venv_for
 
 TRACEBACK = "Traceback (most recent call last)"
-COLUMNS = ("history", "version", "revisions", "failures", "limits", "notes", "seconds", "exit", "traceback", "stderr KB", "rerun")
+COLUMNS = (
+    "history",
+    "version",
+    "revisions",
+    "failures",
+    "limits",
+    "notes",
+    "seconds",
+    "exit",
+    "traceback",
+    "stderr KB",
+    "rerun",
+)
 
 
-def walk(ini: Path, python: Path, tool: Path | None, timeout: float, extra: tuple[str, ...] = (),
-         tag: str = "") -> dict:
+def walk(
+    ini: Path, python: Path, tool: Path | None, timeout: float, extra: tuple[str, ...] = (), tag: str = ""
+) -> dict:
     """Run the CLI on one prepared history; what it printed goes next to its reports (named with tag)."""
     project = ini.parent
     # PYTHONPATH comes before the venv's editable install of the working tree.
     environment = {**os.environ, "PYTHONPATH": str(tool)} if tool else None
-    command = [str(python), "-m", "thirdai_platform.migrate", "--config", str(ini), *extra,
-               "--json", str(project / f"report{tag}.json"), "--junit-xml", str(project / f"junit{tag}.xml")]
+    command = [
+        str(python),
+        "-m",
+        "thirdai_platform.migrate",
+        "--config",
+        str(ini),
+        *extra,
+        "--json",
+        str(project / f"report{tag}.json"),
+        "--junit-xml",
+        str(project / f"junit{tag}.xml"),
+    ]
     started = time.monotonic()
     try:
-        done = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=timeout,
-                              env=environment)
+        done = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=timeout, env=environment)
         code, stdout, stderr = done.returncode, done.stdout, done.stderr
     except subprocess.TimeoutExpired as expired:
         code, stdout, stderr = "timeout", as_text(expired.stdout), as_text(expired.stderr)
     seconds = time.monotonic() - started
     (project / f"stdout{tag}.txt").write_text(stdout)
     (project / f"stderr{tag}.txt").write_text(stderr)
-    return {"exit": code, "seconds": round(seconds, 1), "traceback": TRACEBACK in stdout + stderr,
-            "stderr KB": round(len(stderr.encode()) / 1024, 1)}
+    return {
+        "exit": code,
+        "seconds": round(seconds, 1),
+        "traceback": TRACEBACK in stdout + stderr,
+        "stderr KB": round(len(stderr.encode()) / 1024, 1),
+    }
 
 
 def as_text(output: bytes | str | None) -> str:
@@ -99,8 +126,12 @@ def write_classes(report: dict, path: Path) -> None:
 
 
 def bench_one(history: History, out: Path, tool: Path | None, timeout: float) -> dict:
-    row = {"history": history.name, "version": history.version, "driver": history.driver,
-           "postgresql_only": history.postgresql_only}
+    row = {
+        "history": history.name,
+        "version": history.version,
+        "driver": history.driver,
+        "postgresql_only": history.postgresql_only,
+    }
     try:
         ini = prepare(history, out)
         python = venv_for(history)
@@ -138,11 +169,18 @@ def print_table(rows: list[dict]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="one history by name, or 'repro' for the reproductions")
-    parser.add_argument("--out", type=Path, default=REPO / "reports" / "real-histories",
-                        help="where the projects and their reports go (default: %(default)s)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "reports" / "real-histories",
+        help="where the projects and their reports go (default: %(default)s)",
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per history (default: %(default)s)")
-    parser.add_argument("--tool", metavar="REF", help="walk with thirdai_platform as committed at this git ref "
-                                                       "(default: the working tree)")
+    parser.add_argument(
+        "--tool",
+        metavar="REF",
+        help="walk with thirdai_platform as committed at this git ref (default: the working tree)",
+    )
     args = parser.parse_args()
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)

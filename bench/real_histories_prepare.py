@@ -7,6 +7,7 @@ own package: copied from the wheel when they import nothing else of it, stubbed 
 they do. Each history gets a venv of its own (uv) with this project, squawk and the history's own light deps, so
 nothing it needs lands in the team's venvs.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -44,35 +45,97 @@ class History:
 
 
 HISTORIES = (
-    History("ckan", "ckan", "2.12.0", "ckan/migration", "versions", "postgresql", True,
-            copied=("ckan/migration/__init__.py",)),
-    History("zou", "zou", "1.0.97", "zou/migrations", "versions", "postgresql+psycopg", True,
-            pip=("psycopg[binary]==3.3.4", "sqlalchemy-utils", "babel"), stubs="zou"),
-    History("prefect", "prefect", "3.9.1", "prefect/server/database/_migrations", "versions/postgresql",
-            "postgresql+asyncpg", True, pip=("prefect==3.9.1",), env="env_async.py"),
+    History(
+        "ckan",
+        "ckan",
+        "2.12.0",
+        "ckan/migration",
+        "versions",
+        "postgresql",
+        True,
+        copied=("ckan/migration/__init__.py",),
+    ),
+    History(
+        "zou",
+        "zou",
+        "1.0.97",
+        "zou/migrations",
+        "versions",
+        "postgresql+psycopg",
+        True,
+        pip=("psycopg[binary]==3.3.4", "sqlalchemy-utils", "babel"),
+        stubs="zou",
+    ),
+    History(
+        "prefect",
+        "prefect",
+        "3.9.1",
+        "prefect/server/database/_migrations",
+        "versions/postgresql",
+        "postgresql+asyncpg",
+        True,
+        pip=("prefect==3.9.1",),
+        env="env_async.py",
+    ),
     # The same history on psycopg2 with the sync env.py: what the walk finds once it gets past the driver.
-    History("prefect-psycopg2", "prefect", "3.9.1", "prefect/server/database/_migrations", "versions/postgresql",
-            "postgresql", True, pip=("prefect==3.9.1",)),
-    History("mlflow", "mlflow-skinny", "3.17.2", "mlflow/store/db_migrations", "versions", "postgresql", False,
-            pip=("mlflow-skinny==3.17.2",)),
+    History(
+        "prefect-psycopg2",
+        "prefect",
+        "3.9.1",
+        "prefect/server/database/_migrations",
+        "versions/postgresql",
+        "postgresql",
+        True,
+        pip=("prefect==3.9.1",),
+    ),
+    History(
+        "mlflow",
+        "mlflow-skinny",
+        "3.17.2",
+        "mlflow/store/db_migrations",
+        "versions",
+        "postgresql",
+        False,
+        pip=("mlflow-skinny==3.17.2",),
+    ),
     # mlflow creates its initial tables with create_all before its first revision: the same walk from that schema.
-    History("mlflow-start", "mlflow-skinny", "3.17.2", "mlflow/store/db_migrations", "versions", "postgresql", False,
-            pip=("mlflow-skinny==3.17.2",), start="start_mlflow.py"),
-    History("dagster", "dagster", "1.13.29", "dagster/_core/storage/alembic", "versions", "postgresql", False,
-            pip=("dagster==1.13.29",)),
+    History(
+        "mlflow-start",
+        "mlflow-skinny",
+        "3.17.2",
+        "mlflow/store/db_migrations",
+        "versions",
+        "postgresql",
+        False,
+        pip=("mlflow-skinny==3.17.2",),
+        start="start_mlflow.py",
+    ),
+    History(
+        "dagster",
+        "dagster",
+        "1.13.29",
+        "dagster/_core/storage/alembic",
+        "versions",
+        "postgresql",
+        False,
+        pip=("dagster==1.13.29",),
+    ),
 )
 # The smallest histories showing what the tool gets wrong on the real ones (bench/real_histories/repro/).
 REPROS = tuple(
     History(f"repro-{name}", "repro", "-", f"repro/{name}", "versions", driver, False, pip=("asyncpg",), env=env)
-    for name, driver, env in (("offline-result", "postgresql", "env_sync.py"),
-                              ("unnamed-constraint", "postgresql", "env_sync.py"),
-                              ("server-default-now", "postgresql", "env_sync.py"),
-                              ("dropped-table", "postgresql", "env_sync.py"),
-                              ("async-driver", "postgresql+asyncpg", "env_async.py"),
-                              ("copied-ids", "postgresql", "env_sync.py"),
-                              ("index-rename", "postgresql", "env_sync.py"),
-                              ("enum-label", "postgresql", "env_sync.py"),
-                              ("random-id", "postgresql", "env_sync.py")))
+    for name, driver, env in (
+        ("offline-result", "postgresql", "env_sync.py"),
+        ("unnamed-constraint", "postgresql", "env_sync.py"),
+        ("server-default-now", "postgresql", "env_sync.py"),
+        ("dropped-table", "postgresql", "env_sync.py"),
+        ("async-driver", "postgresql+asyncpg", "env_async.py"),
+        ("copied-ids", "postgresql", "env_sync.py"),
+        ("index-rename", "postgresql", "env_sync.py"),
+        ("enum-label", "postgresql", "env_sync.py"),
+        ("random-id", "postgresql", "env_sync.py"),
+    )
+)
 
 
 def run(command: list[str], **options) -> None:
@@ -103,8 +166,18 @@ def fetch(history: History) -> Path:
     downloads = CACHE / "downloads"
     wheel_prefix = history.package.replace("-", "_") + f"-{history.version}-"
     if not any(downloads.glob(f"{wheel_prefix}*.whl")):
-        run([*pip_command(), "download", "--no-deps", "--only-binary", ":all:",
-             f"{history.package}=={history.version}", "-d", str(downloads)])
+        run(
+            [
+                *pip_command(),
+                "download",
+                "--no-deps",
+                "--only-binary",
+                ":all:",
+                f"{history.package}=={history.version}",
+                "-d",
+                str(downloads),
+            ]
+        )
     wheel = next(downloads.glob(f"{wheel_prefix}*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(unpacked)
@@ -123,8 +196,20 @@ def venv_for(history: History) -> Path:
         return python
     if not python.exists():
         run(["uv", "venv", "--python", sys.executable, str(venv)])
-    run(["uv", "pip", "install", "--python", str(python), "-e", str(REPO), "--group", str(REPO / "pyproject.toml:dev"),
-         *history.pip])
+    run(
+        [
+            "uv",
+            "pip",
+            "install",
+            "--python",
+            str(python),
+            "-e",
+            str(REPO),
+            "--group",
+            str(REPO / "pyproject.toml:dev"),
+            *history.pip,
+        ]
+    )
     marker.write_text(wanted)
     return python
 
@@ -158,8 +243,11 @@ def prepare(history: History, out: Path) -> Path:
     if project.exists():
         shutil.rmtree(project)
     project.mkdir(parents=True)
-    shutil.copytree(unpacked / history.migrations / history.versions, project / "versions",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        unpacked / history.migrations / history.versions,
+        project / "versions",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     shutil.copy2(FILES / history.env, project / "env.py")
     stubs = project / "stubs"
     stubs.mkdir()
@@ -169,8 +257,11 @@ def prepare(history: History, out: Path) -> Path:
         copy_module(unpacked, module, stubs)
     ini = project / "alembic.ini"
     template = (FILES / "alembic.ini.template").read_text()
-    ini.write_text(template.replace("{package}", history.package).replace("{version}", history.version)
-                   .replace("{url}", history.url))
+    ini.write_text(
+        template.replace("{package}", history.package)
+        .replace("{version}", history.version)
+        .replace("{url}", history.url)
+    )
     return ini
 
 
@@ -183,8 +274,9 @@ def tool_snapshot(ref: str) -> Path:
     snapshot = CACHE / "tool" / sha
     if not (snapshot / "thirdai_platform").exists():
         snapshot.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", sha, "thirdai_platform"], capture_output=True,
-                                 check=True).stdout
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", sha, "thirdai_platform"], capture_output=True, check=True
+        ).stdout
         subprocess.run(["tar", "-x", "-C", str(snapshot)], input=archive, check=True)
     return snapshot
 

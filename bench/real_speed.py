@@ -8,6 +8,7 @@ with --url on another database of the same server (so in one process: --url walk
 times, their ratio, and where the walk's time went per revision (RevisionResult.phase_seconds, see phases.py);
 "lint+start" is the CLI's wall time less its walk: start-up, lint and review, reports.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,14 @@ DEFAULT = ("ckan", "zou", "prefect-psycopg2", "mlflow-start", "dagster")
 
 
 def run_floor(python: Path, ini: Path, url: str, rows: int, start: tuple[str, ...], timeout: float) -> dict:
-    done = subprocess.run([str(python), str(FLOOR), "--config", str(ini), "--url", url, "--rows", str(rows), *start],
-                          cwd=ini.parent, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    done = subprocess.run(
+        [str(python), str(FLOOR), "--config", str(ini), "--url", url, "--rows", str(rows), *start],
+        cwd=ini.parent,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -49,20 +55,34 @@ def time_history(name: str, out: Path, server, rows: int, timeout: float) -> dic
     report = json.loads(report_file.read_text()) if report_file.exists() else {"revisions": [], "seconds": 0}
     revisions = report["revisions"]
     unscoped = sum(any(f["check"] == "scope" for f in r["findings"]) for r in revisions)
-    failures = sum(f["severity"] == "failure" for r in revisions for f in r["findings"] if f["check"] in
-                   ("upgrade", "downgrade", "upgrade again"))
-    return {"history": name, "revisions": len(revisions), "floor": floor, "cli": cli, "walk_seconds": report["seconds"],
-            "unscoped": unscoped, "leg_failures": failures,
-            "phases": totals([r.get("phase_seconds", {}) for r in revisions])}
+    failures = sum(
+        f["severity"] == "failure"
+        for r in revisions
+        for f in r["findings"]
+        if f["check"] in ("upgrade", "downgrade", "upgrade again")
+    )
+    return {
+        "history": name,
+        "revisions": len(revisions),
+        "floor": floor,
+        "cli": cli,
+        "walk_seconds": report["seconds"],
+        "unscoped": unscoped,
+        "leg_failures": failures,
+        "phases": totals([r.get("phase_seconds", {}) for r in revisions]),
+    }
 
 
 def print_row(row: dict) -> None:
     floor, n = row["floor"].get("total"), max(row["revisions"], 1)
     walk_s, cli_s = row["walk_seconds"], row["cli"]["seconds"]
     ratio = f"{cli_s / floor:.2f}" if floor else "-"
-    print(f"{row['history']:<18} {row['revisions']:>4} {floor or 0:>8.2f} {row['floor'].get('migrations', 0):>8.2f} "
-          f"{cli_s:>8.1f} {walk_s:>8.2f} {cli_s - walk_s:>10.1f} {ratio:>6} {1000 * walk_s / n:>8.0f} "
-          f"{row['unscoped']:>8} {row['cli']['exit']!s:>5}", flush=True)
+    print(
+        f"{row['history']:<18} {row['revisions']:>4} {floor or 0:>8.2f} {row['floor'].get('migrations', 0):>8.2f} "
+        f"{cli_s:>8.1f} {walk_s:>8.2f} {cli_s - walk_s:>10.1f} {ratio:>6} {1000 * walk_s / n:>8.0f} "
+        f"{row['unscoped']:>8} {row['cli']['exit']!s:>5}",
+        flush=True,
+    )
     if row["floor"].get("error"):
         print(f"      floor: {row['floor']['error']}")
     print("      ms/revision: " + "  ".join(f"{k} {1000 * v / n:.1f}" for k, v in row["phases"].items()), flush=True)
@@ -73,12 +93,19 @@ def main() -> None:
     arguments.add_argument("--only", nargs="+", default=list(DEFAULT))
     arguments.add_argument("--rows", type=int, default=10)
     arguments.add_argument("--timeout", type=float, default=1800)
-    arguments.add_argument("--out", type=Path, default=REPO / "reports" / "real-speed",
-                           help="where the projects and their reports go (default: %(default)s)")
+    arguments.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "reports" / "real-speed",
+        help="where the projects and their reports go (default: %(default)s)",
+    )
     arguments.add_argument("--json", type=Path)
     args = arguments.parse_args()
-    print(f"{'history':<18} {'revs':>4} {'floor s':>8} {'(migr.)':>8} {'CLI s':>8} {'walk s':>8} {'lint+start':>10} "
-          f"{'CLI/a':>6} {'ms/rev':>8} {'unscoped':>8} {'exit':>5}", flush=True)
+    print(
+        f"{'history':<18} {'revs':>4} {'floor s':>8} {'(migr.)':>8} {'CLI s':>8} {'walk s':>8} {'lint+start':>10} "
+        f"{'CLI/a':>6} {'ms/rev':>8} {'unscoped':>8} {'exit':>5}",
+        flush=True,
+    )
     rows = []
     args.out.mkdir(parents=True, exist_ok=True)
     with start_server() as server:

@@ -14,6 +14,7 @@ pytest-alembic is kept out of the project's venv (its pytest plugin breaks colle
     PYTHONPATH=/tmp/pytest-alembic python bench/run.py ...     (or --skip pa)
 See docs/performance.md for the method and the results.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,23 +39,31 @@ from thirdai_platform.migrate.static_checks import revisions_in_range  # noqa: E
 from thirdai_platform.migrate.walk import WalkOptions  # noqa: E402
 
 
-def full_walk(ini: Path, new_database: Callable[[], URL], rows: int, jobs: int | None,
-              probe: bool = True) -> dict[str, float]:
+def full_walk(
+    ini: Path, new_database: Callable[[], URL], rows: int, jobs: int | None, probe: bool = True
+) -> dict[str, float]:
     """As `python -m thirdai_platform.migrate` walks: split into parts on as many databases as it uses CPUs."""
     session = load_session(ini)
     order = revisions_in_range(session)
     parts = parts_for(len(order), jobs)
     started = time.perf_counter()
-    report = ParallelWalk(session, [new_database() for _ in range(parts)], WalkOptions(rows=rows, seed=0, probe=probe),
-                         order).collect()
+    report = ParallelWalk(
+        session, [new_database() for _ in range(parts)], WalkOptions(rows=rows, seed=0, probe=probe), order
+    ).collect()
     failures = sum(f.severity == "failure" for r in report.revisions for f in r.findings) + len(report.findings)
-    return {"total": time.perf_counter() - started, "failures": failures, "parts": parts,
-            "phases": totals([r.phase_seconds for r in report.revisions])}
+    return {
+        "total": time.perf_counter() - started,
+        "failures": failures,
+        "parts": parts,
+        "phases": totals([r.phase_seconds for r in report.revisions]),
+    }
 
 
 def phase_line(phases: dict[str, float], revisions: int) -> str:
     """Where the walk's time went, in ms per revision (summed over its parts: CPU time, not wall time)."""
-    return "      ms/revision: " + "  ".join(f"{name} {1000 * seconds / revisions:.1f}" for name, seconds in phases.items())
+    return "      ms/revision: " + "  ".join(
+        f"{name} {1000 * seconds / revisions:.1f}" for name, seconds in phases.items()
+    )
 
 
 def server_ready_seconds() -> float:
@@ -96,13 +105,20 @@ def main() -> None:
                 pa = sum(run_default_tests(str(ini), server.create_database).values())
             for rows in args.rows:
                 a = floor(ini, server.create_database(), rows) if "floor" not in args.skip else {}
-                b = full_walk(ini, server.create_database, rows, args.jobs, not args.no_probe) if "walk" not in args.skip else {}
+                b = (
+                    full_walk(ini, server.create_database, rows, args.jobs, not args.no_probe)
+                    if "walk" not in args.skip
+                    else {}
+                )
                 run = {"revisions": revisions, "rows": rows, "floor": a, "walk": b, "pytest_alembic": pa}
                 results["runs"].append(run)
                 walk_ms = 1000 * b["total"] / revisions if b else None
-                print(f"{revisions:>5} {rows:>6} {a.get('total', 0):>9.2f} {a.get('migrations', 0):>8.2f} "
-                      f"{b.get('total', 0):>9.2f} {b.get('parts', '-'):>5} {pa or 0:>8.2f} {ratio(b.get('total'), a.get('total')):>6} "
-                      f"{ratio(pa, b.get('total')):>6} {walk_ms or 0:>11.1f} {b.get('failures', '-'):>5}", flush=True)
+                print(
+                    f"{revisions:>5} {rows:>6} {a.get('total', 0):>9.2f} {a.get('migrations', 0):>8.2f} "
+                    f"{b.get('total', 0):>9.2f} {b.get('parts', '-'):>5} {pa or 0:>8.2f} {ratio(b.get('total'), a.get('total')):>6} "
+                    f"{ratio(pa, b.get('total')):>6} {walk_ms or 0:>11.1f} {b.get('failures', '-'):>5}",
+                    flush=True,
+                )
                 if b:
                     print(phase_line(b["phases"], revisions), flush=True)
     if args.json:

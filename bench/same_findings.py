@@ -8,6 +8,7 @@
 Per revision: the legs' verdicts, the findings (with numbers of seconds blanked), rows checked, and the locks held
 (table, mode, statement). Walked in one process, on one ephemeral server, rows 5, drift included.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -43,17 +44,24 @@ def without_times(value):
 
 def walked(ini: Path, url) -> dict:
     report = walk_database(load_session(ini, url=url), url, WalkOptions(rows=5, seed=0))
-    revisions = {r.revision: {"legs": r.to_dict()["legs"], "rows_checked": r.rows_checked,
-                              "findings": [f.to_dict() for f in r.findings],
-                              "locks": {leg: [(h["table"], h["mode"], h["statement"]) for h in held]
-                                        for leg, held in r.locks.items()}} for r in report.revisions}
+    revisions = {
+        r.revision: {
+            "legs": r.to_dict()["legs"],
+            "rows_checked": r.rows_checked,
+            "findings": [f.to_dict() for f in r.findings],
+            "locks": {leg: [(h["table"], h["mode"], h["statement"]) for h in held] for leg, held in r.locks.items()},
+        }
+        for r in report.revisions
+    }
     return without_times({"findings": [f.to_dict() for f in report.findings], "revisions": revisions})
 
 
 def record(out: Path) -> None:
     with start_server() as server, tempfile.TemporaryDirectory() as scratch:
-        projects = sorted(REPO.glob("tests/histories/*/alembic.ini")) + [REPO / "alembic.ini",
-                                                                         generate(60, Path(scratch) / "generated")]
+        projects = sorted(REPO.glob("tests/histories/*/alembic.ini")) + [
+            REPO / "alembic.ini",
+            generate(60, Path(scratch) / "generated"),
+        ]
         results = {}
         for ini in projects:
             name = ini.parent.name if ini.parent != REPO else "ours"
@@ -67,11 +75,20 @@ def record(out: Path) -> None:
 
 def findings_of_report(report: dict) -> dict:
     """A CLI --json report as `record` keeps a walk: legs, findings, rows checked and locks per revision."""
-    return {"findings": report["findings"],
-            "revisions": {r["revision"]: {"legs": r["legs"], "rows_checked": r["rows_checked"], "findings": r["findings"],
-                                          "locks": {leg: [(h["table"], h["mode"], h["statement"]) for h in held]
-                                                    for leg, held in r["locks"].items()}}
-                          for r in report["revisions"]}}
+    return {
+        "findings": report["findings"],
+        "revisions": {
+            r["revision"]: {
+                "legs": r["legs"],
+                "rows_checked": r["rows_checked"],
+                "findings": r["findings"],
+                "locks": {
+                    leg: [(h["table"], h["mode"], h["statement"]) for h in held] for leg, held in r["locks"].items()
+                },
+            }
+            for r in report["revisions"]
+        },
+    }
 
 
 def diff(before: Path, after: Path, reports: bool = False) -> int:

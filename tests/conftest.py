@@ -1,4 +1,5 @@
 """Shared fixtures: one throwaway PostgreSQL server per test session, a fresh empty database per test."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

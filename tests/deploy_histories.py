@@ -1,5 +1,6 @@
 """Small Alembic histories written into tmp_path for the deploy tests: the shared env.py and first revision
 (0001_teams_users) of tests/histories, then revisions of the test's own, and a walk of them."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,8 +47,16 @@ def history(tmp_path: Path, *revisions: tuple[str, str, str], data_loss: dict | 
     parent = "0001_teams_users"
     for number, (doc, upgrade, downgrade) in enumerate(revisions, start=2):
         revision = f"{number:04}_change"
-        (tmp_path / "versions" / f"{revision}.py").write_text(REVISION.format(
-            doc=doc, revision=revision, parent=parent, upgrade=upgrade, downgrade=downgrade, data_loss=data_loss or {}))
+        (tmp_path / "versions" / f"{revision}.py").write_text(
+            REVISION.format(
+                doc=doc,
+                revision=revision,
+                parent=parent,
+                upgrade=upgrade,
+                downgrade=downgrade,
+                data_loss=data_loss or {},
+            )
+        )
         parent = revision
     (tmp_path / "models.py").write_text("import sqlalchemy as sa\nmetadata = sa.MetaData()\n")
     (tmp_path / "alembic.ini").write_text(INI)
@@ -59,7 +68,10 @@ def walk_report(ini: Path, database_url: str, **options) -> WalkReport:
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            return walk(Runner(load_session(ini, url=url).on(url, connection)), WalkOptions(rows=5, check_drift=False, **options))
+            return walk(
+                Runner(load_session(ini, url=url).on(url, connection)),
+                WalkOptions(rows=5, check_drift=False, **options),
+            )
     finally:
         engine.dispose()
 
@@ -67,8 +79,8 @@ def walk_report(ini: Path, database_url: str, **options) -> WalkReport:
 def deploy_findings(ini: Path, database_url: str, walk_passes: bool = True, **options) -> list:
     """The rolling-deploy findings; with walk_passes, the walk must find nothing else."""
     report = walk_report(ini, database_url, **options)
-    others = [f for f in report.all_findings() if f.severity == FAILURE and f.check not in (ROLLING_DEPLOY, ROLLING_BACK)]
+    others = [
+        f for f in report.all_findings() if f.severity == FAILURE and f.check not in (ROLLING_DEPLOY, ROLLING_BACK)
+    ]
     assert not (walk_passes and others), others
     return [f for f in report.all_findings() if f.check in (ROLLING_DEPLOY, ROLLING_BACK)]
-
-

@@ -1,4 +1,5 @@
 """A baseline turns today's failures into known ones; anything new or changed still fails."""
+
 from __future__ import annotations
 
 import json
@@ -42,14 +43,22 @@ def planted_copy(tmp_path: Path, name: str = "downgrade_missing") -> Path:
     """A planted history (with the shared env.py and common/) where a test may add files; its alembic.ini."""
     for part in ("env.py", "common", name):
         source, target = HISTORIES / part, tmp_path / "histories" / part
-        shutil.copytree(source, target) if source.is_dir() else shutil.copy(source, target.parent.mkdir(parents=True, exist_ok=True) or target)
+        shutil.copytree(source, target) if source.is_dir() else shutil.copy(
+            source, target.parent.mkdir(parents=True, exist_ok=True) or target
+        )
     return tmp_path / "histories" / name / "alembic.ini"
 
 
 def test_the_key_of_a_message_leaves_out_counts_and_sample_values_not_names():
     assert stable_key(LOST_ROWS) == "# of # rows of users are not as they were before the upgrade"
-    assert stable_key("upgrade removed 12 of 40 rows of users2 (0002_x.py:7)") == "upgrade removed # of # rows of users2 (0002_x.py:#)"
-    assert stable_key("upgrade failed: UndefinedObject: type \"x\" does not exist") == 'upgrade failed: UndefinedObject: type "x" does not exist'
+    assert (
+        stable_key("upgrade removed 12 of 40 rows of users2 (0002_x.py:7)")
+        == "upgrade removed # of # rows of users2 (0002_x.py:#)"
+    )
+    assert (
+        stable_key('upgrade failed: UndefinedObject: type "x" does not exist')
+        == 'upgrade failed: UndefinedObject: type "x" does not exist'
+    )
 
 
 def test_a_listed_failure_is_known_and_one_that_changed_still_fails():
@@ -65,8 +74,12 @@ def test_a_listed_failure_is_known_and_one_that_changed_still_fails():
 
 
 def test_a_baseline_revision_makes_failures_up_to_it_known_and_leaves_limits_and_notes_as_they_are():
-    report = report_of(Finding("0001", "lint", FAILURE, "ban-drop-column"), Finding("0001", "seed", LIMIT, "cannot fill"),
-                       Finding("0002", "upgrade", FAILURE, "upgrade failed"), Finding("0002", "upgrade", NOTE, "note"))
+    report = report_of(
+        Finding("0001", "lint", FAILURE, "ban-drop-column"),
+        Finding("0001", "seed", LIMIT, "cannot fill"),
+        Finding("0002", "upgrade", FAILURE, "upgrade failed"),
+        Finding("0002", "upgrade", NOTE, "note"),
+    )
 
     judged = apply_baseline(report, Baseline(revisions=frozenset({"0001"})))
 
@@ -76,19 +89,22 @@ def test_a_baseline_revision_makes_failures_up_to_it_known_and_leaves_limits_and
 
 def test_a_written_baseline_lists_each_failure_once_and_keeps_the_reasons_given(tmp_path):
     path = tmp_path / "known.toml"
-    report = report_of(Finding("0002", "downgrade", FAILURE, LOST_ROWS), Finding("0002", "seed", NOTE, "n"),
-                       Finding(None, "drift", FAILURE, "models differ: \"quoted\" \\ path"))
+    report = report_of(
+        Finding("0002", "downgrade", FAILURE, LOST_ROWS),
+        Finding("0002", "seed", NOTE, "n"),
+        Finding(None, "drift", FAILURE, 'models differ: "quoted" \\ path'),
+    )
     write_baseline(path, report)
     path.write_text(path.read_text().replace('reason = ""', 'reason = "users are rebuilt from the directory"', 1))
 
     assert write_baseline(path, report) == 2
     baseline, reasons = read_baseline(path)
-    assert baseline.covers(Finding(None, "drift", FAILURE, "models differ: \"quoted\" \\ path"))
+    assert baseline.covers(Finding(None, "drift", FAILURE, 'models differ: "quoted" \\ path'))
     assert sorted(reasons.values()) == ["", "users are rebuilt from the directory"]
 
 
 def test_a_file_that_is_not_a_baseline_is_one_line(tmp_path):
-    (tmp_path / "known.toml").write_text("[[known]]\nrevision = \"0002\"\n")
+    (tmp_path / "known.toml").write_text('[[known]]\nrevision = "0002"\n')
 
     with pytest.raises(UserError, match=r"known.toml is not a baseline file .*'check'"):
         read_baseline(tmp_path / "known.toml")
@@ -105,8 +121,9 @@ def test_baseline_rev_in_the_pyproject_next_to_alembic_ini_covers_it_and_its_anc
 
 
 def git(directory: Path, *arguments: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *arguments], cwd=directory, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *arguments], cwd=directory, check=True, capture_output=True
+    )
 
 
 def test_changed_only_gates_the_revisions_a_branch_changes_or_adds_and_those_after_them(tmp_path):
@@ -147,9 +164,25 @@ def downgrade() -> None:
 
 def walk(ini: Path, *arguments: str) -> tuple[subprocess.CompletedProcess, dict]:
     out = ini.parent / "out.json"
-    finished = subprocess.run([sys.executable, "-m", "thirdai_platform.migrate", "--config", str(ini), "--no-drift",
-                               "--jobs", "1", "--json", str(out), *arguments], cwd=REPO_ROOT, capture_output=True,
-                              text=True, timeout=300)
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "thirdai_platform.migrate",
+            "--config",
+            str(ini),
+            "--no-drift",
+            "--jobs",
+            "1",
+            "--json",
+            str(out),
+            *arguments,
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "Traceback" not in finished.stderr, finished.stderr
     return finished, json.loads(out.read_text())
 
@@ -170,7 +203,9 @@ def test_a_baseline_written_today_passes_the_same_history_and_fails_a_new_defect
     assert written.returncode == 0 and f"known failures to {known}" in written.stdout
     assert again.returncode == 0, again.stdout
     assert "known failures: accepted by the baseline" in again.stdout and not failing(report)
-    assert {(r["revision"], f["check"]) for r in report["revisions"] for f in r["findings"] if f["severity"] == KNOWN} == today
+    assert {
+        (r["revision"], f["check"]) for r in report["revisions"] for f in r["findings"] if f["severity"] == KNOWN
+    } == today
     (ini.parent / "versions" / "0005_project_note.py").write_text(textwrap.dedent(NEW_DEFECT).lstrip())
     with_defect, report = walk(ini, "--baseline", str(known))
     assert with_defect.returncode == 1
@@ -178,5 +213,7 @@ def test_a_baseline_written_today_passes_the_same_history_and_fails_a_new_defect
 
 
 def test_an_objects_address_in_a_message_does_not_make_it_new():
-    message = "downgrade failed: CompileError: Can't emit DROP CONSTRAINT for ForeignKeyConstraint(<object at {}>, None)"
+    message = (
+        "downgrade failed: CompileError: Can't emit DROP CONSTRAINT for ForeignKeyConstraint(<object at {}>, None)"
+    )
     assert stable_key(message.format("0x7fe8756be570")) == stable_key(message.format("0x7f00aa11bb22"))

@@ -2,6 +2,7 @@
 
 Each test plays the part of a leg with plain SQL between copying the data and calling the check, and records the
 leg's time window as the walk does."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -104,22 +105,28 @@ def test_a_timestamp_set_to_another_time_is_still_a_loss(connection):
     assert severities(findings) == [(FAILURE, "users", "seen_at")]
 
 
-@pytest.mark.parametrize("change", [
-    "ALTER TABLE users ALTER COLUMN budget TYPE numeric(9,3)",  # 1000.25 → 1000.250: the same number
-    "ALTER TABLE users ALTER COLUMN profile TYPE jsonb USING to_jsonb(profile)",  # a string became a JSON string
-    "ALTER TABLE users ALTER COLUMN profile TYPE text",
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "ALTER TABLE users ALTER COLUMN budget TYPE numeric(9,3)",  # 1000.25 → 1000.250: the same number
+        "ALTER TABLE users ALTER COLUMN profile TYPE jsonb USING to_jsonb(profile)",  # a string became a JSON string
+        "ALTER TABLE users ALTER COLUMN profile TYPE text",
+    ],
+)
 def test_a_type_change_that_keeps_every_value_is_no_alteration(connection, change):
     _, findings = upgraded(connection, change)
 
     assert findings == []
 
 
-@pytest.mark.parametrize("change, column", [
-    ("ALTER TABLE users ALTER COLUMN budget TYPE numeric(8,0) USING budget * 10", "budget"),  # scaled
-    ("ALTER TABLE users ALTER COLUMN profile TYPE varchar(4) USING profile::varchar(4)", "profile"),  # cut
-    ("ALTER TABLE users ALTER COLUMN profile TYPE jsonb USING jsonb_build_object('v', profile)", "profile"),
-])
+@pytest.mark.parametrize(
+    "change, column",
+    [
+        ("ALTER TABLE users ALTER COLUMN budget TYPE numeric(8,0) USING budget * 10", "budget"),  # scaled
+        ("ALTER TABLE users ALTER COLUMN profile TYPE varchar(4) USING profile::varchar(4)", "profile"),  # cut
+        ("ALTER TABLE users ALTER COLUMN profile TYPE jsonb USING jsonb_build_object('v', profile)", "profile"),
+    ],
+)
 def test_a_type_change_that_alters_values_is_a_loss(connection, change, column):
     _, findings = upgraded(connection, change)
 
@@ -156,8 +163,10 @@ def test_a_difference_after_a_lossy_downgrade_is_not_called_unrepeatable(connect
 
 
 def test_values_moved_out_of_a_kept_column_are_no_loss(connection):
-    move = ("CREATE TABLE contacts (user_id int PRIMARY KEY, email text);"
-            "INSERT INTO contacts SELECT id, email FROM users; UPDATE users SET email = NULL")
+    move = (
+        "CREATE TABLE contacts (user_id int PRIMARY KEY, email text);"
+        "INSERT INTO contacts SELECT id, email FROM users; UPDATE users SET email = NULL"
+    )
     _, findings = upgraded(connection, move)
 
     assert findings == []

@@ -1,4 +1,5 @@
 """`python -m thirdai_platform.migrate` on our own history: options, a restored dump, bad input."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,13 @@ HISTORY = revisions_in_range(load_session(REPO / "alembic.ini"))
 
 
 def migrate(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "thirdai_platform.migrate", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "thirdai_platform.migrate", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_walk_from_a_dump_covers_only_the_later_revisions(database_url, tmp_path):
@@ -38,7 +44,7 @@ def test_walk_from_a_dump_covers_only_the_later_revisions(database_url, tmp_path
     finished = migrate("--from-dump", str(dump), "--rows", "0", "--no-lint", "--json", str(tmp_path / "out.json"))
     assert finished.returncode == 0, finished.stdout + finished.stderr
     report = json.loads((tmp_path / "out.json").read_text())
-    assert [r["revision"] for r in report["revisions"]] == HISTORY[HISTORY.index("0006_model_attributes") + 1:]
+    assert [r["revision"] for r in report["revisions"]] == HISTORY[HISTORY.index("0006_model_attributes") + 1 :]
     assert report["revisions"][0]["rows_checked"] >= models
     assert all(set(r["leg_seconds"]) == {"upgrade", "downgrade", "upgrade again"} for r in report["revisions"])
 
@@ -77,7 +83,9 @@ def test_jobs_walks_our_history_in_parts_with_every_revision_reported_in_order(t
 
 def test_jobs_on_a_server_that_cannot_be_reached_is_one_line():
     finished = migrate("--url", "postgresql://me:s3cret@127.0.0.1:1/postgres", "--jobs", "2", timeout=60)
-    assert finished.returncode == 2 and finished.stderr.startswith("error: cannot connect to postgresql+psycopg2://me:***@")
+    assert finished.returncode == 2 and finished.stderr.startswith(
+        "error: cannot connect to postgresql+psycopg2://me:***@"
+    )
     assert finished.stderr.count("\n") == 1 and "s3cret" not in finished.stderr
 
 
@@ -91,22 +99,37 @@ def create_all_project(tmp_path: Path, first_downgrade: str) -> Path:
     shutil.copy(REPO / "tests" / "histories" / "env.py", tmp_path)
     project = tmp_path / "from_create_all"
     (project / "versions").mkdir(parents=True)
-    (project / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/..\nversion_locations = %(here)s/versions\n")
+    (project / "alembic.ini").write_text(
+        "[alembic]\nscript_location = %(here)s/..\nversion_locations = %(here)s/versions\n"
+    )
     (project / "models.py").write_text("import sqlalchemy as sa\nmetadata = sa.MetaData()\n")
-    for revision, parent, column, downgrade in (("0001_nickname", None, "nickname", first_downgrade),
-                                                ("0002_motto", "0001_nickname", "motto", 'op.drop_column("accounts", "motto")')):
+    for revision, parent, column, downgrade in (
+        ("0001_nickname", None, "nickname", first_downgrade),
+        ("0002_motto", "0001_nickname", "motto", 'op.drop_column("accounts", "motto")'),
+    ):
         (project / "versions" / f"{revision}.py").write_text(
             f'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "{revision}"\ndown_revision = {parent!r}\n\n\n'
             f'def upgrade():\n    op.add_column("accounts", sa.Column("{column}", sa.Text))\n\n\n'
-            f'def downgrade():\n    {downgrade}\n')
+            f"def downgrade():\n    {downgrade}\n"
+        )
     (tmp_path / "create_all.sql").write_text("CREATE TABLE accounts (id integer PRIMARY KEY, name text NOT NULL);\n")
     return project / "alembic.ini"
 
 
 def walk_from_create_all(tmp_path: Path, first_downgrade: str) -> tuple[subprocess.CompletedProcess, dict]:
     ini = create_all_project(tmp_path, first_downgrade)
-    finished = migrate("--config", str(ini), "--from-dump", str(tmp_path / "create_all.sql"), "--no-lint", "--no-drift",
-                       "--jobs", "1", "--json", str(tmp_path / "out.json"))
+    finished = migrate(
+        "--config",
+        str(ini),
+        "--from-dump",
+        str(tmp_path / "create_all.sql"),
+        "--no-lint",
+        "--no-drift",
+        "--jobs",
+        "1",
+        "--json",
+        str(tmp_path / "out.json"),
+    )
     return finished, json.loads((tmp_path / "out.json").read_text())
 
 
@@ -131,4 +154,6 @@ def test_after_a_failure_on_a_dump_the_revisions_it_cannot_climb_to_are_a_limit(
 def test_a_malformed_url_option_is_one_line_naming_the_option():
     finished = migrate("--url", "postgresql://me:s3cret@localhost:notaport/x", timeout=60)
     assert finished.returncode == 2 and "Traceback" not in finished.stderr
-    assert finished.stderr.startswith("error: --url has a port that is not a number") and "s3cret" not in finished.stderr
+    assert (
+        finished.stderr.startswith("error: --url has a port that is not a number") and "s3cret" not in finished.stderr
+    )

@@ -1,6 +1,7 @@
 """`python -m thirdai_platform.migrate` on other projects' histories, with Alembic's own env.py template: whatever
 their code raises is a finding or one line, never a traceback; the reports are always written; failures, limits
 and notes are counted apart; their INFO logging stays out of the output."""
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,10 @@ formatter = generic
 format = %(levelname)-5.5s [%(name)s] %(message)s
 """
 # The lint is about how revisions lock and lose data; these test histories are not written to satisfy its advice.
-SQUAWK_TOML = 'excluded_rules = ["require-timeout-settings", "prefer-robust-stmts", "require-lock-timeout", ' \
-              '"require-statement-timeout", "prefer-bigint-over-int", "prefer-identity", "ban-drop-column"]\n'
+SQUAWK_TOML = (
+    'excluded_rules = ["require-timeout-settings", "prefer-robust-stmts", "require-lock-timeout", '
+    '"require-statement-timeout", "prefer-bigint-over-int", "prefer-identity", "ban-drop-column"]\n'
+)
 
 CREATE_T = '''\
 """t"""
@@ -138,9 +141,17 @@ def project(tmp_path: Path, *revisions: str, env_py: str | None = None) -> Path:
     return tmp_path / "alembic.ini"
 
 
-def migrate(ini: Path, *args: str, env: dict | None = None, python: list[str] | None = None) -> subprocess.CompletedProcess:
-    finished = subprocess.run([*(python or [sys.executable, "-m", "thirdai_platform.migrate"]), "--config", str(ini),
-                               "--no-drift", *args], cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+def migrate(
+    ini: Path, *args: str, env: dict | None = None, python: list[str] | None = None
+) -> subprocess.CompletedProcess:
+    finished = subprocess.run(
+        [*(python or [sys.executable, "-m", "thirdai_platform.migrate"]), "--config", str(ini), "--no-drift", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert "Traceback" not in finished.stderr + finished.stdout, finished.stderr
     return finished
 
@@ -156,8 +167,12 @@ def junit(path: Path) -> ET.Element:
 
 
 def lint_limits(report: dict) -> dict[str, str]:
-    return {r["revision"]: f["message"] for r in report["revisions"] for f in r["findings"]
-            if f["check"] == "lint" and f["severity"] == "limit"}
+    return {
+        r["revision"]: f["message"]
+        for r in report["revisions"]
+        for f in r["findings"]
+        if f["check"] == "lint" and f["severity"] == "limit"
+    }
 
 
 def test_sql_that_cannot_be_rendered_is_a_limit_and_the_walk_is_reported(tmp_path, database_url):
@@ -166,12 +181,16 @@ def test_sql_that_cannot_be_rendered_is_a_limit_and_the_walk_is_reported(tmp_pat
 
     finished = migrate(ini, "--url", database_url, "--json", str(out), "--junit-xml", str(xml))
 
-    assert finished.returncode == 1, finished.stdout + finished.stderr  # the downgrade of 0003 fails: the walk's verdict
+    assert finished.returncode == 1, (
+        finished.stdout + finished.stderr
+    )  # the downgrade of 0003 fails: the walk's verdict
     report = json.loads(out.read_text())
     limits = lint_limits(report)
     assert limits["0002_reflect"].startswith("upgrade cannot be rendered offline: NoInspectionAvailable")
     assert "0002_reflect.py line 11" in limits["0002_reflect"] and limits["0002_reflect"].endswith("; not linted")
-    assert limits["0003_unique"].startswith("downgrade cannot be rendered offline: CompileError: Can't emit DROP CONSTRAINT")
+    assert limits["0003_unique"].startswith(
+        "downgrade cannot be rendered offline: CompileError: Can't emit DROP CONSTRAINT"
+    )
     walked = {r["revision"]: r["legs"] for r in report["revisions"]}
     assert walked["0002_reflect"] == {"upgrade": "ok", "downgrade": "ok", "upgrade again": "ok"}
     assert walked["0003_unique"]["downgrade"] == "failed"
@@ -202,14 +221,21 @@ def test_limits_fail_the_run_only_when_asked(tmp_path, database_url, pg_server):
 
 
 def test_an_env_py_that_raises_is_one_line(tmp_path):
-    ini = project(tmp_path, CREATE_T, env_py=TEMPLATE_ENV_PY.read_text().replace(
-        "config = context.config", "config = context.config\nimport a_module_nobody_installed"))
+    ini = project(
+        tmp_path,
+        CREATE_T,
+        env_py=TEMPLATE_ENV_PY.read_text().replace(
+            "config = context.config", "config = context.config\nimport a_module_nobody_installed"
+        ),
+    )
 
     finished = migrate(ini, "--json", str(tmp_path / "out.json"))
 
     assert finished.returncode == 2
-    assert finished.stderr.startswith("error: env.py cannot run, so no revision can: ModuleNotFoundError: No module "
-                                      "named 'a_module_nobody_installed' (")
+    assert finished.stderr.startswith(
+        "error: env.py cannot run, so no revision can: ModuleNotFoundError: No module "
+        "named 'a_module_nobody_installed' ("
+    )
     assert "env.py line" in finished.stderr and len(finished.stderr.strip().splitlines()) == 1
 
 
@@ -219,8 +245,10 @@ def test_a_revision_script_that_cannot_be_imported_is_one_line_naming_it(tmp_pat
     finished = migrate(ini)
 
     assert finished.returncode == 2
-    assert finished.stderr.strip() == ("error: cannot load the revision scripts: ModuleNotFoundError: No module named "
-                                       f"'nope' ({tmp_path / 'migrations' / 'versions' / '0002_reflect.py'} line 4)")
+    assert finished.stderr.strip() == (
+        "error: cannot load the revision scripts: ModuleNotFoundError: No module named "
+        f"'nope' ({tmp_path / 'migrations' / 'versions' / '0002_reflect.py'} line 4)"
+    )
 
 
 def test_without_squawk_the_lint_is_one_limit_and_the_walk_is_reported(tmp_path, database_url):
@@ -229,8 +257,12 @@ def test_without_squawk_the_lint_is_one_limit_and_the_walk_is_reported(tmp_path,
     # No squawk on PATH, and none next to the Python running the tool.
     path = os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep) if not Path(d, "squawk").exists())
     nowhere = str(tmp_path / "no-venv" / "python")
-    python = [sys.executable, "-c", f"import sys; sys.executable = {nowhere!r}; "
-                                    "from thirdai_platform.migrate.cli import main; sys.exit(main(sys.argv[1:]))"]
+    python = [
+        sys.executable,
+        "-c",
+        f"import sys; sys.executable = {nowhere!r}; "
+        "from thirdai_platform.migrate.cli import main; sys.exit(main(sys.argv[1:]))",
+    ]
 
     finished = migrate(ini, "--url", database_url, "--json", str(out), python=python, env={**os.environ, "PATH": path})
 
@@ -238,14 +270,16 @@ def test_without_squawk_the_lint_is_one_limit_and_the_walk_is_reported(tmp_path,
     report = json.loads(out.read_text())
     assert [f["message"] for f in report["findings"]] == [
         "squawk is not installed: install the dev dependencies (pip install squawk-cli); the SQL of the revisions was "
-        "not linted"]
+        "not linted"
+    ]
     assert report["findings"][0]["severity"] == "limit"
     assert report["revisions"][0]["legs"] == {"upgrade": "ok", "downgrade": "ok", "upgrade again": "ok"}
 
 
 def test_alembics_info_logging_stays_out_also_in_parts(tmp_path):
     warns = TEMPLATE_ENV_PY.read_text().replace(
-        "target_metadata = None", "target_metadata = None\nlogging.getLogger('alembic.env').warning('env.py warns')")
+        "target_metadata = None", "target_metadata = None\nlogging.getLogger('alembic.env').warning('env.py warns')"
+    )
     ini = project(tmp_path, CREATE_T, REFLECTS, env_py="import logging\n" + warns)
 
     finished = migrate(ini, "--jobs", "2", "--no-lint")
@@ -258,12 +292,18 @@ def test_alembics_info_logging_stays_out_also_in_parts(tmp_path):
 
 def test_ctrl_c_is_one_line_and_exit_130(tmp_path, database_url):
     started = tmp_path / "started"
-    sleeps = CREATE_T.replace("def upgrade():\n", f"def upgrade():\n    open({str(started)!r}, 'w').close()\n"
-                                                  "    import time; time.sleep(60)\n")
+    sleeps = CREATE_T.replace(
+        "def upgrade():\n",
+        f"def upgrade():\n    open({str(started)!r}, 'w').close()\n    import time; time.sleep(60)\n",
+    )
     ini = project(tmp_path, sleeps)
-    walking = subprocess.Popen([sys.executable, "-m", "thirdai_platform.migrate", "--config", str(ini), "--url",
-                                database_url, "--no-lint"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    walking = subprocess.Popen(
+        [sys.executable, "-m", "thirdai_platform.migrate", "--config", str(ini), "--url", database_url, "--no-lint"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not started.exists() and time.monotonic() < deadline and walking.poll() is None:
         time.sleep(0.05)
@@ -274,10 +314,10 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path, database_url):
     assert stderr.strip() == "interrupted" and "Traceback" not in stdout
 
 
-
 @pytest.mark.parametrize("raised, exit_code", [(RuntimeError("the lint broke"), 0), (KeyboardInterrupt(), 130)])
-def test_whatever_the_checks_after_the_walk_raise_the_walk_is_reported(tmp_path, database_url, monkeypatch, capsys,
-                                                                        raised, exit_code):
+def test_whatever_the_checks_after_the_walk_raise_the_walk_is_reported(
+    tmp_path, database_url, monkeypatch, capsys, raised, exit_code
+):
     def static_findings(_config):
         raise raised
 
@@ -293,19 +333,37 @@ def test_whatever_the_checks_after_the_walk_raise_the_walk_is_reported(tmp_path,
     assert "passed: 1 revisions, 0 failures" in printed.out and "Traceback" not in printed.err
     if exit_code == 0:
         assert [(f["severity"], f["message"]) for f in report["findings"]] == [
-            ("limit", "the static review and lint stopped: RuntimeError: the lint broke")]
+            ("limit", "the static review and lint stopped: RuntimeError: the lint broke")
+        ]
     else:
         assert printed.err.strip() == "interrupted"
 
 
 def test_an_interrupted_walk_leaves_a_partial_report_of_the_revisions_it_walked(tmp_path, database_url):
     started = tmp_path / "started"
-    sleeps = REFLECTS.replace("    sa.MetaData().reflect(bind=op.get_bind())\n",
-                              f"    open({str(started)!r}, 'w').close()\n    import time; time.sleep(60)\n")
+    sleeps = REFLECTS.replace(
+        "    sa.MetaData().reflect(bind=op.get_bind())\n",
+        f"    open({str(started)!r}, 'w').close()\n    import time; time.sleep(60)\n",
+    )
     ini, out = project(tmp_path, CREATE_T, sleeps), tmp_path / "out.json"
-    walking = subprocess.Popen([sys.executable, "-m", "thirdai_platform.migrate", "--config", str(ini), "--url",
-                                database_url, "--no-lint", "--json", str(out)], cwd=REPO, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    walking = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "thirdai_platform.migrate",
+            "--config",
+            str(ini),
+            "--url",
+            database_url,
+            "--no-lint",
+            "--json",
+            str(out),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not started.exists() and time.monotonic() < deadline and walking.poll() is None:
         time.sleep(0.05)

@@ -1,4 +1,5 @@
 """Comparing table contents inside the database: fingerprints decide equality, EXCEPT ALL finds what is missing."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,12 +30,15 @@ def test_same_rows_in_another_order_are_the_same(connection):
     assert same_rows(connection, {"t": (copy.tables["t"].rows, live("t"), ["id", "name"])}) == {"t"}
 
 
-@pytest.mark.parametrize("change", [
-    "UPDATE t SET name = 'c' WHERE id = 1",
-    "UPDATE t SET name = '' WHERE id = 3",  # NULL and the empty string differ
-    "UPDATE t SET name = CASE id WHEN 1 THEN NULL ELSE 'a' END WHERE id IN (1, 3)",  # each column keeps its values
-    "DELETE FROM t WHERE ctid = (SELECT min(ctid) FROM t WHERE id = 2); INSERT INTO t VALUES (1, 'a')",  # a duplicate moved
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE t SET name = 'c' WHERE id = 1",
+        "UPDATE t SET name = '' WHERE id = 3",  # NULL and the empty string differ
+        "UPDATE t SET name = CASE id WHEN 1 THEN NULL ELSE 'a' END WHERE id IN (1, 3)",  # each column keeps its values
+        "DELETE FROM t WHERE ctid = (SELECT min(ctid) FROM t WHERE id = 2); INSERT INTO t VALUES (1, 'a')",  # a duplicate moved
+    ],
+)
 def test_any_change_of_the_rows_makes_them_differ(connection, change):
     copy = copy_of_t(connection)
     connection.execute(text(change))
@@ -45,8 +49,10 @@ def test_any_change_of_the_rows_makes_them_differ(connection, change):
 def test_a_comparison_likely_equal_still_finds_the_missing_rows_when_they_differ(connection):
     copy = copy_of_t(connection)
     connection.execute(text("DELETE FROM t WHERE id = 2"))
-    comparisons = {"equal": Comparison(copy.tables["t"].rows, copy.tables["t"].rows, ["id", "name"], likely_equal=True),
-                   "t": Comparison(copy.tables["t"].rows, live("t"), ["id", "name"], likely_equal=True)}
+    comparisons = {
+        "equal": Comparison(copy.tables["t"].rows, copy.tables["t"].rows, ["id", "name"], likely_equal=True),
+        "t": Comparison(copy.tables["t"].rows, live("t"), ["id", "name"], likely_equal=True),
+    }
 
     found = missing_rows(connection, comparisons)
 

@@ -1,4 +1,5 @@
 """Locks observed: each leg's statements and the table locks their transactions held, on small histories."""
+
 from __future__ import annotations
 
 from deploy_histories import history, walk_report
@@ -16,8 +17,15 @@ def held(result: RevisionResult, leg: str) -> dict[str, tuple[str, str]]:
 
 
 def test_an_added_column_holds_access_exclusive_on_its_table_until_the_revision_commits(tmp_path, database_url):
-    result = the_revision(tmp_path, database_url, ("users get a motto", 'op.add_column("users", sa.Column("motto", sa.Text))',
-                                                   'op.drop_column("users", "motto")'))
+    result = the_revision(
+        tmp_path,
+        database_url,
+        (
+            "users get a motto",
+            'op.add_column("users", sa.Column("motto", sa.Text))',
+            'op.drop_column("users", "motto")',
+        ),
+    )
 
     assert held(result, "upgrade") == {"users": ("ACCESS EXCLUSIVE", "ALTER TABLE users ADD COLUMN motto TEXT")}
     assert held(result, "downgrade") == {"users": ("ACCESS EXCLUSIVE", "ALTER TABLE users DROP COLUMN motto")}
@@ -28,29 +36,44 @@ def test_an_added_column_holds_access_exclusive_on_its_table_until_the_revision_
 
 
 PLAIN_INDEX = 'op.create_index("ix_users_name", "users", ["name"])'
-CONCURRENT_INDEX = ('with op.get_context().autocommit_block():\n'
-                    '        op.create_index("ix_users_name", "users", ["name"], postgresql_concurrently=True)')
+CONCURRENT_INDEX = (
+    "with op.get_context().autocommit_block():\n"
+    '        op.create_index("ix_users_name", "users", ["name"], postgresql_concurrently=True)'
+)
 
 
 def test_a_plain_index_holds_share_on_its_table(tmp_path, database_url):
-    result = the_revision(tmp_path, database_url, ("an index on users.name", PLAIN_INDEX, 'op.drop_index("ix_users_name")'))
+    result = the_revision(
+        tmp_path, database_url, ("an index on users.name", PLAIN_INDEX, 'op.drop_index("ix_users_name")')
+    )
 
     assert held(result, "upgrade") == {"users": ("SHARE", "CREATE INDEX ix_users_name ON users (name)")}
 
 
 def test_a_concurrent_index_holds_no_lock_after_its_statement(tmp_path, database_url):
-    result = the_revision(tmp_path, database_url, ("an index on users.name, built concurrently", CONCURRENT_INDEX,
-                                                   'op.drop_index("ix_users_name")'))
+    result = the_revision(
+        tmp_path,
+        database_url,
+        ("an index on users.name, built concurrently", CONCURRENT_INDEX, 'op.drop_index("ix_users_name")'),
+    )
 
     assert held(result, "upgrade") == {}
     assert any(s["statement"].startswith("CREATE INDEX CONCURRENTLY") for s in result.statements["upgrade"])
 
 
 def test_a_dropped_table_is_named_and_reads_of_a_data_migration_are_not_counted(tmp_path, database_url):
-    result = the_revision(tmp_path, database_url,
-                          ("teams' names are read, then a table goes", 'op.execute("SELECT name FROM teams")\n'
-                           '    op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True))',
-                           'op.drop_table("notes")'))
+    result = the_revision(
+        tmp_path,
+        database_url,
+        (
+            "teams' names are read, then a table goes",
+            'op.execute("SELECT name FROM teams")\n'
+            '    op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True))',
+            'op.drop_table("notes")',
+        ),
+    )
 
-    assert held(result, "upgrade") == {"notes": ("ACCESS EXCLUSIVE", 'CREATE TABLE notes ( id SERIAL NOT NULL, PRIMARY KEY (id) )')}
+    assert held(result, "upgrade") == {
+        "notes": ("ACCESS EXCLUSIVE", "CREATE TABLE notes ( id SERIAL NOT NULL, PRIMARY KEY (id) )")
+    }
     assert held(result, "downgrade") == {"notes": ("ACCESS EXCLUSIVE", "DROP TABLE notes")}

@@ -1,4 +1,5 @@
 """Blocking, measured: the probe's live traffic during each leg, and how long it waited on the migration's locks."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,7 +41,8 @@ LOCKED = slept('op.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")')
 
 
 def test_a_table_locked_access_exclusive_blocks_its_reads_and_writes_with_the_statement_that_locked_it(
-        tmp_path, database_url):
+    tmp_path, database_url
+):
     result = walked(tmp_path, database_url, ("users locked a while", LOCKED, "pass"))
 
     blocked = waits(result, "upgrade")
@@ -71,18 +73,29 @@ def test_set_not_null_blocks_reads_too(tmp_path, database_url):
     result = walked(tmp_path, database_url, ("teams.name NOT NULL", not_null, "pass"))
 
     assert {key: (wait["lock"], wait["statement"]) for key, wait in waits(result, "upgrade").items()} == {
-        ("teams", kind): ("ACCESS EXCLUSIVE", "ALTER TABLE teams ALTER COLUMN name SET NOT NULL") for kind in (READ, WRITE)}
+        ("teams", kind): ("ACCESS EXCLUSIVE", "ALTER TABLE teams ALTER COLUMN name SET NOT NULL")
+        for kind in (READ, WRITE)
+    }
 
 
-EXPAND_ONLY = ('op.add_column("users", sa.Column("motto", sa.Text))\n'
-               '    with op.get_context().autocommit_block():\n'
-               '        op.create_index("ix_users_name", "users", ["name"], postgresql_concurrently=True)\n'
-               f'        op.execute("SELECT pg_sleep({SLEEP})")')
+EXPAND_ONLY = (
+    'op.add_column("users", sa.Column("motto", sa.Text))\n'
+    "    with op.get_context().autocommit_block():\n"
+    '        op.create_index("ix_users_name", "users", ["name"], postgresql_concurrently=True)\n'
+    f'        op.execute("SELECT pg_sleep({SLEEP})")'
+)
 
 
 def test_an_expand_only_revision_blocks_nothing_for_long(tmp_path, database_url):
-    result = walked(tmp_path, database_url, ("a nullable column and an index built concurrently", EXPAND_ONLY,
-                                             'op.drop_index("ix_users_name")\n    op.drop_column("users", "motto")'))
+    result = walked(
+        tmp_path,
+        database_url,
+        (
+            "a nullable column and an index built concurrently",
+            EXPAND_ONLY,
+            'op.drop_index("ix_users_name")\n    op.drop_column("users", "motto")',
+        ),
+    )
 
     assert result.leg_seconds["upgrade"] > SLEEP  # the probe ran through the sleep
     assert "upgrade" in result.blocked
@@ -98,9 +111,11 @@ def test_without_the_probe_nothing_is_measured(tmp_path, database_url):
 # A backfill, then a lock: the probe's update waits on a backfilled row holding its own table lock, which the
 # migration's LOCK then waits for. Past PostgreSQL's deadlock_timeout (1 s) the migration would be the one its
 # deadlock detection cancels; the probe gives way instead.
-BACKFILL_THEN_LOCK = ('op.execute("UPDATE users SET name = name")\n'
-                      '    op.execute("SELECT pg_sleep(1.2)")\n'
-                      '    op.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")')
+BACKFILL_THEN_LOCK = (
+    'op.execute("UPDATE users SET name = name")\n'
+    '    op.execute("SELECT pg_sleep(1.2)")\n'
+    '    op.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")'
+)
 
 
 def test_a_backfill_blocks_updates_of_its_rows_and_the_probe_never_deadlocks_the_migration(tmp_path, database_url):
@@ -114,19 +129,30 @@ def test_a_backfill_blocks_updates_of_its_rows_and_the_probe_never_deadlocks_the
     assert result.legs == {"upgrade": "ok", "downgrade": "ok", "upgrade again": "ok"}
 
 
-EVENTS = ('op.create_table("events", sa.Column("id", sa.Integer, primary_key=True),\n'
-          '                    sa.Column("value", sa.Integer, nullable=False))\n'
-          # ids far from the walk's generated ones
-          '    op.execute("INSERT INTO events SELECT n, n FROM generate_series(1000001, 1050000) n")')
+EVENTS = (
+    'op.create_table("events", sa.Column("id", sa.Integer, primary_key=True),\n'
+    '                    sa.Column("value", sa.Integer, nullable=False))\n'
+    # ids far from the walk's generated ones
+    '    op.execute("INSERT INTO events SELECT n, n FROM generate_series(1000001, 1050000) n")'
+)
 
 
 def test_a_rewrite_of_a_filled_table_blocks_its_reads_and_writes_for_as_long_as_it_runs(tmp_path, database_url):
-    result = walked(tmp_path, database_url, ("events, filled", EVENTS, 'op.drop_table("events")'),
-                    ("events.value widened", 'op.alter_column("events", "value", type_=sa.BigInteger)',
-                     'op.alter_column("events", "value", type_=sa.Integer)'))
+    result = walked(
+        tmp_path,
+        database_url,
+        ("events, filled", EVENTS, 'op.drop_table("events")'),
+        (
+            "events.value widened",
+            'op.alter_column("events", "value", type_=sa.BigInteger)',
+            'op.alter_column("events", "value", type_=sa.Integer)',
+        ),
+    )
 
-    for leg, statement in (("upgrade", "ALTER TABLE events ALTER COLUMN value TYPE BIGINT"),
-                           ("downgrade", "ALTER TABLE events ALTER COLUMN value TYPE INTEGER")):
+    for leg, statement in (
+        ("upgrade", "ALTER TABLE events ALTER COLUMN value TYPE BIGINT"),
+        ("downgrade", "ALTER TABLE events ALTER COLUMN value TYPE INTEGER"),
+    ):
         blocked = waits(result, leg)
         assert set(blocked) == {("events", "read"), ("events", "write")}, (leg, result.blocked, result.leg_seconds)
         for wait in blocked.values():
@@ -135,8 +161,10 @@ def test_a_rewrite_of_a_filled_table_blocks_its_reads_and_writes_for_as_long_as_
 
 
 def test_waits_of_two_transactions_of_one_leg_add_up(tmp_path, database_url):
-    twice = (f'{LOCKED}\n    with op.get_context().autocommit_block():\n        op.execute("SELECT pg_sleep(0.1)")\n'
-             f'    {LOCKED}')
+    twice = (
+        f'{LOCKED}\n    with op.get_context().autocommit_block():\n        op.execute("SELECT pg_sleep(0.1)")\n'
+        f"    {LOCKED}"
+    )
     result = walked(tmp_path, database_url, ("users locked twice", twice, "pass"))
 
     for wait in waits(result, "upgrade").values():
@@ -145,8 +173,14 @@ def test_waits_of_two_transactions_of_one_leg_add_up(tmp_path, database_url):
 
 
 def test_the_probe_goes_on_after_the_walk_starts_again_from_an_empty_database(tmp_path, database_url):
-    report = walk_report(history(tmp_path, ("a downgrade that fails", "pass", 'op.execute("SELECT 1/0")'),
-                                 ("users locked a while", LOCKED, "pass")), database_url)
+    report = walk_report(
+        history(
+            tmp_path,
+            ("a downgrade that fails", "pass", 'op.execute("SELECT 1/0")'),
+            ("users locked a while", LOCKED, "pass"),
+        ),
+        database_url,
+    )
 
     assert report.revisions[1].legs["downgrade"] == "failed"  # the walk dropped the schema and made it again
     assert {wait["table"] for wait in report.revisions[2].blocked["upgrade"]} == {"users"}
@@ -173,16 +207,23 @@ def test_an_env_py_with_an_engine_of_its_own_is_probed_the_same(tmp_path, databa
     assert not [f for f in report.all_findings() if f.severity == FAILURE], report.all_findings()
     blocked = waits(report.revisions[-1], "upgrade")
     assert {key: (wait["lock"], wait["statement"]) for key, wait in blocked.items()} == {
-        ("users", kind): ("ACCESS EXCLUSIVE", "LOCK TABLE users IN ACCESS EXCLUSIVE MODE") for kind in (READ, WRITE)}
+        ("users", kind): ("ACCESS EXCLUSIVE", "LOCK TABLE users IN ACCESS EXCLUSIVE MODE") for kind in (READ, WRITE)
+    }
 
 
-KEYLESS = ('op.create_table("visits", sa.Column("id", sa.Integer, sa.Identity(always=True)),\n'
-           '                    sa.Column("at", sa.DateTime))')
+KEYLESS = (
+    'op.create_table("visits", sa.Column("id", sa.Integer, sa.Identity(always=True)),\n'
+    '                    sa.Column("at", sa.DateTime))'
+)
 
 
 def test_a_table_without_a_primary_key_is_probed_too(tmp_path, database_url):
-    result = walked(tmp_path, database_url, ("visits, with no key", KEYLESS, 'op.drop_table("visits")'),
-                    ("visits locked a while", slept('op.execute("LOCK TABLE visits IN ACCESS EXCLUSIVE MODE")'), "pass"))
+    result = walked(
+        tmp_path,
+        database_url,
+        ("visits, with no key", KEYLESS, 'op.drop_table("visits")'),
+        ("visits locked a while", slept('op.execute("LOCK TABLE visits IN ACCESS EXCLUSIVE MODE")'), "pass"),
+    )
 
     assert set(waits(result, "upgrade")) == {("visits", READ), ("visits", WRITE)}
 
@@ -210,8 +251,12 @@ def test_a_probe_that_cannot_connect_is_a_limit_and_the_walk_goes_on(tmp_path, d
 def test_a_volatile_default_rewrites_the_table_and_blocks_it_for_as_long(tmp_path, database_url):
     """ADD COLUMN with a constant default is instant since PostgreSQL 11; a volatile one writes every row again."""
     stamped = 'op.add_column("events", sa.Column("seen_at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()")))'
-    result = walked(tmp_path, database_url, ("events, filled", EVENTS, 'op.drop_table("events")'),
-                    ("events.seen_at stamped", stamped, 'op.drop_column("events", "seen_at")'))
+    result = walked(
+        tmp_path,
+        database_url,
+        ("events, filled", EVENTS, 'op.drop_table("events")'),
+        ("events.seen_at stamped", stamped, 'op.drop_column("events", "seen_at")'),
+    )
 
     blocked = waits(result, "upgrade")
     assert set(blocked) == {("events", "read"), ("events", "write")}, result.blocked

@@ -1,5 +1,6 @@
 """The deploy verdict: the probe's waits judged against the team's limits (pyproject.toml or the command line), and
 rolling deploys made a gate."""
+
 from __future__ import annotations
 
 import json
@@ -29,15 +30,28 @@ ALTER = "ALTER TABLE models ADD COLUMN size bigint NOT NULL DEFAULT 0"
 
 
 def wait(table: str, kind: str, longest: float, statement: str = ALTER) -> dict:
-    return {"table": table, "kind": kind, "longest": longest, "total": longest * 2, "waits": 3,
-            "lock": "ACCESS EXCLUSIVE", "statement": statement}
+    return {
+        "table": table,
+        "kind": kind,
+        "longest": longest,
+        "total": longest * 2,
+        "waits": 3,
+        "lock": "ACCESS EXCLUSIVE",
+        "statement": statement,
+    }
 
 
 def blocked_result() -> RevisionResult:
     ok = {"upgrade": "ok", "downgrade": "ok", "upgrade again": "ok"}
-    return RevisionResult("0002_x", "sizes", dict(ok), blocked={
-        "upgrade": [wait("models", "write", 4.8), wait("models", "read", 0.3)],
-        "downgrade": [wait("models", "write", 1.2, "ALTER TABLE models DROP COLUMN size")]})
+    return RevisionResult(
+        "0002_x",
+        "sizes",
+        dict(ok),
+        blocked={
+            "upgrade": [wait("models", "write", 4.8), wait("models", "read", 0.3)],
+            "downgrade": [wait("models", "write", 1.2, "ALTER TABLE models DROP COLUMN size")],
+        },
+    )
 
 
 def deploy_of(report: WalkReport) -> list[tuple[str, str, str]]:
@@ -60,8 +74,10 @@ def test_without_limits_traffic_that_waited_is_a_note_with_its_numbers():
 
     assert [(severity, table) for severity, table, _ in deploy_of(judged)] == [(NOTE, "models"), (NOTE, "models")]
     writes, reads = (message for _, _, message in deploy_of(judged))
-    assert writes == ("writes to models waited up to 4.8 s (waits: 3, 9.6 s in all) in the upgrade behind ACCESS "
-                      "EXCLUSIVE held by ALTER TABLE models ADD COLUMN size bigint NOT NULL DEFAULT 0")
+    assert writes == (
+        "writes to models waited up to 4.8 s (waits: 3, 9.6 s in all) in the upgrade behind ACCESS "
+        "EXCLUSIVE held by ALTER TABLE models ADD COLUMN size bigint NOT NULL DEFAULT 0"
+    )
     assert reads.startswith("reads of models waited up to 0.3 s") and not judged.fails()
 
 
@@ -81,8 +97,10 @@ def test_a_wait_no_deploy_notices_is_no_finding_unless_a_limit_asks_for_less():
     brief = RevisionResult("0002_x", "", blocked={"upgrade": [wait("models", "write", 0.016)]})
 
     assert judge_deploys(WalkReport([brief]), NO_LIMITS).all_findings() == []
-    assert [f.severity for f in judge_deploys(WalkReport([brief]), DeployLimits({"write": 0.01, "read": None}))
-            .all_findings()] == [FAILURE]
+    assert [
+        f.severity
+        for f in judge_deploys(WalkReport([brief]), DeployLimits({"write": 0.01, "read": None})).all_findings()
+    ] == [FAILURE]
 
 
 def test_a_baseline_keeps_knowing_a_deploy_failure_whichever_upgrade_waited_longer_and_however_often():
@@ -98,8 +116,9 @@ def test_a_baseline_keeps_knowing_a_deploy_failure_whichever_upgrade_waited_long
 
 def test_the_limits_of_the_pyproject_next_to_alembic_ini_and_the_command_line_winning(tmp_path):
     ini = history(tmp_path)
-    (tmp_path / "pyproject.toml").write_text('[tool.thirdai-migrate]\nmax-blocked-write = "2s"\n'
-                                             'max-blocked-read = "500ms"\nrolling-deploys = true\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.thirdai-migrate]\nmax-blocked-write = "2s"\nmax-blocked-read = "500ms"\nrolling-deploys = true\n'
+    )
     config = load_config(ini)
 
     assert chosen_limits(config) == DeployLimits({"write": 2.0, "read": 0.5}, rolling_deploys=True)
@@ -113,8 +132,14 @@ def test_the_limits_of_the_pyproject_next_to_alembic_ini_and_the_command_line_wi
 
 
 def migrate(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "thirdai_platform.migrate", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "thirdai_platform.migrate", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_a_malformed_limit_on_the_command_line_is_one_line_and_exit_2():
@@ -124,9 +149,14 @@ def test_a_malformed_limit_on_the_command_line_is_one_line_and_exit_2():
 
 
 def test_rolling_deploys_in_the_pyproject_fail_a_rename_and_the_command_line_turns_it_back_to_a_note(tmp_path):
-    ini = history(tmp_path, ("users.name becomes users.full_name",
-                             'op.alter_column("users", "name", new_column_name="full_name")',
-                             'op.alter_column("users", "full_name", new_column_name="name")'))
+    ini = history(
+        tmp_path,
+        (
+            "users.name becomes users.full_name",
+            'op.alter_column("users", "name", new_column_name="full_name")',
+            'op.alter_column("users", "full_name", new_column_name="name")',
+        ),
+    )
     (tmp_path / "pyproject.toml").write_text("[tool.thirdai-migrate]\nrolling-deploys = true\n")
     common = ["--config", str(ini), "--no-lint", "--no-drift", "--json", str(tmp_path / "out.json")]
 
@@ -143,8 +173,7 @@ def test_rolling_deploys_in_the_pyproject_fail_a_rename_and_the_command_line_tur
 
 
 def test_a_measured_wait_past_max_blocked_write_fails_the_walk_and_under_no_limit_it_is_a_note(tmp_path):
-    locked = ('op.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")\n'
-              '    op.execute("SELECT pg_sleep(0.4)")')
+    locked = 'op.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")\n    op.execute("SELECT pg_sleep(0.4)")'
     ini = history(tmp_path, ("users locked a while", locked, "pass"))
     common = ["--config", str(ini), "--no-lint", "--no-drift", "--json", str(tmp_path / "out.json")]
 
@@ -152,7 +181,9 @@ def test_a_measured_wait_past_max_blocked_write_fails_the_walk_and_under_no_limi
     saved = json.loads((tmp_path / "out.json").read_text())["revisions"][-1]
     assert gated.returncode == 1, gated.stdout + gated.stderr
     assert [(f["severity"], f["table"]) for f in saved["findings"] if f["check"] == DEPLOY] == [
-        (FAILURE, "users"), (NOTE, "users")]  # the writes past the limit; the reads, with no limit, a note
+        (FAILURE, "users"),
+        (NOTE, "users"),
+    ]  # the writes past the limit; the reads, with no limit, a note
     assert "LOCK TABLE users" in gated.stdout
 
     told = migrate(*common)

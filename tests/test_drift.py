@@ -1,4 +1,5 @@
 """Enum label drift: invisible to autogenerate, found by db.check, written by db.revision with alembic-enums."""
+
 from __future__ import annotations
 
 import shutil
@@ -64,7 +65,9 @@ def test_added_and_removed_labels_are_drift(database_url, project, status_labels
         [drift] = enum_drift(connection, Base.metadata)
     assert drift.name == "job_status" and drift.added == ["errored", "queued"] and drift.removed == ["failed"]
     assert {(table, column) for table, column, _ in drift.columns} == {("models", c) for c in STATUS_COLUMNS}
-    with pytest.raises(UserError, match=r"enum job_status: the models add \['errored', 'queued'\] and remove \['failed'\]"):
+    with pytest.raises(
+        UserError, match=r"enum job_status: the models add \['errored', 'queued'\] and remove \['failed'\]"
+    ):
         commands.check(config)
 
 
@@ -72,9 +75,13 @@ def test_revision_writes_an_enum_migration_that_maps_values_both_ways(database_u
     config = at_head(project, database_url)
     engine = create_engine(database_url)
     with engine.begin() as connection:
-        owner = connection.execute(text("INSERT INTO users (username, email) VALUES ('o', 'o@x') RETURNING id")).scalar()
-        connection.execute(text("INSERT INTO models (name, type, user_id, train_status) VALUES ('m', 'ndb', :u, 'failed')"),
-                           {"u": owner})
+        owner = connection.execute(
+            text("INSERT INTO users (username, email) VALUES ('o', 'o@x') RETURNING id")
+        ).scalar()
+        connection.execute(
+            text("INSERT INTO models (name, type, user_id, train_status) VALUES ('m', 'ndb', :u, 'failed')"),
+            {"u": owner},
+        )
     status_labels("not_started", "starting", "in_progress", "stopped", "complete", "errored")
 
     new = commands.revision(config, "failed becomes errored")
@@ -97,13 +104,16 @@ def test_an_added_label_asks_the_author_where_its_rows_go_on_downgrade(database_
     config = at_head(project, database_url)
     status_labels("not_started", "starting", "in_progress", "stopped", "complete", "failed", "queued")
     source = commands.revision(config, "queued status").path.read_text()
-    downgrade = source[source.index("def downgrade"):]
+    downgrade = source[source.index("def downgrade") :]
     assert f"update_value(column, 'queued', '{DECIDE}')" in downgrade
-    assert "no label disappears in this direction" in source[source.index("def upgrade"):source.index("def downgrade")]
+    assert (
+        "no label disappears in this direction" in source[source.index("def upgrade") : source.index("def downgrade")]
+    )
 
 
-def test_an_added_label_revision_passes_the_lint_and_the_walk_once_its_label_is_chosen(database_url, project,
-                                                                                       status_labels, pg_server):
+def test_an_added_label_revision_passes_the_lint_and_the_walk_once_its_label_is_chosen(
+    database_url, project, status_labels, pg_server
+):
     config = at_head(project, database_url)
     status_labels("not_started", "starting", "in_progress", "stopped", "complete", "failed", "queued")
     path = commands.revision(config, "queued status").path

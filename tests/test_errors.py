@@ -1,4 +1,5 @@
 """One error, one line: the helpers every message that reports an error is built with."""
+
 import pytest
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.exc import ProgrammingError

@@ -1,4 +1,5 @@
 """The Alembic history builds exactly the models, goes down and up again, and keeps data through each data migration."""
+
 from __future__ import annotations
 
 import io

@@ -1,5 +1,6 @@
 """The HTML page (`--html FILE`): one self-contained file, the revision graph with its branches and merges, each
 revision's verdict and findings, every text escaped."""
+
 from __future__ import annotations
 
 import subprocess
@@ -14,8 +15,14 @@ REPO = Path(__file__).resolve().parents[1]
 HOSTILE = "<script>alert('x')</script> & \"quoted\""
 # 0001 branches into 0002_a and 0002_b, which 0003_merge joins; 0004_c follows the merge, and 0005_d branches off
 # 0002_b: two heads.
-PARENTS = {"0005_d": ("0002_b",), "0004_c": ("0003_merge",), "0003_merge": ("0002_a", "0002_b"),
-           "0002_b": ("0001",), "0002_a": ("0001",), "0001": ()}  # heads first, as Alembic walks them
+PARENTS = {
+    "0005_d": ("0002_b",),
+    "0004_c": ("0003_merge",),
+    "0003_merge": ("0002_a", "0002_b"),
+    "0002_b": ("0001",),
+    "0002_a": ("0001",),
+    "0001": (),
+}  # heads first, as Alembic walks them
 
 
 class Page(HTMLParser):
@@ -41,16 +48,39 @@ class Page(HTMLParser):
 def branched_report() -> WalkReport:
     ok = {"upgrade": "ok", "downgrade": "ok", "upgrade again": "ok"}
     places = {revision: ScriptPlace(f"/x/{revision}.py", parents=parents) for revision, parents in PARENTS.items()}
-    results = [RevisionResult(revision, f"step {revision}", dict(ok), {"upgrade": 0.5}) for revision in reversed(PARENTS)]
+    results = [
+        RevisionResult(revision, f"step {revision}", dict(ok), {"upgrade": 0.5}) for revision in reversed(PARENTS)
+    ]
     merge = results[3]
     merge.findings.append(Finding("0003_merge", "downgrade", FAILURE, f"downgrade lost rows of {HOSTILE}", table="t"))
-    merge.locks = {"upgrade": [{"table": "models", "mode": "ACCESS EXCLUSIVE", "seconds": 0.25,
-                                "statement": "ALTER TABLE models ADD COLUMN x int", "statement_seconds": 0.1}]}
-    merge.blocked = {"upgrade": [{"table": "models", "kind": "write", "longest": 4.8, "total": 5.0, "waits": 2,
-                                  "lock": "ACCESS EXCLUSIVE", "statement": "ALTER TABLE models ADD COLUMN x int"}]}
+    merge.locks = {
+        "upgrade": [
+            {
+                "table": "models",
+                "mode": "ACCESS EXCLUSIVE",
+                "seconds": 0.25,
+                "statement": "ALTER TABLE models ADD COLUMN x int",
+                "statement_seconds": 0.1,
+            }
+        ]
+    }
+    merge.blocked = {
+        "upgrade": [
+            {
+                "table": "models",
+                "kind": "write",
+                "longest": 4.8,
+                "total": 5.0,
+                "waits": 2,
+                "lock": "ACCESS EXCLUSIVE",
+                "statement": "ALTER TABLE models ADD COLUMN x int",
+            }
+        ]
+    }
     results[1].findings.append(Finding("0002_a", "rolling deploy", NOTE, "the running version reads t.y"))
-    return WalkReport(results, [Finding(None, "heads", FAILURE, "2 heads: 0004_c, 0005_d")], 3.0,
-                      RunInfo("9.9.9", scripts=places))
+    return WalkReport(
+        results, [Finding(None, "heads", FAILURE, "2 heads: 0004_c, 0005_d")], 3.0, RunInfo("9.9.9", scripts=places)
+    )
 
 
 def test_branches_and_merges_get_columns_of_their_own_and_lines_never_cross_a_revision():
@@ -87,16 +117,36 @@ def test_every_text_is_escaped_and_the_page_needs_nothing_outside_itself():
 
     assert "<script" not in html and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;" in html
     assert not page.named("script") and not page.named("link") and not page.named("img")
-    assert all(not value.startswith(("http:", "https:", "//")) for _, attrs in page.tags
-               for name, value in attrs.items() if name in ("href", "src") and value)
+    assert all(
+        not value.startswith(("http:", "https:", "//"))
+        for _, attrs in page.tags
+        for name, value in attrs.items()
+        if name in ("href", "src") and value
+    )
 
 
 def test_the_walk_writes_the_page_of_a_history_with_two_heads(tmp_path):
     path = tmp_path / "walk.html"
-    finished = subprocess.run([sys.executable, "-m", "thirdai_platform.migrate", "--config",
-                               str(REPO / "tests" / "histories" / "two_heads" / "alembic.ini"), "--no-lint", "--no-drift",
-                               "--rows", "2", "--html", str(path)], cwd=REPO, capture_output=True, text=True,
-                              timeout=300, check=False)
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "thirdai_platform.migrate",
+            "--config",
+            str(REPO / "tests" / "histories" / "two_heads" / "alembic.ini"),
+            "--no-lint",
+            "--no-drift",
+            "--rows",
+            "2",
+            "--html",
+            str(path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert finished.returncode == 1, finished.stdout + finished.stderr  # two heads fail the history
 
     page = Page(path.read_text(encoding="utf-8"))

@@ -1,6 +1,7 @@
 """A newcomer's correct revision keeps CI green: a copy of this repository gets a new column through the real flow
 (edit models.py, `inv db.revision`, declare the loss as the README says), then the walk and the tests that read our
 history pass on it."""
+
 from __future__ import annotations
 
 import os
@@ -16,23 +17,34 @@ NOT_COPIED = shutil.ignore_patterns(".git", ".nox", ".venv", "reports", "__pycac
 # The tests that once named our revisions, their number or a model column; and those of test_history.py that go
 # through head (the others stop at the revision whose data migration they test).
 HISTORY_TESTS = [
-    *(f"tests/test_history.py::test_{name}" for name in (
-        "head_matches_the_models", "enum_labels_at_head_match_the_models", "models_read_and_write_at_head",
-        "history_is_linear", "down_to_base_and_up_again", "whole_history_renders_as_sql_offline",
-        "many_rows_survive_a_round_trip_through_every_data_migration")),
+    *(
+        f"tests/test_history.py::test_{name}"
+        for name in (
+            "head_matches_the_models",
+            "enum_labels_at_head_match_the_models",
+            "models_read_and_write_at_head",
+            "history_is_linear",
+            "down_to_base_and_up_again",
+            "whole_history_renders_as_sql_offline",
+            "many_rows_survive_a_round_trip_through_every_data_migration",
+        )
+    ),
     "tests/test_cli.py::test_walk_from_a_dump_covers_only_the_later_revisions",
     "tests/test_cli.py::test_jobs_walks_our_history_in_parts_with_every_revision_reported_in_order",
     "tests/test_tasks.py::test_revision_on_a_changed_model_writes_a_reviewed_script",
 ]
 
 
-def run(repo: Path, *command: str, database_url: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run(
+    repo: Path, *command: str, database_url: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """A command in the copy, importing the copy's code (the working directory comes first on sys.path)."""
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URI", "ALEMBIC_CONFIG", "PYTHONPATH")}
     if database_url:
         environ["DATABASE_URI"] = database_url
-    return subprocess.run([sys.executable, *command], cwd=repo, env=environ, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, *command], cwd=repo, env=environ, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def add_a_column(models: Path, column: str) -> str:
@@ -40,7 +52,7 @@ def add_a_column(models: Path, column: str) -> str:
     text = models.read_text()
     table = re.search(r'^(\s+)__tablename__ = "(\w+)"\n', text, re.MULTILINE)
     line = f"{table[1]}{column}: Mapped[str | None] = mapped_column(sa.Text)\n"
-    models.write_text(text[:table.end()] + line + text[table.end():])
+    models.write_text(text[: table.end()] + line + text[table.end() :])
     return table[2]
 
 

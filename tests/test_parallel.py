@@ -1,4 +1,5 @@
 """A walk split into parts, each on its own database in its own process, finds what the one-process walk finds."""
+
 from __future__ import annotations
 
 import json
@@ -54,7 +55,9 @@ def test_parts_follow_the_cpus_only_for_histories_long_enough():
     assert parts_for(2, jobs=8) == 2
 
 
-@pytest.mark.parametrize("name", ["clean", "rename_as_drop_add", "downgrade_missing", "leftovers", "drift", "two_heads"])
+@pytest.mark.parametrize(
+    "name", ["clean", "rename_as_drop_add", "downgrade_missing", "leftovers", "drift", "two_heads"]
+)
 def test_a_walk_in_one_part_per_revision_finds_what_the_single_walk_finds(name, pg_server, database_url):
     single = walk_planted(name, database_url)
     parted = walk_in_parts(name, pg_server, parts=len(single.revisions))
@@ -75,15 +78,32 @@ def test_a_part_that_cannot_connect_is_a_user_error_not_a_hang(pg_server):
     unreachable = make_url("postgresql+psycopg2://nobody@127.0.0.1:1/nowhere")
 
     with pytest.raises(UserError, match="cannot connect to postgresql"):
-        ParallelWalk(session, [pg_server.create_database(), unreachable], WalkOptions(rows=5), revisions_in_range(session)).collect()
+        ParallelWalk(
+            session, [pg_server.create_database(), unreachable], WalkOptions(rows=5), revisions_in_range(session)
+        ).collect()
 
 
 def test_the_lint_after_a_walk_in_parts_can_run_an_env_py_that_wants_a_database(tmp_path):
     """The planted histories' env.py connects even to render SQL offline: the lint hands it a database."""
     out = tmp_path / "out.json"
-    finished = subprocess.run([sys.executable, "-m", "thirdai_platform.migrate", "--jobs", "2", "--no-drift", "--json",
-                               str(out), "--config", str(HISTORIES / "rename_as_drop_add" / "alembic.ini")],
-                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "thirdai_platform.migrate",
+            "--jobs",
+            "2",
+            "--no-drift",
+            "--json",
+            str(out),
+            "--config",
+            str(HISTORIES / "rename_as_drop_add" / "alembic.ini"),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert finished.returncode == 1 and "Traceback" not in finished.stderr, finished.stderr
     found = {(r["revision"], f["check"]) for r in json.loads(out.read_text())["revisions"] for f in r["findings"]}
@@ -95,7 +115,9 @@ def test_a_part_killed_before_it_reports_is_an_error_not_a_hang(pg_server, monke
     monkeypatch.setattr(parallel, "_walk_part", lambda *_: os._exit(9))  # as if the OOM killer took it
 
     with pytest.raises(RuntimeError, match=r"ended without a word \(exit code 9\)"):
-        ParallelWalk(session, [pg_server.create_database() for _ in range(2)], WalkOptions(rows=5), revisions_in_range(session)).collect()
+        ParallelWalk(
+            session, [pg_server.create_database() for _ in range(2)], WalkOptions(rows=5), revisions_in_range(session)
+        ).collect()
 
 
 def test_the_parts_hand_back_the_sql_they_rendered_so_the_lint_renders_nothing_again(pg_server):

@@ -1,4 +1,5 @@
 """Where a project's migration code raised: the innermost frame in its own files, never code SQLAlchemy generates."""
+
 import importlib.util
 import logging
 import logging.config
@@ -32,8 +33,10 @@ def test_the_place_is_the_projects_own_line_not_generated_code(tmp_path, monkeyp
 def test_info_logging_is_held_even_after_fileconfig(tmp_path, monkeypatch):
     monkeypatch.setattr(logging.getLogger("alembic"), "level", logging.getLogger("alembic").level)  # put back after
     ini = tmp_path / "logging.ini"
-    ini.write_text("[loggers]\nkeys = root,alembic\n[handlers]\nkeys =\n[formatters]\nkeys =\n"
-                   "[logger_root]\nlevel = WARNING\nhandlers =\n[logger_alembic]\nlevel = INFO\nhandlers =\nqualname = alembic\n")
+    ini.write_text(
+        "[loggers]\nkeys = root,alembic\n[handlers]\nkeys =\n[formatters]\nkeys =\n"
+        "[logger_root]\nlevel = WARNING\nhandlers =\n[logger_alembic]\nlevel = INFO\nhandlers =\nqualname = alembic\n"
+    )
     with quiet_logging():
         logging.config.fileConfig(ini, disable_existing_loggers=False)
         assert not logging.getLogger("alembic.runtime.migration").isEnabledFor(logging.INFO)

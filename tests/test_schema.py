@@ -1,4 +1,5 @@
 """schema_snapshot and compare_schemas on a real PostgreSQL: each kind of leftover is found, with nothing else."""
+
 from __future__ import annotations
 
 import pytest
@@ -169,13 +170,18 @@ def test_differences_read_as_one_line(engine):
         "column users.name changed: character varying(50) NOT NULL → character varying(20) NOT NULL"
     ]
     leftover = differences_after(engine, "CREATE INDEX ix_users_name ON users (name)")
-    assert str(leftover[0]) == "index users.ix_users_name left behind: CREATE INDEX ix_users_name ON public.users USING btree (name)"
+    assert (
+        str(leftover[0])
+        == "index users.ix_users_name left behind: CREATE INDEX ix_users_name ON public.users USING btree (name)"
+    )
     labels = differences_after(engine, "ALTER TYPE color ADD VALUE 'black' BEFORE 'red'")
     assert str(labels[0]) == 'enum color labels changed: ["red", "green", "blue"] → ["black", "red", "green", "blue"]'
     missing = differences_after(engine, "DROP TABLE notes")
     assert str(missing[0]) == "table notes missing"
-    function = differences_after(engine, "CREATE OR REPLACE FUNCTION count_attempt() RETURNS trigger LANGUAGE plpgsql"
-                                         " AS $$ BEGIN RETURN NULL; END $$")
+    function = differences_after(
+        engine,
+        "CREATE OR REPLACE FUNCTION count_attempt() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+    )
     assert "\n" not in str(function[0]) and "RETURN NEW" in str(function[0]) and "RETURN NULL" in str(function[0])
 
 
@@ -188,8 +194,10 @@ def test_column_order_difference_lists_both_orders(engine):
 
 
 def test_same_columns_in_the_same_order_after_renumbering_is_no_difference(engine):
-    ddl = ("ALTER TABLE notes ADD COLUMN title text; ALTER TABLE notes DROP COLUMN body;"
-           " ALTER TABLE notes ADD COLUMN body text; ALTER TABLE notes DROP COLUMN title")
+    ddl = (
+        "ALTER TABLE notes ADD COLUMN title text; ALTER TABLE notes DROP COLUMN body;"
+        " ALTER TABLE notes ADD COLUMN body text; ALTER TABLE notes DROP COLUMN title"
+    )
     assert differences_after(engine, ddl) == []
 
 
@@ -201,22 +209,36 @@ def test_table_columns_and_primary_keys(engine):
         "notes": ["body"],
         "users": ["id", "name", "email"],
     }
-    assert current.primary_key_columns == {"jobs": ["id"], "memberships": ["member", "team"], "notes": [], "users": ["id"]}
+    assert current.primary_key_columns == {
+        "jobs": ["id"],
+        "memberships": ["member", "team"],
+        "notes": [],
+        "users": ["id"],
+    }
 
 
 def test_extension_members_and_identity_sequences_are_left_out(engine):
     with engine.begin() as connection:
-        connection.execute(text("CREATE EXTENSION citext; CREATE DOMAIN positive AS integer CHECK (VALUE > 0);"
-                                " CREATE SEQUENCE note_number_seq AS integer OWNED BY notes.body"))
+        connection.execute(
+            text(
+                "CREATE EXTENSION citext; CREATE DOMAIN positive AS integer CHECK (VALUE > 0);"
+                " CREATE SEQUENCE note_number_seq AS integer OWNED BY notes.body"
+            )
+        )
     current = snapshot(engine)
     assert list(current.objects["extension"]) == ["citext"]
     assert list(current.objects["function"]) == ["count_attempt()"]  # not citext's functions
     assert current.objects["domain"] == {"positive": "integer CONSTRAINT positive_check CHECK ((VALUE > 0))"}
     serial = "integer START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 2147483647 CACHE 1 OWNED BY"
     # jobs.id's identity sequence is described by its column, not as a sequence
-    assert current.objects["sequence"] == {"note_number_seq": f"{serial} notes.body", "users_id_seq": f"{serial} users.id"}
-    assert current.objects["column"]["jobs.id"] == ("bigint NOT NULL GENERATED ALWAYS AS IDENTITY (bigint START 1 "
-                                                    "INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1)")
+    assert current.objects["sequence"] == {
+        "note_number_seq": f"{serial} notes.body",
+        "users_id_seq": f"{serial} users.id",
+    }
+    assert current.objects["column"]["jobs.id"] == (
+        "bigint NOT NULL GENERATED ALWAYS AS IDENTITY (bigint START 1 "
+        "INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1)"
+    )
 
 
 def test_repeated_snapshots_on_one_connection_see_each_change(engine):
@@ -227,7 +249,9 @@ def test_repeated_snapshots_on_one_connection_see_each_change(engine):
         connection.execute(text("ALTER TABLE users ADD COLUMN age integer; CREATE INDEX ix_users_age ON users (age)"))
         after = schema_snapshot(connection, tables=["users"])
         everything = schema_snapshot(connection)
-    assert triples(compare_schemas(before, after)) == [("column", "users.age", UNEXPECTED),
-                                                        ("index", "users.ix_users_age", UNEXPECTED)]
+    assert triples(compare_schemas(before, after)) == [
+        ("column", "users.age", UNEXPECTED),
+        ("index", "users.ix_users_age", UNEXPECTED),
+    ]
     assert after.columns == {"users": ["id", "name", "email", "age"]}
     assert set(everything.columns) == {"jobs", "memberships", "notes", "users"}

@@ -1,5 +1,6 @@
 """A revision's scope: the tables its SQL names, those using a type it names, and those its changes can reach
 through foreign keys, read from a real schema."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,7 +41,9 @@ def test_a_delete_reaches_the_tables_whose_foreign_keys_act_on_it_transitively(s
 
 
 def test_a_foreign_key_action_written_in_the_sql_is_not_a_cascading_drop(schema):
-    reach = reach_of("ALTER TABLE blocks_parent ADD CONSTRAINT fk FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE;")
+    reach = reach_of(
+        "ALTER TABLE blocks_parent ADD CONSTRAINT fk FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE;"
+    )
 
     assert not reach.cascades
     assert tables_in_scope(reach, [schema]) == REACHED_BY_ACTIONS | {"blocks_parent"}
@@ -62,14 +65,21 @@ def test_a_changed_type_reaches_the_tables_using_it(schema):
 def test_an_index_renamed_or_dropped_by_raw_sql_reaches_its_table(database_url):
     engine = create_engine(database_url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        connection.execute(text("CREATE TABLE jobs (id int PRIMARY KEY, owner text CONSTRAINT owner_known CHECK (owner <> ''));"
-                                "CREATE INDEX ix_jobs_owner ON jobs (owner); CREATE TABLE other (id int PRIMARY KEY)"))
+        connection.execute(
+            text(
+                "CREATE TABLE jobs (id int PRIMARY KEY, owner text CONSTRAINT owner_known CHECK (owner <> ''));"
+                "CREATE INDEX ix_jobs_owner ON jobs (owner); CREATE TABLE other (id int PRIMARY KEY)"
+            )
+        )
         connection.commit()
         schema = schema_snapshot(connection)
     engine.dispose()
 
-    for sql in ("ALTER INDEX ix_jobs_owner RENAME TO ix_jobs_by_owner;", "DROP INDEX CONCURRENTLY ix_jobs_owner;",
-                'ALTER INDEX IF EXISTS public."ix_jobs_owner" RENAME TO x;'):
+    for sql in (
+        "ALTER INDEX ix_jobs_owner RENAME TO ix_jobs_by_owner;",
+        "DROP INDEX CONCURRENTLY ix_jobs_owner;",
+        'ALTER INDEX IF EXISTS public."ix_jobs_owner" RENAME TO x;',
+    ):
         assert tables_in_scope(reach_of(sql), [schema]) == {"jobs"}, sql
 
 
@@ -78,8 +88,11 @@ def names(sql: str) -> set[str]:
 
 
 def test_quoted_and_schema_qualified_names_are_the_tables_postgresql_means():
-    assert names('UPDATE "Weird Table" SET a = 1; DELETE FROM public.x; INSERT INTO "public"."Mixed" VALUES (1);') \
-        == {"Weird Table", "x", "Mixed"}
+    assert names('UPDATE "Weird Table" SET a = 1; DELETE FROM public.x; INSERT INTO "public"."Mixed" VALUES (1);') == {
+        "Weird Table",
+        "x",
+        "Mixed",
+    }
     assert names("UPDATE Shouting SET a = 1;") == {"shouting"}  # unquoted names fold to lower case
 
 
@@ -88,8 +101,10 @@ def test_a_renamed_table_is_reached_under_both_names():
 
 
 def test_the_tables_inside_ctes_are_reached():
-    sql = ("WITH moved AS (DELETE FROM old_jobs RETURNING *) INSERT INTO jobs SELECT * FROM moved;"
-           "INSERT INTO audit WITH recent AS (SELECT id FROM events) SELECT id FROM recent;")
+    sql = (
+        "WITH moved AS (DELETE FROM old_jobs RETURNING *) INSERT INTO jobs SELECT * FROM moved;"
+        "INSERT INTO audit WITH recent AS (SELECT id FROM events) SELECT id FROM recent;"
+    )
     assert {"old_jobs", "jobs", "audit", "events"} <= names(sql)
 
 
@@ -131,9 +146,13 @@ def test_sql_the_parser_rejects_cannot_be_scoped_and_names_the_statement():
 def test_a_quoted_table_reaches_its_children_through_a_quoted_foreign_key(database_url):
     engine = create_engine(database_url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        connection.execute(text('CREATE TABLE "Weird Table" (id int PRIMARY KEY);'
-                                'CREATE TABLE kid (id int, p int REFERENCES "Weird Table"(id) ON DELETE CASCADE);'
-                                "CREATE TABLE other (id int)"))
+        connection.execute(
+            text(
+                'CREATE TABLE "Weird Table" (id int PRIMARY KEY);'
+                'CREATE TABLE kid (id int, p int REFERENCES "Weird Table"(id) ON DELETE CASCADE);'
+                "CREATE TABLE other (id int)"
+            )
+        )
         connection.commit()
         schema = schema_snapshot(connection)
     engine.dispose()
@@ -142,6 +161,8 @@ def test_a_quoted_table_reaches_its_children_through_a_quoted_foreign_key(databa
 
 
 def test_what_a_comment_an_owner_or_a_schema_change_names_is_reached():
-    assert {"jobs", "owner_id", "mood", "notes"} <= names("COMMENT ON COLUMN jobs.owner_id IS 'who'; "
-                                                          "ALTER TYPE mood OWNER TO someone; "
-                                                          "ALTER TABLE notes SET SCHEMA archive;")
+    assert {"jobs", "owner_id", "mood", "notes"} <= names(
+        "COMMENT ON COLUMN jobs.owner_id IS 'who'; "
+        "ALTER TYPE mood OWNER TO someone; "
+        "ALTER TABLE notes SET SCHEMA archive;"
+    )

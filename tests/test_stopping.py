@@ -1,4 +1,5 @@
 """SIGTERM and SIGINT stop the walk within a second: one line, the exit status of the signal, nothing left behind."""
+
 from __future__ import annotations
 
 import os
@@ -48,17 +49,27 @@ def in_session(session: int) -> list[int]:
 
 # A Ctrl-C that lands inside a query sometimes ends as "PendingRollbackError" (exit 2), or later than 1.5 s with
 # parts: the CLI's and the walk's handling of KeyboardInterrupt, still being built. Strict again once it is done.
-CTRL_C_PENDING = pytest.mark.xfail(strict=False, reason="KeyboardInterrupt inside a query: the CLI/walk side (issue 10)")
+CTRL_C_PENDING = pytest.mark.xfail(
+    strict=False, reason="KeyboardInterrupt inside a query: the CLI/walk side (issue 10)"
+)
 
 
-@pytest.mark.parametrize("signal_to_send, exit_code",
-                         [(signal.SIGTERM, -signal.SIGTERM), pytest.param(signal.SIGINT, 130, marks=CTRL_C_PENDING)])
+@pytest.mark.parametrize(
+    "signal_to_send, exit_code",
+    [(signal.SIGTERM, -signal.SIGTERM), pytest.param(signal.SIGINT, 130, marks=CTRL_C_PENDING)],
+)
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_signal_stops_the_walk_within_a_second(jobs: str, signal_to_send: signal.Signals, exit_code: int):
     # Many rows per table: the walk is still going when the signal comes. Its own session: we can see what is left.
-    walk = subprocess.Popen([sys.executable, "-m", "thirdai_platform.migrate", "--no-lint", "--jobs", jobs,
-                             "--rows", "3000"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, preexec_fn=as_in_a_terminal)
+    walk = subprocess.Popen(
+        [sys.executable, "-m", "thirdai_platform.migrate", "--no-lint", "--jobs", jobs, "--rows", "3000"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=as_in_a_terminal,
+    )
     assert walk.stdout.readline().startswith("walking ")
     time.sleep(1.0)
     assert walk.poll() is None, "the walk ended before the signal: nothing was tested"
@@ -73,7 +84,12 @@ def test_a_signal_stops_the_walk_within_a_second(jobs: str, signal_to_send: sign
     assert (status, elapsed < 1.5) == (exit_code, True), (status, f"{elapsed:.2f} s", stderr)
     print(f"{signal_to_send.name} --jobs {jobs}: exit {status} after {elapsed:.2f} s: {stderr.strip()}")
     lines = stderr.splitlines()
-    assert len(lines) == 1 and "Traceback" not in stderr and signal_to_send.name in lines[0] or "interrupt" in lines[0].lower(), stderr
+    assert (
+        len(lines) == 1
+        and "Traceback" not in stderr
+        and signal_to_send.name in lines[0]
+        or "interrupt" in lines[0].lower()
+    ), stderr
     time.sleep(0.3)  # the reaper removes what a killed part may have left
     assert in_session(walk.pid) == []
     assert [d for d in base_dirs if os.path.exists(d)] == []

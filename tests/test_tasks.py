@@ -1,4 +1,5 @@
 """`inv db.*` as a developer runs it: real processes, a real ephemeral PostgreSQL, exit codes and output."""
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,9 @@ HEAD = heads_of_history()[0]
 REVISIONS = list((REPO / "alembic" / "versions").glob("*.py"))
 
 
-def inv(*args: str, url: str | None = None, config: Path | None = None, timeout: float = 120, cwd: Path = REPO,
-        **env: str):
+def inv(
+    *args: str, url: str | None = None, config: Path | None = None, timeout: float = 120, cwd: Path = REPO, **env: str
+):
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URI", "ALEMBIC_CONFIG")}
     if url is not None:
         environ["DATABASE_URI"] = url
@@ -105,8 +107,21 @@ def add_revision(project: Path, revision: str, down_revision: str, upgrade: str,
 def test_inv_list_shows_every_db_task():
     result = inv("--list")
     assert result.returncode == 0
-    for name in ("upgrade", "downgrade", "revision", "current", "stamp", "history", "heads", "merge", "check", "lint", "plan",
-                 "verify", "server"):
+    for name in (
+        "upgrade",
+        "downgrade",
+        "revision",
+        "current",
+        "stamp",
+        "history",
+        "heads",
+        "merge",
+        "check",
+        "lint",
+        "plan",
+        "verify",
+        "server",
+    ):
         assert f"db.{name}" in result.stdout
         helped = inv("--help", f"db.{name}")
         assert helped.returncode == 0 and "Usage: inv" in helped.stdout and len(helped.stdout.splitlines()) > 3
@@ -220,8 +235,12 @@ def test_unknown_revision(database_url):
 
 
 def test_failing_migration_leaves_nothing_of_itself(database_url, project):
-    add_revision(project, "9999_broken", HEAD,
-                 'op.create_table("half", sa.Column("id", sa.Integer))\n            op.execute("SELECT no_such_function()")')
+    add_revision(
+        project,
+        "9999_broken",
+        HEAD,
+        'op.create_table("half", sa.Column("id", sa.Integer))\n            op.execute("SELECT no_such_function()")',
+    )
     line = one_line_error(inv("db.upgrade", url=database_url, config=project))
     assert "rolled back" in line and HEAD in line and "no_such_function" in line
     assert version_rows(database_url) == [HEAD]
@@ -231,10 +250,12 @@ def test_failing_migration_leaves_nothing_of_itself(database_url, project):
 
 def test_several_heads_refused_then_merged(database_url, project):
     parent = heads_of_history()[0]
-    add_revision(project, "9998_side", parent, 'op.create_table("side", sa.Column("id", sa.Integer))',
-                 'op.drop_table("side")')
-    add_revision(project, "9997_other", parent, 'op.create_table("other", sa.Column("id", sa.Integer))',
-                 'op.drop_table("other")')
+    add_revision(
+        project, "9998_side", parent, 'op.create_table("side", sa.Column("id", sa.Integer))', 'op.drop_table("side")'
+    )
+    add_revision(
+        project, "9997_other", parent, 'op.create_table("other", sa.Column("id", sa.Integer))', 'op.drop_table("other")'
+    )
     line = one_line_error(inv("db.revision", "-m", "more", url=database_url, config=project))
     assert "2 heads" in line and "inv db.merge" in line
     merged = inv("db.merge", url=database_url, config=project)
@@ -266,7 +287,9 @@ def test_revision_on_a_changed_model_writes_a_reviewed_script(database_url, proj
         "program.run(['inv', '--search-root', sys.argv[1], 'db.revision', '-m', 'a new column'])\n"
     )
     environ = {**os.environ, "DATABASE_URI": database_url, "ALEMBIC_CONFIG": str(project)}
-    result = subprocess.run([sys.executable, "-c", script, str(REPO)], capture_output=True, text=True, env=environ, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(REPO)], capture_output=True, text=True, env=environ, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     written = [p for p in (project.parent / "alembic" / "versions").glob("*a_new_column*")]
     assert len(written) == 1 and f"wrote {written[0]}" in result.stdout
@@ -276,8 +299,12 @@ def test_revision_on_a_changed_model_writes_a_reviewed_script(database_url, proj
 
 def test_eight_concurrent_upgrades_apply_each_revision_once(database_url):
     environ = {**os.environ, "DATABASE_URI": database_url}
-    processes = [subprocess.Popen([*INV, "db.upgrade"], cwd=REPO, env=environ, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    processes = [
+        subprocess.Popen(
+            [*INV, "db.upgrade"], cwd=REPO, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(8)
+    ]
     outputs = [p.communicate(timeout=180) for p in processes]
     assert [p.returncode for p in processes] == [0] * 8, [err for _, err in outputs]
     assert version_rows(database_url) == [HEAD]
@@ -309,13 +336,36 @@ def rehearsal(path: Path, revision: str) -> Path:
     from thirdai_platform.migrate.findings import RevisionResult, WalkReport
     from thirdai_platform.migrate.report_files import write_json
 
-    walked = RevisionResult(revision, "", {"upgrade": "ok", "downgrade": "ok", "upgrade again": "ok"},
-                            {"upgrade": 0.75}, locks={"upgrade": [
-                                {"table": "models", "mode": "ACCESS EXCLUSIVE", "seconds": 0.25,
-                                 "statement": "ALTER TABLE models ADD x int", "statement_seconds": 0.2}]},
-                            blocked={"upgrade": [{"table": "models", "kind": "write", "longest": 4.8, "total": 5.0,
-                                                  "waits": 2, "lock": "ACCESS EXCLUSIVE",
-                                                  "statement": "ALTER TABLE models ADD x int"}]})
+    walked = RevisionResult(
+        revision,
+        "",
+        {"upgrade": "ok", "downgrade": "ok", "upgrade again": "ok"},
+        {"upgrade": 0.75},
+        locks={
+            "upgrade": [
+                {
+                    "table": "models",
+                    "mode": "ACCESS EXCLUSIVE",
+                    "seconds": 0.25,
+                    "statement": "ALTER TABLE models ADD x int",
+                    "statement_seconds": 0.2,
+                }
+            ]
+        },
+        blocked={
+            "upgrade": [
+                {
+                    "table": "models",
+                    "kind": "write",
+                    "longest": 4.8,
+                    "total": 5.0,
+                    "waits": 2,
+                    "lock": "ACCESS EXCLUSIVE",
+                    "statement": "ALTER TABLE models ADD x int",
+                }
+            ]
+        },
+    )
     write_json(WalkReport([walked]), path)
     return path
 
@@ -332,14 +382,21 @@ def test_plan_says_what_upgrade_would_apply_in_order_with_its_verdicts_and_rehea
     assert lines[0] == f"the database is at {third}; `inv db.upgrade` would apply 2 revisions, in order:"
     assert [line.split(":")[0] for line in lines if not line.startswith(" ")][1:] == [second, last]
     assert lines.count("  review and lint: passed, no findings") == 2
-    assert (f"  rehearsed ({report}): walk passed; upgrade 0.75 s; ACCESS EXCLUSIVE on models for 0.25 s; writes "
-            "waited up to 4.8 s behind ACCESS EXCLUSIVE (upgrade); rolling deploy safe") in lines
+    assert (
+        f"  rehearsed ({report}): walk passed; upgrade 0.75 s; ACCESS EXCLUSIVE on models for 0.25 s; writes "
+        "waited up to 4.8 s behind ACCESS EXCLUSIVE (upgrade); rolling deploy safe"
+    ) in lines
     assert f"  not rehearsed: {report} has no walk of it" in lines
     assert version_rows(database_url) == [third], "a plan applies nothing"
 
-    assert "no such file" in one_line_error(inv("db.plan", "--report", str(tmp_path / "none.json"), url=database_url)).lower()
+    assert (
+        "no such file"
+        in one_line_error(inv("db.plan", "--report", str(tmp_path / "none.json"), url=database_url)).lower()
+    )
     (tmp_path / "broken.json").write_text("{")
-    assert "not a walk report" in one_line_error(inv("db.plan", "--report", str(tmp_path / "broken.json"), url=database_url))
+    assert "not a walk report" in one_line_error(
+        inv("db.plan", "--report", str(tmp_path / "broken.json"), url=database_url)
+    )
     inv("db.upgrade", url=database_url)
     at_head = inv("db.plan", url=database_url)
     assert at_head.returncode == 0 and at_head.stdout == f"the database is at head ({HEAD}): nothing to apply\n"
@@ -369,8 +426,15 @@ def ordered_revisions() -> list[str]:
 
 def test_server_gives_a_database_for_the_tasks_and_stops_on_ctrl_c():
     environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URI"}
-    server = subprocess.Popen([*INV, "db.server"], cwd=REPO, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a terminal's
+    server = subprocess.Popen(
+        [*INV, "db.server"],
+        cwd=REPO,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # a terminal's
     try:
         line = server.stdout.readline().strip()
         assert line.startswith("export DATABASE_URI=postgresql://postgres:"), line

@@ -1,6 +1,7 @@
 """A project's env.py and revision scripts run as `alembic upgrade` runs them: with the driver its configuration
 names (an async env.py, raw SQL with `%`), and with each script's top level run inside the migration (an enum
 created at import)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -135,9 +136,12 @@ def assert_walked_without_failure(report) -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("asyncpg") is None, reason="asyncpg is a dev dependency")
 def test_an_async_env_py_gets_its_own_driver_and_raw_sql_with_a_percent_runs(tmp_path, database_url):
-    ini = plant(tmp_path, (ALEMBIC_TEMPLATES / "async" / "env.py").read_text(),
-                {"0001_teams": TEAMS, "0002_format": FORMAT_IN_RAW_SQL, "0003_motto": MOTTO.format(parent="0002_format")},
-                url_line="sqlalchemy.url = postgresql+asyncpg://app:secret@db.example/app")
+    ini = plant(
+        tmp_path,
+        (ALEMBIC_TEMPLATES / "async" / "env.py").read_text(),
+        {"0001_teams": TEAMS, "0002_format": FORMAT_IN_RAW_SQL, "0003_motto": MOTTO.format(parent="0002_format")},
+        url_line="sqlalchemy.url = postgresql+asyncpg://app:secret@db.example/app",
+    )
 
     report = walk_history(ini, database_url, check_drift=False)
 
@@ -168,7 +172,13 @@ def test_the_url_handed_over_keeps_the_driver_their_ini_names_and_our_server_for
         assert in_ini.replace("%%", "%") == in_environ
         handed = make_url(in_environ)
         assert handed.drivername == "postgresql+asyncpg"
-        assert (handed.host, handed.port, handed.database, handed.username, handed.password) == ("127.0.0.1", 5999, "walk", "walker", "s%cret")
+        assert (handed.host, handed.port, handed.database, handed.username, handed.password) == (
+            "127.0.0.1",
+            5999,
+            "walk",
+            "walker",
+            "s%cret",
+        )
     assert len(session.config.attributes["seen"]) == 2
     assert session.config.get_main_option("sqlalchemy.url") == "postgresql+asyncpg://app@db.example/app"
     assert os.environ[ENV_VAR] == "postgresql://theirs@db.example/app"
@@ -191,14 +201,20 @@ def test_a_driver_that_is_not_installed_is_one_line(tmp_path):
         pytest.skip("every PostgreSQL driver SQLAlchemy knows is installed here")
     config = load_config(plant(tmp_path, "", {}, url_line=f"sqlalchemy.url = postgresql+{missing}://app@db/app"))
 
-    with pytest.raises(UserError, match=rf"^the project's alembic.ini names postgresql\+{missing}; install {missing} to walk it$"):
+    with pytest.raises(
+        UserError, match=rf"^the project's alembic.ini names postgresql\+{missing}; install {missing} to walk it$"
+    ):
         their_url(config, OUR_URL)
 
 
 def test_an_enum_created_at_import_exists_in_its_steps_as_under_alembic_upgrade(tmp_path, database_url):
-    ini = plant(tmp_path, (Path(__file__).parent / "histories" / "env.py").read_text().replace(
-        'Path(config.config_file_name).parent / "models.py"', 'Path(__file__).parent / "models.py"'),
-        {"0001_teams": TEAMS, "0002_kind": ENUM_AT_IMPORT, "0003_motto": MOTTO.format(parent="0002_kind")})
+    ini = plant(
+        tmp_path,
+        (Path(__file__).parent / "histories" / "env.py")
+        .read_text()
+        .replace('Path(config.config_file_name).parent / "models.py"', 'Path(__file__).parent / "models.py"'),
+        {"0001_teams": TEAMS, "0002_kind": ENUM_AT_IMPORT, "0003_motto": MOTTO.format(parent="0002_kind")},
+    )
     (tmp_path / "models.py").write_text("import sqlalchemy as sa\nmetadata = sa.MetaData()\n")
 
     report = walk_history(ini, database_url, check_drift=False)

@@ -1,4 +1,5 @@
 """DATABASE_URI parsing: every malformed part is one line naming where the URL came from, never a piece of the password."""
+
 from __future__ import annotations
 
 import os
@@ -58,8 +59,14 @@ def test_well_formed_urls_parse_as_written(url: str, password: str | None, host:
 
 def test_the_tasks_print_the_line_without_a_traceback():
     environ = {**os.environ, "DATABASE_URI": f"postgresql://u:{SECRET}@127.0.0.1:5432/x"}
-    result = subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO), "db.current"],
-                            capture_output=True, text=True, env=environ, cwd=REPO, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "--search-root", str(REPO), "db.current"],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=REPO,
+        timeout=60,
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("error: DATABASE_URI has an unencoded '@'")
     assert "rd@" not in result.stderr and "ss:w" not in result.stderr

@@ -3,6 +3,7 @@
 "The user's server" is one more ephemeral server started here, apart from the session's: what is left on it after a
 walk is only what that walk left.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,9 @@ def users_server() -> Iterator[EphemeralPostgres]:
 def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """bench/generate.py's history of 50 revisions: long enough that both parts walk some."""
     directory = tmp_path_factory.mktemp("history50")
-    subprocess.run([sys.executable, "bench/generate.py", "50", str(directory)], cwd=REPO_ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "bench/generate.py", "50", str(directory)], cwd=REPO_ROOT, check=True, capture_output=True
+    )
     return directory / "alembic.ini"
 
 
@@ -75,23 +77,43 @@ def results(report: Path) -> list[tuple]:
     """Each revision's legs and findings: what the walk found, without its timings (nor the waits it measured, which
     the machine's load decides)."""
     data = json.loads(report.read_text())
-    return [(r["revision"], r["legs"], sorted(json.dumps(f, sort_keys=True) for f in r["findings"] if f["check"] != DEPLOY))
-            for r in data["revisions"]] + [sorted(json.dumps(f, sort_keys=True) for f in data["findings"])]
+    return [
+        (r["revision"], r["legs"], sorted(json.dumps(f, sort_keys=True) for f in r["findings"] if f["check"] != DEPLOY))
+        for r in data["revisions"]
+    ] + [sorted(json.dumps(f, sort_keys=True) for f in data["findings"])]
 
 
 def failures(report: Path) -> list[tuple]:
     """Each revision's legs and failures: the data a later part starts with is generated at its start, so the
     notes about it may differ."""
     data = json.loads(report.read_text())
-    return [(r["revision"], r["legs"], sorted(f["message"] for f in r["findings"] if f["severity"] == FAILURE))
-            for r in data["revisions"]] + [sorted(f["message"] for f in data["findings"] if f["severity"] == FAILURE)]
+    return [
+        (r["revision"], r["legs"], sorted(f["message"] for f in r["findings"] if f["severity"] == FAILURE))
+        for r in data["revisions"]
+    ] + [sorted(f["message"] for f in data["findings"] if f["severity"] == FAILURE)]
 
 
 def test_parts_on_the_users_server_find_what_our_server_finds_and_are_dropped(users_server, history, tmp_path):
-    finished, seen = watched(walk_command("--config", str(history), "--url", plain(users_server.url()), "--jobs", "2",
-                                     "--json", str(tmp_path / "theirs.json")), users_server)
-    ours = subprocess.run(walk_command("--config", str(history), "--jobs", "2", "--json", str(tmp_path / "ours.json")),
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    finished, seen = watched(
+        walk_command(
+            "--config",
+            str(history),
+            "--url",
+            plain(users_server.url()),
+            "--jobs",
+            "2",
+            "--json",
+            str(tmp_path / "theirs.json"),
+        ),
+        users_server,
+    )
+    ours = subprocess.run(
+        walk_command("--config", str(history), "--jobs", "2", "--json", str(tmp_path / "ours.json")),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
     assert (finished.returncode, ours.returncode) == (0, 0), finished.stderr + ours.stderr
     assert len(seen) == 2 and all(name.startswith("thirdai_walk_") for name in seen), seen
@@ -101,8 +123,10 @@ def test_parts_on_the_users_server_find_what_our_server_finds_and_are_dropped(us
 
 
 def test_a_role_without_createdb_is_refused_in_one_line_before_anything_is_made(users_server, history):
-    users_server._execute(psycopg2.sql.SQL("DROP ROLE IF EXISTS walker"),
-                          psycopg2.sql.SQL("CREATE ROLE walker LOGIN NOCREATEDB PASSWORD 'walker-pw'"))
+    users_server._execute(
+        psycopg2.sql.SQL("DROP ROLE IF EXISTS walker"),
+        psycopg2.sql.SQL("CREATE ROLE walker LOGIN NOCREATEDB PASSWORD 'walker-pw'"),
+    )
     url = users_server.url().set(username="walker", password="walker-pw")
 
     finished, seen = watched(walk_command("--config", str(history), "--url", plain(url), "--jobs", "2"), users_server)
@@ -114,9 +138,15 @@ def test_a_role_without_createdb_is_refused_in_one_line_before_anything_is_made(
 
 @pytest.mark.parametrize("signal_to_send, exit_code", [(signal.SIGTERM, -signal.SIGTERM), (signal.SIGINT, 130)])
 def test_a_signal_mid_walk_leaves_no_database_behind(users_server, history, signal_to_send, exit_code):
-    walk = subprocess.Popen(walk_command("--config", str(history), "--url", plain(users_server.url()), "--jobs", "2",
-                                    "--rows", "3000"), cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True, preexec_fn=as_in_a_terminal)
+    walk = subprocess.Popen(
+        walk_command("--config", str(history), "--url", plain(users_server.url()), "--jobs", "2", "--rows", "3000"),
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=as_in_a_terminal,
+    )
     assert walk.stdout.readline().startswith("walking ")
     time.sleep(1.0)
     assert walk.poll() is None, "the walk ended before the signal: nothing was tested"
@@ -154,11 +184,27 @@ def test_from_a_dump_each_part_walks_a_copy_of_it(users_server, history, tmp_pat
     subprocess.run([str(find_bin_dir() / "pg_dump"), "-Fc", "-f", str(dump), plain(at_r0010)], check=True)
     users_server.drop_database("at_r0010")
 
-    finished, seen = watched(walk_command("--config", str(history), "--from-dump", str(dump), "--url",
-                                     plain(users_server.url()), "--jobs", "2", "--json", str(tmp_path / "parts.json")),
-                             users_server)
-    single = subprocess.run(walk_command("--config", str(history), "--from-dump", str(dump), "--json",
-                                    str(tmp_path / "single.json")), cwd=REPO_ROOT, capture_output=True, text=True)
+    finished, seen = watched(
+        walk_command(
+            "--config",
+            str(history),
+            "--from-dump",
+            str(dump),
+            "--url",
+            plain(users_server.url()),
+            "--jobs",
+            "2",
+            "--json",
+            str(tmp_path / "parts.json"),
+        ),
+        users_server,
+    )
+    single = subprocess.run(
+        walk_command("--config", str(history), "--from-dump", str(dump), "--json", str(tmp_path / "single.json")),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
 
     assert (finished.returncode, single.returncode) == (1, 1), finished.stderr + single.stderr
     walked = [r["revision"] for r in json.loads((tmp_path / "parts.json").read_text())["revisions"]]

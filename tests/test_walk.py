@@ -3,6 +3,7 @@
 Every history is a small Alembic project sharing tests/histories/env.py; the docstring of each planted revision
 says what is wrong with it.
 """
+
 from __future__ import annotations
 
 import json
@@ -146,8 +147,11 @@ def test_downgrades_leaving_an_index_an_enum_type_and_a_sequence_behind(database
     assert "index users.ix_users_created_at left behind" in index.message
     assert "enum plan left behind" in the_failure(report, "0003_plans", DOWNGRADE).message
     assert "sequence invoice_number_seq left behind" in the_failure(report, "0004_invoices", DOWNGRADE).message
-    for revision, error in [("0002_last_login", "DuplicateTable"), ("0003_plans", "DuplicateObject"),
-                            ("0004_invoices", "DuplicateTable")]:
+    for revision, error in [
+        ("0002_last_login", "DuplicateTable"),
+        ("0003_plans", "DuplicateObject"),
+        ("0004_invoices", "DuplicateTable"),
+    ]:
         assert error in the_failure(report, revision, UPGRADE_AGAIN).message
     assert failing_revisions(report) == {"0002_last_login", "0003_plans", "0004_invoices"}
     assert legs(report)["0005_subscription_started"] == ALL_OK
@@ -225,13 +229,17 @@ def test_reports_hold_one_failure_per_failing_check(database_url, tmp_path):
     expected = {(f"migrations.{f.revision}", f.check) for f in failures(report)}
     assert len(expected) == 6
     suite = ET.parse(tmp_path / "walk.xml").getroot()
-    failed = {(case.get("classname"), case.get("name")) for case in suite.iter("testcase") if case.find("failure") is not None}
+    failed = {
+        (case.get("classname"), case.get("name")) for case in suite.iter("testcase") if case.find("failure") is not None
+    }
     assert failed == expected
     assert suite.get("failures") == "6"
 
     saved = json.loads((tmp_path / "walk.json").read_text())
     assert saved["passed"] is False
-    saved_failures = {(r["revision"], f["check"]) for r in saved["revisions"] for f in r["findings"] if f["severity"] == FAILURE}
+    saved_failures = {
+        (r["revision"], f["check"]) for r in saved["revisions"] for f in r["findings"] if f["severity"] == FAILURE
+    }
     assert {(f"migrations.{revision}", check) for revision, check in saved_failures} == expected
 
 
@@ -239,9 +247,22 @@ def test_reports_hold_one_failure_per_failing_check(database_url, tmp_path):
 def test_command_line_exit_code(history, exit_code, tmp_path):
     out = tmp_path / "out.json"
     # --no-lint: the histories are written to plant walk defects, not to satisfy squawk and the review
-    finished = subprocess.run([sys.executable, "-m", "thirdai_platform.migrate", "--config",
-                               str(HISTORIES / history / "alembic.ini"), "--no-lint", "--json", str(out)],
-                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "thirdai_platform.migrate",
+            "--config",
+            str(HISTORIES / history / "alembic.ini"),
+            "--no-lint",
+            "--json",
+            str(out),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert finished.returncode == exit_code, finished.stdout + finished.stderr
     assert json.loads(out.read_text())["passed"] is (exit_code == 0)
@@ -250,18 +271,35 @@ def test_command_line_exit_code(history, exit_code, tmp_path):
 def test_review_and_lint_findings_reach_the_summary_and_reports(tmp_path):
     """nox -s migrations runs the static review and squawk on every script: their findings sit on their revision."""
     out, junit = tmp_path / "out.json", tmp_path / "out.xml"
-    finished = subprocess.run([sys.executable, "-m", "thirdai_platform.migrate", "--config",
-                               str(HISTORIES / "rename_as_drop_add" / "alembic.ini"), "--no-drift",
-                               "--json", str(out), "--junit-xml", str(junit)],
-                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "thirdai_platform.migrate",
+            "--config",
+            str(HISTORIES / "rename_as_drop_add" / "alembic.ini"),
+            "--no-drift",
+            "--json",
+            str(out),
+            "--junit-xml",
+            str(junit),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert finished.returncode == 1, finished.stderr
 
     saved = json.loads(out.read_text())
     found = {(r["revision"], f["check"], f["message"].split(":")[0]) for r in saved["revisions"] for f in r["findings"]}
     assert ("0002_full_name", "review", "drop-add-looks-like-rename") in found
     assert ("0002_full_name", "lint", "ban-drop-column (upgrade)") in found
-    failed = {(case.get("classname"), case.get("name")) for case in ET.parse(junit).getroot().iter("testcase")
-              if case.find("failure") is not None}
+    failed = {
+        (case.get("classname"), case.get("name"))
+        for case in ET.parse(junit).getroot().iter("testcase")
+        if case.find("failure") is not None
+    }
     assert {("migrations.0002_full_name", "review"), ("migrations.0002_full_name", "lint")} <= failed
     assert "drop-add-looks-like-rename" in finished.stdout and "lint" in finished.stdout
 
@@ -273,8 +311,11 @@ def test_correct_migrations_that_look_like_losses_pass(database_url):
 
     assert failures(report) == [], [str(f) for f in failures(report)]
     assert {r.revision: r.legs for r in report.revisions}["0005_notes"] == ALL_OK
-    stamped = {(f.revision, f.table, f.column) for f in report.all_findings()
-               if f.severity == NOTE and "set to the current time" in f.message}
+    stamped = {
+        (f.revision, f.table, f.column)
+        for f in report.all_findings()
+        if f.severity == NOTE and "set to the current time" in f.message
+    }
     assert ("0002_created_at", "users", "created_at") in stamped
     assert ("0003_nicknames", "users", "updated_at") in stamped
 
@@ -293,8 +334,9 @@ def test_a_malformed_data_loss_is_the_scripts_failure_and_the_walk_goes_on(datab
     shutil.copy(HISTORIES / "env.py", tmp_path)
     shutil.copytree(HISTORIES / "declared_loss", history)
     revision = history / "versions" / "0002_drop_nickname.py"
-    revision.write_text(revision.read_text().replace('data_loss = {"upgrade": ["users.nickname"]}',
-                                                     'data_loss = ["users.nickname"]'))
+    revision.write_text(
+        revision.read_text().replace('data_loss = {"upgrade": ["users.nickname"]}', 'data_loss = ["users.nickname"]')
+    )
     report = walk_history(history / "alembic.ini", database_url)
 
     malformed = the_failure(report, "0002_drop_nickname", "declaration")

@@ -1,5 +1,6 @@
 """The one exception type that means "the user asked for something we refuse": shown as one line, never a traceback;
 and the one way an error becomes that line."""
+
 from __future__ import annotations
 
 

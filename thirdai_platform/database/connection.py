@@ -1,4 +1,5 @@
 """Connections of our own: one engine recipe (no pool, a 5 s connect timeout) and one way to say we cannot connect."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """The thirdai_platform tables as SQLAlchemy models. alembic/versions must build exactly this schema."""
+
 from __future__ import annotations
 
 import enum

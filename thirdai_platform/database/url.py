@@ -3,6 +3,7 @@
 A malformed part is one line naming where the URL came from, and never shows any of the password: an unencoded
 '@' in it moves the rest of it into the host, so a bad host or port is not echoed either.
 """
+
 from __future__ import annotations
 
 import os
@@ -60,8 +61,10 @@ def _check_credentials(text: str, source: str) -> None:
 def _check_address(url: URL, source: str) -> None:
     """The host and port, without echoing them: a mistyped URL may have put part of the password there."""
     if url.host and not HOST.fullmatch(url.host):
-        raise UserError(f"{source} has a host that is not a host name or IP address (expected {EXPECTED}); "
-                        f"in a password, {ENCODE_HINT}")
+        raise UserError(
+            f"{source} has a host that is not a host name or IP address (expected {EXPECTED}); "
+            f"in a password, {ENCODE_HINT}"
+        )
     if url.port is not None and not 0 < url.port < 65536:
         raise UserError(f"{source} has a port outside 1-65535 (expected {EXPECTED})")
 

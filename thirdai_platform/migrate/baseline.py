@@ -11,6 +11,7 @@ A baseline says which failures are known:
 A known failure keeps its place in the report with the severity `known`: shown apart, it does not fail the run.
 The walk itself is the same: every revision is still walked, for the data to flow to the next.
 """
+
 from __future__ import annotations
 
 import json
@@ -69,11 +70,15 @@ class Baseline:
 
 def apply_baseline(report: WalkReport, baseline: Baseline) -> WalkReport:
     """The report with the failures the baseline covers made known; everything else as it was."""
+
     def judged(findings: list[Finding]) -> list[Finding]:
         return [replace(f, severity=KNOWN) if f.severity == FAILURE and baseline.covers(f) else f for f in findings]
 
-    return replace(report, findings=judged(report.findings),
-                   revisions=[replace(result, findings=judged(result.findings)) for result in report.revisions])
+    return replace(
+        report,
+        findings=judged(report.findings),
+        revisions=[replace(result, findings=judged(result.findings)) for result in report.revisions],
+    )
 
 
 # --- the baseline file ---------------------------------------------------------------------------------------------
@@ -96,8 +101,11 @@ def write_baseline(path: Path, report: WalkReport) -> int:
     many it lists."""
     reasons = read_baseline(path)[1] if path.is_file() else {}
     failing = sorted({entry_of(f) for f in report.all_findings() if f.severity in (FAILURE, KNOWN)})
-    blocks = [f"[[known]]\nrevision = {quoted(revision)}\ncheck = {quoted(check)}\nkey = {quoted(key)}\n"
-              f"reason = {quoted(reasons.get((revision, check, key), ''))}\n" for revision, check, key in failing]
+    blocks = [
+        f"[[known]]\nrevision = {quoted(revision)}\ncheck = {quoted(check)}\nkey = {quoted(key)}\n"
+        f"reason = {quoted(reasons.get((revision, check, key), ''))}\n"
+        for revision, check, key in failing
+    ]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(HEADER + "".join(f"\n{block}" for block in blocks), encoding="utf-8")

@@ -7,6 +7,7 @@ properties.
 GitHub's rules for a workflow command: `::error file=F,line=L,title=T::MESSAGE`, where the message escapes `%`,
 CR and LF as %25, %0D, %0A, and a property also `:` and `,` as %3A, %2C.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,9 @@ def reported(report: WalkReport) -> list[Finding]:
 
 def in_sarif(report: WalkReport) -> list[Finding]:
     """What CI annotates, and the deploy's notes."""
-    return [f for f in report.all_findings()
-            if f.severity in LEVELS or (f.severity == NOTE and f.check in DEPLOY_CHECKS)]
+    return [
+        f for f in report.all_findings() if f.severity in LEVELS or (f.severity == NOTE and f.check in DEPLOY_CHECKS)
+    ]
 
 
 def text_of(finding: Finding) -> str:
@@ -91,20 +93,34 @@ def rule_id(finding: Finding) -> str:
 
 def sarif_rule(rule: str, finding: Finding) -> dict:
     what = {LIMIT: "what the walk could not check", NOTE: "what a deploy does to live traffic"}.get(
-        finding.severity, "a defect of the migration")
-    return {"id": rule, "name": rule.replace("/", "-"),
-            "shortDescription": {"text": f"{finding.check}: {what}"},
-            "defaultConfiguration": {"level": SARIF_LEVELS[finding.severity]}}
+        finding.severity, "a defect of the migration"
+    )
+    return {
+        "id": rule,
+        "name": rule.replace("/", "-"),
+        "shortDescription": {"text": f"{finding.check}: {what}"},
+        "defaultConfiguration": {"level": SARIF_LEVELS[finding.severity]},
+    }
 
 
 def sarif_result(report: WalkReport, finding: Finding, rule_index: int) -> dict:
     key = "\n".join(entry_of(finding))  # what stays the same from run to run: code scanning tracks it by this
-    result = {"ruleId": rule_id(finding), "ruleIndex": rule_index, "level": SARIF_LEVELS[finding.severity],
-              "message": {"text": text_of(finding)},
-              "partialFingerprints": {"thirdaiMigrateFinding/v1": hashlib.sha256(key.encode()).hexdigest()}}
+    result = {
+        "ruleId": rule_id(finding),
+        "ruleIndex": rule_index,
+        "level": SARIF_LEVELS[finding.severity],
+        "message": {"text": text_of(finding)},
+        "partialFingerprints": {"thirdaiMigrateFinding/v1": hashlib.sha256(key.encode()).hexdigest()},
+    }
     if where := place_of(report, finding):
-        result["locations"] = [{"physicalLocation": {
-            "artifactLocation": {"uri": where[0], "uriBaseId": "%SRCROOT%"}, "region": {"startLine": where[1]}}}]
+        result["locations"] = [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": where[0], "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": where[1]},
+                }
+            }
+        ]
     return result
 
 
@@ -115,8 +131,11 @@ def sarif_log(report: WalkReport) -> dict:
         rule = rule_id(finding)
         rules.setdefault(rule, sarif_rule(rule, finding))
         results.append(sarif_result(report, finding, list(rules).index(rule)))
-    driver = {"name": TOOL_NAME, "version": report.run.tool_version if report.run else "unknown",
-              "rules": list(rules.values())}
+    driver = {
+        "name": TOOL_NAME,
+        "version": report.run.tool_version if report.run else "unknown",
+        "rules": list(rules.values()),
+    }
     deploys = [{"revision": result.revision, **result.deploy_summary()} for result in report.revisions]
     run = {"tool": {"driver": driver}, "results": results, "properties": {"revisions": deploys}}
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}

@@ -1,4 +1,5 @@
 """`python -m thirdai_platform.migrate`: walk an Alembic history on an ephemeral PostgreSQL (or --url) and report."""
+
 from __future__ import annotations
 
 import argparse
@@ -31,45 +32,84 @@ from thirdai_platform.migrate.walk import WalkOptions
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m thirdai_platform.migrate",
-                                description="Prove that every revision upgrades, downgrades and upgrades again "
-                                            "without losing data.")
-    p.add_argument("--config", type=Path, default=Path("alembic.ini"), help="alembic.ini of the project (default: ./alembic.ini)")
-    p.add_argument("--url", help="an EMPTY database to walk on, instead of an ephemeral server; with --jobs, any "
-                                 "database of a server of yours (postgresql://USER@HOST/postgres): the walk creates "
-                                 "its databases there (USER needs CREATEDB) and drops them after")
+    p = argparse.ArgumentParser(
+        prog="python -m thirdai_platform.migrate",
+        description="Prove that every revision upgrades, downgrades and upgrades again without losing data.",
+    )
+    p.add_argument(
+        "--config", type=Path, default=Path("alembic.ini"), help="alembic.ini of the project (default: ./alembic.ini)"
+    )
+    p.add_argument(
+        "--url",
+        help="an EMPTY database to walk on, instead of an ephemeral server; with --jobs, any "
+        "database of a server of yours (postgresql://USER@HOST/postgres): the walk creates "
+        "its databases there (USER needs CREATEDB) and drops them after",
+    )
     p.add_argument("--pg-bin", help="directory of PostgreSQL server binaries for the ephemeral server")
     p.add_argument("--rows", type=int, default=5, help="generated rows per table at each step (default: %(default)s)")
-    p.add_argument("--from-dump", type=Path, metavar="FILE",
-                   help="start from this pg_dump (custom or plain format) instead of an empty database; the walk "
-                        "covers the revisions after the one recorded in it, timing each leg at that size")
-    p.add_argument("--jobs", type=int, help="walk the history in this many parts at once, each on a database of "
-                                            "its own (default: one per CPU, as long as each part has 25 revisions; "
-                                            "with --url or --from-dump: one); with --url, even --jobs 1 walks on a "
-                                            "database created for the run; with --from-dump, each part on a copy")
+    p.add_argument(
+        "--from-dump",
+        type=Path,
+        metavar="FILE",
+        help="start from this pg_dump (custom or plain format) instead of an empty database; the walk "
+        "covers the revisions after the one recorded in it, timing each leg at that size",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        help="walk the history in this many parts at once, each on a database of "
+        "its own (default: one per CPU, as long as each part has 25 revisions; "
+        "with --url or --from-dump: one); with --url, even --jobs 1 walks on a "
+        "database created for the run; with --from-dump, each part on a copy",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated data (default: %(default)s)")
     p.add_argument("--no-drift", action="store_true", help="skip the models-vs-migrations check at head")
     p.add_argument("--no-lint", action="store_true", help="skip the static review and squawk lint of the scripts")
-    p.add_argument("--fail-on-limits", action="store_true",
-                   help="fail the run when the tool could not check something (a limit), not only on failures")
+    p.add_argument(
+        "--fail-on-limits",
+        action="store_true",
+        help="fail the run when the tool could not check something (a limit), not only on failures",
+    )
     # Adopting a long history (baseline.py): failures already known are reported apart and do not fail the run.
-    p.add_argument("--baseline", type=Path, metavar="FILE", help="the failures this file lists are known (see "
-                   "--write-baseline; also [tool.thirdai-migrate] baseline = \"REV\" in pyproject.toml)")
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="the failures this file lists are known (see "
+        '--write-baseline; also [tool.thirdai-migrate] baseline = "REV" in pyproject.toml)',
+    )
     p.add_argument("--write-baseline", type=Path, metavar="FILE", help="write today's failures to FILE as known")
     # The deploy verdict (deploy/verdict.py); also max-blocked-write, max-blocked-read, rolling-deploys in pyproject.toml
-    p.add_argument("--max-blocked-write", metavar="DURATION", help="fail a revision whose locks hold the live "
-                   "application's writes to a table longer than this (e.g. 2s, 500ms)")
+    p.add_argument(
+        "--max-blocked-write",
+        metavar="DURATION",
+        help="fail a revision whose locks hold the live "
+        "application's writes to a table longer than this (e.g. 2s, 500ms)",
+    )
     p.add_argument("--max-blocked-read", metavar="DURATION", help="the same for its reads")
-    p.add_argument("--rolling-deploys", action=argparse.BooleanOptionalAction, default=None,
-                   help="the running version must survive each revision's schema (a rolling deploy): a revision it "
-                        "breaks on fails, instead of a note")
-    p.add_argument("--changed-only", action="store_true", help="gate only the revisions whose files differ from the "
-                   "default branch (origin/HEAD, else main/master); the others are walked, their failures known")
+    p.add_argument(
+        "--rolling-deploys",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the running version must survive each revision's schema (a rolling deploy): a revision it "
+        "breaks on fails, instead of a note",
+    )
+    p.add_argument(
+        "--changed-only",
+        action="store_true",
+        help="gate only the revisions whose files differ from the "
+        "default branch (origin/HEAD, else main/master); the others are walked, their failures known",
+    )
     p.add_argument("--junit-xml", type=Path, help="write a JUnit report here")
     p.add_argument("--json", type=Path, help="write a JSON report here")
     p.add_argument("--sarif", type=Path, help="write a SARIF 2.1.0 report here (for code-scanning UIs)")
-    p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML page here: the revision "
-                   "graph with each revision's verdict, findings, locks and blocked time")
+    p.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="write a self-contained HTML page here: the revision "
+        "graph with each revision's verdict, findings, locks and blocked time",
+    )
     return p
 
 
@@ -116,14 +156,30 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
         databases, order = walk_databases(args, session, host, revisions_in_range(session))
         session.url = databases[0]
         check_env_py(session)
-        info = run_info(session, seed=args.seed, rows=args.rows, static_checks=not args.no_lint, url=databases[0],
-                        server=host if isinstance(host, EphemeralPostgres) else None, pg_bin=args.pg_bin)
+        info = run_info(
+            session,
+            seed=args.seed,
+            rows=args.rows,
+            static_checks=not args.no_lint,
+            url=databases[0],
+            server=host if isinstance(host, EphemeralPostgres) else None,
+            pg_bin=args.pg_bin,
+        )
         parts = len(databases)
         more = f" (and {parts - 1} more, a part of the history each)" if parts > 1 else ""
-        console.print(f"walking {args.config} on {masked(databases[0])}{more} with {described(info)}, "
-                      f"{args.rows} rows per table, seed {args.seed}", highlight=False, soft_wrap=True)
-        options = WalkOptions(rows=args.rows, seed=args.seed, check_drift=not args.no_drift,
-                              from_current=args.from_dump is not None, rolling_deploys=limits.rolling_deploys)
+        console.print(
+            f"walking {args.config} on {masked(databases[0])}{more} with {described(info)}, "
+            f"{args.rows} rows per table, seed {args.seed}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        options = WalkOptions(
+            rows=args.rows,
+            seed=args.seed,
+            check_drift=not args.no_drift,
+            from_current=args.from_dump is not None,
+            rolling_deploys=limits.rolling_deploys,
+        )
         report = walked(ParallelWalk(session, databases, options, order), console, args, info, len(order))
         report = judge_deploys(report, limits)
         report.run = info
@@ -147,8 +203,9 @@ def walk_host(args: argparse.Namespace, stack: ExitStack) -> EphemeralPostgres |
     return stack.enter_context(UserServer(url)) if args.jobs else None
 
 
-def walk_databases(args: argparse.Namespace, session: Session, host: EphemeralPostgres | UserServer | None,
-                   order: list[str]) -> tuple[list[URL], list[str]]:
+def walk_databases(
+    args: argparse.Namespace, session: Session, host: EphemeralPostgres | UserServer | None, order: list[str]
+) -> tuple[list[URL], list[str]]:
     """One database per part, and the revisions they walk. From a dump, it is restored once, into the first; the
     others are copies of it (a template must have no other connection: nothing is connected to it by then)."""
     if host is None:
@@ -176,6 +233,7 @@ def walked(walking: ParallelWalk, console: Console, args: argparse.Namespace, in
     """The walk's report; when it is interrupted, a partial one is written (the revisions walked so far)."""
     done: list[RevisionResult] = []
     with walk_progress(console, total) as advance:
+
         def finished(result: RevisionResult) -> None:
             done.append(result)
             advance(result)
@@ -205,8 +263,12 @@ def publish(console: Console, report: WalkReport, args: argparse.Namespace) -> N
 
 
 def write_files(report: WalkReport, args: argparse.Namespace) -> None:
-    writers = ((args.junit_xml, write_junit), (args.json, lambda r, p: write_json(r, p, args.fail_on_limits)),
-               (args.sarif, write_sarif), (args.html, lambda r, p: write_html(r, p, args.fail_on_limits)))
+    writers = (
+        (args.junit_xml, write_junit),
+        (args.json, lambda r, p: write_json(r, p, args.fail_on_limits)),
+        (args.sarif, write_sarif),
+        (args.html, lambda r, p: write_html(r, p, args.fail_on_limits)),
+    )
     for path, write in writers:
         if path is None:
             continue

@@ -3,6 +3,7 @@ config, its ScriptDirectory and its database.
 
 Every failure a user can cause leaves here as a UserError with one line of text; tasks.py prints it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -103,16 +104,21 @@ def migrate(session: Session, run, revision: str, **options) -> None:
         # One transaction per migration: the failing revision was rolled back, the ones before it stay applied.
         current = database_heads(session)
         where = ", ".join(current) or "base"
-        raise UserError(f"{run.__name__}{next_step(session, run, revision, current)} failed and its revision was "
-                        f"rolled back (database now at {where}): {message_line(error)}{failed_statement(error)}") from None
+        raise UserError(
+            f"{run.__name__}{next_step(session, run, revision, current)} failed and its revision was "
+            f"rolled back (database now at {where}): {message_line(error)}{failed_statement(error)}"
+        ) from None
 
 
 def next_step(session: Session, run, target: str, current: tuple[str, ...]) -> str:
     """' of 0042_x': the revision the failed command was running (the first step from where the database is)."""
     script = script_directory(session)
     try:
-        steps = (script._upgrade_revs(target, current) if run is command.upgrade  # noqa: SLF001 (what alembic runs)
-                 else script._downgrade_revs(target, current))  # noqa: SLF001
+        steps = (
+            script._upgrade_revs(target, current)
+            if run is command.upgrade  # noqa: SLF001 (what alembic runs)
+            else script._downgrade_revs(target, current)
+        )  # noqa: SLF001
     except (CommandError, ValueError):
         return ""
     return f" of {steps[0].revision.revision}" if steps else ""
@@ -125,8 +131,10 @@ def downgrade_steps(session: Session, target: str) -> list[Script]:
     if not current:
         raise UserError("the database is at base: there is nothing to downgrade")
     if len(current) > 1 and target.startswith("-"):
-        raise UserError(f"the database is at {len(current)} heads ({', '.join(current)}): a relative downgrade is "
-                        "ambiguous; name the revision to go back to: `inv db.downgrade -r REV`")
+        raise UserError(
+            f"the database is at {len(current)} heads ({', '.join(current)}): a relative downgrade is "
+            "ambiguous; name the revision to go back to: `inv db.downgrade -r REV`"
+        )
     return [step.revision for step in script._downgrade_revs(target, current)]  # noqa: SLF001 (what alembic runs)
 
 
@@ -135,7 +143,9 @@ def downgrade(session: Session, revision: str = "-1", *, confirmed: bool = False
         steps = downgrade_steps(session, revision)
         if (len(steps) > 1 or revision == "base") and not confirmed:
             names = ", ".join(s.revision for s in steps)
-            raise UserError(f"downgrading to {revision} undoes {len(steps)} revisions ({names}) and their data; add --yes to confirm")
+            raise UserError(
+                f"downgrading to {revision} undoes {len(steps)} revisions ({names}) and their data; add --yes to confirm"
+            )
         migrate(session, command.downgrade, revision)
         return steps
 
@@ -173,14 +183,17 @@ def revision(session: Session, message: str, *, autogenerate: bool = True) -> Ne
                 directives[:] = []  # nothing changed: write no file
 
         with handed_to_env(session, quiet=False):
-            written = command.revision(session.config, message, autogenerate=autogenerate,
-                                       process_revision_directives=add_enum_changes_or_skip)
+            written = command.revision(
+                session.config, message, autogenerate=autogenerate, process_revision_directives=add_enum_changes_or_skip
+            )
         reload_scripts(session)
     if not written:
         return NewRevision(path=None)
     path = Path(written.path)
     declare_losses(path, declared_losses(drifts))
-    return NewRevision(path=path, risky=risky_operations(path), review=[review_sentence(f) for f in review_script(path)])
+    return NewRevision(
+        path=path, risky=risky_operations(path), review=[review_sentence(f) for f in review_script(path)]
+    )
 
 
 def reload_scripts(session: Session) -> None:
@@ -203,8 +216,10 @@ def declare_losses(path: Path, losses: dict[str, list[str]]) -> None:
     source = path.read_text()
     if not losses or EMPTY_DECLARATION not in source:
         return
-    why = ("# An enum label without a counterpart merges its rows into the label chosen for REPLACE_WITH_A_LABEL:\n"
-           "# those rows lose their label in that direction (the walk checks everything else).\n")
+    why = (
+        "# An enum label without a counterpart merges its rows into the label chosen for REPLACE_WITH_A_LABEL:\n"
+        "# those rows lose their label in that direction (the walk checks everything else).\n"
+    )
     path.write_text(source.replace(EMPTY_DECLARATION, f"{why}data_loss: dict = {losses!r}", 1))
 
 
@@ -221,7 +236,9 @@ def current(session: Session) -> list[str]:
             except CommandError:
                 known = None
             if known is None:
-                raise UserError(f"the database is at revision {head}, which this checkout does not have (pull, or switch branch)")
+                raise UserError(
+                    f"the database is at revision {head}, which this checkout does not have (pull, or switch branch)"
+                )
             suffix = " (head)" if head in script.get_heads() else ""
             lines.append(f"{head}{suffix}: {known.doc}")
         return lines
@@ -260,8 +277,10 @@ def check(session: Session) -> None:
         if len(expected) > 1:
             raise several_heads(expected)
         if set(heads) != set(expected):
-            raise UserError(f"the database is not up to date (at {', '.join(heads) or 'base'}, head is "
-                            f"{', '.join(expected)}): run `inv db.upgrade` first")
+            raise UserError(
+                f"the database is not up to date (at {', '.join(heads) or 'base'}, head is "
+                f"{', '.join(expected)}): run `inv db.upgrade` first"
+            )
         differences = model_drift(session, quiet=False).lines()
         if differences:
             raise UserError(f"models and database differ ({len(differences)}): {'; '.join(differences)}")

@@ -5,6 +5,7 @@ drop a migration may do, and text has equality where json and friends do not. Te
 sight of the schema comparison and of autogenerate, for as long as the walk's one connection lives. Every
 statement here covers all the tables it is given at once: a check costs one round trip, not one per table.
 """
+
 from __future__ import annotations
 
 import re
@@ -72,21 +73,34 @@ class DataCopies:
     `unchanged` lends the copies of tables whose data is known to be the same as in an earlier copy: a temp table
     costs its catalog rows, and most tables a revision reaches are not changed by it."""
 
-    def __init__(self, connection: Connection, columns: dict[str, list[str]], unchanged: dict[str, TableCopy] | None = None):
+    def __init__(
+        self, connection: Connection, columns: dict[str, list[str]], unchanged: dict[str, TableCopy] | None = None
+    ):
         temps = {table: f"walk_copy_{next(_copy_numbers)}" for table in columns}
         counts = {}
         if temps:
-            connection.execute(text(";".join(f"CREATE TEMP TABLE {temps[t]} AS {live(t).select(columns[t])}" for t in temps)))
-            counts = dict(connection.execute(text(union_all([f"SELECT {i}, count(*) FROM {temp}"
-                                                              for i, temp in enumerate(temps.values())]))).all())
-        self.tables = {**(unchanged or {}),
-                       **{table: TableCopy(Rows(temp, live=False), tuple(columns[table]), counts[i])
-                          for i, (table, temp) in enumerate(temps.items())}}
+            connection.execute(
+                text(";".join(f"CREATE TEMP TABLE {temps[t]} AS {live(t).select(columns[t])}" for t in temps))
+            )
+            counts = dict(
+                connection.execute(
+                    text(union_all([f"SELECT {i}, count(*) FROM {temp}" for i, temp in enumerate(temps.values())]))
+                ).all()
+            )
+        self.tables = {
+            **(unchanged or {}),
+            **{
+                table: TableCopy(Rows(temp, live=False), tuple(columns[table]), counts[i])
+                for i, (table, temp) in enumerate(temps.items())
+            },
+        }
         connection.commit()
 
 
 def forget_copies(connection: Connection, copies: list[DataCopies]) -> None:
-    temps = list(dict.fromkeys(copy.rows.relation for copies_of_tables in copies for copy in copies_of_tables.tables.values()))
+    temps = list(
+        dict.fromkeys(copy.rows.relation for copies_of_tables in copies for copy in copies_of_tables.tables.values())
+    )
     if temps:
         connection.execute(text(f"DROP TABLE IF EXISTS {', '.join(temps)}"))
         connection.commit()
@@ -112,19 +126,30 @@ class Comparison:
 
 def missing_rows(connection: Connection, comparisons: dict[str, Comparison]) -> dict[str, Missing]:
     """Every comparison's missing rows: the counts in one query, a sample row only where something is missing."""
-    equal = same_rows(connection, {name: (c.source, c.target, c.columns) for name, c in comparisons.items()
-                                    if c.likely_equal and c.minus is None})
+    equal = same_rows(
+        connection,
+        {
+            name: (c.source, c.target, c.columns)
+            for name, c in comparisons.items()
+            if c.likely_equal and c.minus is None
+        },
+    )
     names = [name for name in comparisons if name not in equal]
     if not names:
         return {name: NONE_MISSING for name in comparisons}
-    counts = dict(connection.execute(text(union_all([f"SELECT {i}, count(*) FROM ({comparisons[n].gone()}) gone"
-                                                      for i, n in enumerate(names)]))).all())
+    counts = dict(
+        connection.execute(
+            text(union_all([f"SELECT {i}, count(*) FROM ({comparisons[n].gone()}) gone" for i, n in enumerate(names)]))
+        ).all()
+    )
     found = {name: NONE_MISSING for name in equal}
     for i, name in enumerate(names):
         if counts[i] == 0:
             found[name] = NONE_MISSING
             continue
-        sample = connection.execute(text(f"SELECT row_to_json(gone) FROM ({comparisons[name].gone()}) gone LIMIT 1")).scalar()
+        sample = connection.execute(
+            text(f"SELECT row_to_json(gone) FROM ({comparisons[name].gone()}) gone LIMIT 1")
+        ).scalar()
         found[name] = Missing(counts[i], sample)
     return found
 
@@ -142,8 +167,13 @@ def same_rows(connection: Connection, pairs: dict[str, tuple[Rows, Rows, list[st
         return f"SELECT count(*) AS n, sum(hashtextextended(ROW({values})::text, 0)) AS h FROM {rows.relation}"
 
     names = list(pairs)
-    compared = union_all([f"SELECT {i}, a.n = b.n AND a.h IS NOT DISTINCT FROM b.h FROM ({fingerprint(left, columns)}) a, "
-                          f"({fingerprint(right, columns)}) b" for i, (left, right, columns) in enumerate(pairs.values())])
+    compared = union_all(
+        [
+            f"SELECT {i}, a.n = b.n AND a.h IS NOT DISTINCT FROM b.h FROM ({fingerprint(left, columns)}) a, "
+            f"({fingerprint(right, columns)}) b"
+            for i, (left, right, columns) in enumerate(pairs.values())
+        ]
+    )
     return {names[i] for i, same in connection.execute(text(compared)).all() if same}
 
 
@@ -151,8 +181,11 @@ def count_rows(connection: Connection, tables: list[str]) -> dict[str, int]:
     """Rows in each live table, in one query."""
     if not tables:
         return {}
-    counts = dict(connection.execute(text(union_all([f"SELECT {i}, count(*) FROM {qualified(t)}"
-                                                      for i, t in enumerate(tables)]))).all())
+    counts = dict(
+        connection.execute(
+            text(union_all([f"SELECT {i}, count(*) FROM {qualified(t)}" for i, t in enumerate(tables)]))
+        ).all()
+    )
     return {table: counts[i] for i, table in enumerate(tables)}
 
 
@@ -160,8 +193,13 @@ def empty_tables(connection: Connection, tables: list[str]) -> set[str]:
     """The tables without a single row, in one query."""
     if not tables:
         return set()
-    empty = connection.execute(text(union_all([f"SELECT {i} WHERE NOT EXISTS (SELECT FROM {qualified(t)})"
-                                                for i, t in enumerate(tables)]))).scalars().all()
+    empty = (
+        connection.execute(
+            text(union_all([f"SELECT {i} WHERE NOT EXISTS (SELECT FROM {qualified(t)})" for i, t in enumerate(tables)]))
+        )
+        .scalars()
+        .all()
+    )
     return {tables[i] for i in empty}
 
 
@@ -200,15 +238,26 @@ def distinct_non_null(rows: Rows, column: str) -> str:
 FIRST_PLACES, PLACES_PER_QUERY = 4, 64
 
 
-def place_holding(connection: Connection, values: str, wanted: int,
-                  places: list[tuple[str, str]]) -> tuple[str, str] | None:
+def place_holding(
+    connection: Connection, values: str, wanted: int, places: list[tuple[str, str]]
+) -> tuple[str, str] | None:
     """The first (table, column) of the live database holding all `wanted` values of the query `values` (column v)."""
     start, size = 0, FIRST_PLACES
     while start < len(places):
-        batch = places[start:start + size]
-        counts = dict(connection.execute(text(f"WITH w AS MATERIALIZED ({values}) " + union_all(
-            [f"SELECT {i}, count(*) FROM w WHERE w.v IN (SELECT {quote(other)}::text FROM {qualified(table)})"
-             for i, (table, other) in enumerate(batch)]))).all())
+        batch = places[start : start + size]
+        counts = dict(
+            connection.execute(
+                text(
+                    f"WITH w AS MATERIALIZED ({values}) "
+                    + union_all(
+                        [
+                            f"SELECT {i}, count(*) FROM w WHERE w.v IN (SELECT {quote(other)}::text FROM {qualified(table)})"
+                            for i, (table, other) in enumerate(batch)
+                        ]
+                    )
+                )
+            ).all()
+        )
         for i, place in enumerate(batch):
             if counts[i] == wanted:
                 return place
@@ -216,14 +265,16 @@ def place_holding(connection: Connection, values: str, wanted: int,
     return None
 
 
-def values_found_in(connection: Connection, rows: Rows, column: str, wanted: int,
-                    places: list[tuple[str, str]]) -> tuple[str, str] | None:
+def values_found_in(
+    connection: Connection, rows: Rows, column: str, wanted: int, places: list[tuple[str, str]]
+) -> tuple[str, str] | None:
     """The first (table, column) of the live database holding all `wanted` distinct non-NULL values of rows.column."""
     return place_holding(connection, distinct_non_null(rows, column), wanted, places)
 
 
-def vanished_values_found(connection: Connection, before: Rows, table: str, column: str,
-                          places: list[tuple[str, str]]) -> bool:
+def vanished_values_found(
+    connection: Connection, before: Rows, table: str, column: str, places: list[tuple[str, str]]
+) -> bool:
     """Are the non-NULL values that left table.column (there before, not now) all found in one of the places?"""
     vanished = f"{distinct_non_null(before, column)} EXCEPT SELECT {quote(column)}::text FROM {qualified(table)}"
     wanted = connection.execute(text(f"SELECT count(*) FROM ({vanished}) w")).scalar_one()
@@ -232,15 +283,18 @@ def vanished_values_found(connection: Connection, before: Rows, table: str, colu
     return place_holding(connection, vanished, wanted, places) is not None
 
 
-def column_fingerprints(connection: Connection, sides: dict[str, Rows],
-                        columns: dict[str, list[str]]) -> dict[tuple[str, str], tuple[int, int]]:
+def column_fingerprints(
+    connection: Connection, sides: dict[str, Rows], columns: dict[str, list[str]]
+) -> dict[tuple[str, str], tuple[int, int]]:
     """(table, column) → (rows with a value, sum of the values' hashes): one scan of each side's rows."""
     selects, places = [], []
     for table, rows in sides.items():
         for column in columns.get(table, []):
             value = f"{quote(column)}{'::text' if rows.live else ''}"
-            selects.append(f"SELECT {len(places)}, count({value}), coalesce(sum(hashtextextended({value}, 0)), 0) "
-                           f"FROM {rows.relation}")
+            selects.append(
+                f"SELECT {len(places)}, count({value}), coalesce(sum(hashtextextended({value}, 0)), 0) "
+                f"FROM {rows.relation}"
+            )
             places.append((table, column))
     if not selects:
         return {}
@@ -271,15 +325,18 @@ $body$
 """
 
 
-def changed_under_type(connection: Connection, before: Rows, table: str, key: list[str], column: str,
-                       new_type: str) -> Missing:
+def changed_under_type(
+    connection: Connection, before: Rows, table: str, key: list[str], column: str, new_type: str
+) -> Missing:
     """The rows (matched by key) whose value of `column` is not the same under its new type as before."""
     connection.execute(text(_EQUAL_UNDER_TYPE))
     selected = key + [column]
     joined = " AND ".join(f"b.{quote(k)} IS NOT DISTINCT FROM a.{quote(k)}" for k in key)
-    query = (f"SELECT count(*), (array_agg(row_to_json(b)))[1] FROM ({before.select(selected)}) b "
-             f"JOIN ({live(table).select(selected)}) a ON {joined} "
-             f"WHERE NOT pg_temp.thirdai_equal_under_type(b.{quote(column)}, a.{quote(column)}, :type)")
+    query = (
+        f"SELECT count(*), (array_agg(row_to_json(b)))[1] FROM ({before.select(selected)}) b "
+        f"JOIN ({live(table).select(selected)}) a ON {joined} "
+        f"WHERE NOT pg_temp.thirdai_equal_under_type(b.{quote(column)}, a.{quote(column)}, :type)"
+    )
     # Without its length or precision: a cast to varchar(10) or numeric(7,2) would cut the old value to fit.
     unbounded = re.sub(r"\(\d+(?:,\s*\d+)?\)", "", new_type)
     count_changed, sample = connection.execute(text(query), {"type": unbounded}).one()
@@ -288,8 +345,10 @@ def changed_under_type(connection: Connection, before: Rows, table: str, key: li
 
 def _in_window(value: str) -> str:
     # now() of a timestamp column is the migrating session's local time; a naive Python stamp is often UTC
-    return (f"({value}::timestamptz BETWEEN :start AND :end "
-            f"OR ({value}::timestamp AT TIME ZONE 'UTC') BETWEEN :start AND :end)")
+    return (
+        f"({value}::timestamptz BETWEEN :start AND :end "
+        f"OR ({value}::timestamp AT TIME ZONE 'UTC') BETWEEN :start AND :end)"
+    )
 
 
 def stamped_columns(connection: Connection, comparison: Comparison, columns: list[str], window) -> list[str]:
@@ -303,7 +362,8 @@ def stamped_columns(connection: Connection, comparison: Comparison, columns: lis
         if comparison.minus is not None:
             changed = f"({changed}) EXCEPT ALL ({comparison.minus.select([column])})"
         v = f"d.{quote(column)}"
-        selects.append(f"SELECT {i}, count(*), count(*) FILTER (WHERE {v} IS NULL OR NOT {_in_window(v)}) "
-                       f"FROM ({changed}) d")
+        selects.append(
+            f"SELECT {i}, count(*), count(*) FILTER (WHERE {v} IS NULL OR NOT {_in_window(v)}) FROM ({changed}) d"
+        )
     rows = connection.execute(text(union_all(selects)), {"start": window.start, "end": window.end}).all()
     return [columns[i] for i, changed, outside in rows if changed and not outside]

@@ -4,6 +4,7 @@ One rule for both readers: the walk reads the value of the imported module (roun
 reads the script's syntax tree without running it (review), so the review knows the value only when it is written as
 a literal, and says so when it is computed.
 """
+
 from __future__ import annotations
 
 DIRECTIONS = ("upgrade", "downgrade")
@@ -19,5 +20,4 @@ def declared_entries(declared: object, direction: str) -> set[str]:
             return set(entries)
     except TypeError:  # not iterable
         pass
-    raise ValueError(f"data_loss must look like {{\"{direction}\": [\"table\", \"table.column\"]}}, not "
-                     f"{declared!r:.120}")
+    raise ValueError(f'data_loss must look like {{"{direction}": ["table", "table.column"]}}, not {declared!r:.120}')

@@ -1,4 +1,5 @@
 """CREATE DATABASE and DROP DATABASE as the walk says them, on our ephemeral server and on a server of the user's."""
+
 from __future__ import annotations
 
 from psycopg2 import sql

@@ -3,6 +3,7 @@
 A Python Enum whose labels differ from its PostgreSQL enum type is drift like a missing column; `inv db.revision`
 writes the change with alembic-enums (an operation rendered into the new script) so values are mapped both ways.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,7 +40,9 @@ class EnumDrift:
         change = [f"{what} {labels}" for what, labels in (("add", self.added), ("remove", self.removed)) if labels]
         if not change:
             change = [f"reorder {list(self.database_labels)} → {list(self.model_labels)}"]
-        return f"enum {self.name}: the models {' and '.join(change)} (autogenerate cannot see this; see `inv db.revision`)"
+        return (
+            f"enum {self.name}: the models {' and '.join(change)} (autogenerate cannot see this; see `inv db.revision`)"
+        )
 
 
 def model_enums(metadata: sa.MetaData) -> dict[str, tuple[str, ...]]:
@@ -105,7 +108,9 @@ def described_difference(difference) -> str:
         item = rest[0]
         table = getattr(getattr(item, "table", None), "name", None)
         name = getattr(item, "name", None) or "(unnamed)"
-        return f"the models {action} {'foreign key' if what == 'fk' else what} {name}" + (f" on {table}" if table else "")
+        return f"the models {action} {'foreign key' if what == 'fk' else what} {name}" + (
+            f" on {table}" if table else ""
+        )
     return f"the models differ: {kind} {' '.join(map(str, rest))}"
 
 
@@ -145,8 +150,11 @@ def label_mapping(drift: EnumDrift, upgrading: bool) -> list[tuple[str, str]]:
 # What squawk says of the statements EnumMigration runs, and why each is acceptable: written into the new script
 # as its ignores, for the author to confirm (a big table is the case to rehearse with `--rows`).
 SWAP_RULES = (
-    ("changing-column-type", "alembic-enums moves the columns of {tables} to the new {name} type, rewriting them "
-                             "under lock; rehearse with `nox -s migrations -- --rows N` if they are big"),
+    (
+        "changing-column-type",
+        "alembic-enums moves the columns of {tables} to the new {name} type, rewriting them "
+        "under lock; rehearse with `nox -s migrations -- --rows N` if they are big",
+    ),
     ("ban-drop-default", "EnumMigration drops the {name} defaults only while the type is swapped and sets them again"),
     ("ban-drop-type", "the old {name} type is replaced by the new one of the same name; no data lives in a type"),
 )
@@ -177,8 +185,14 @@ def render_enum_labels(autogen_context, op: EnumLabelsOp) -> str:
     tables = ", ".join(sorted({table for table, _, _ in drift.columns})) or "no table"
     lines = [
         f"# enum {drift.name}: labels change (autogenerate cannot see this); check the value mapping below",
-        *([f"# squawk: ignore {rule} -- {reason.format(name=drift.name, tables=tables)}" for rule, reason in SWAP_RULES]
-          if op.upgrading else []),
+        *(
+            [
+                f"# squawk: ignore {rule} -- {reason.format(name=drift.name, tables=tables)}"
+                for rule, reason in SWAP_RULES
+            ]
+            if op.upgrading
+            else []
+        ),
         f"{name} = EnumMigration(op, {drift.name!r}, {list(drift.database_labels)!r}, {list(drift.model_labels)!r}, [{columns}])",
         f"with {name}.{'upgrade' if op.upgrading else 'downgrade'}_ctx():",
     ]

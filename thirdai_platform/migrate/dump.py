@@ -1,4 +1,5 @@
 """Load a user's pg_dump into the walk's database, so every revision is timed and checked on production-size data."""
+
 from __future__ import annotations
 
 import subprocess
@@ -19,7 +20,15 @@ def restore_dump(dump: Path, url: URL, bin_dir: str | None = None) -> None:
     tools = find_bin_dir(bin_dir)
     target = url.set(drivername="postgresql").render_as_string(hide_password=False)  # libpq wants plain postgresql://
     if custom_format:
-        command = [str(tools / "pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "-d", target, str(dump)]
+        command = [
+            str(tools / "pg_restore"),
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "-d",
+            target,
+            str(dump),
+        ]
     else:
         command = [str(tools / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", target, "-f", str(dump)]
     finished = subprocess.run(command, capture_output=True, text=True)

@@ -1,4 +1,5 @@
 """What a check found (a Finding), and what one revision's walk produced (a RevisionResult)."""
+
 from __future__ import annotations
 
 import json
@@ -101,17 +102,35 @@ class RevisionResult:
         """What a deploy of this revision does to live traffic, as every report shows it: the longest wait of reads
         and of writes (its seconds, table, leg, the lock behind it and the statement holding it), None when nothing
         waited; and whether a rolling deploy is safe."""
+
         def longest(kind: str) -> dict | None:
             wait = self.longest_blocked(kind)
-            return None if wait is None else {"seconds": wait["longest"], "table": wait["table"], "leg": wait["leg"],
-                                              "lock": wait.get("lock"), "statement": wait.get("statement")}
+            return (
+                None
+                if wait is None
+                else {
+                    "seconds": wait["longest"],
+                    "table": wait["table"],
+                    "leg": wait["leg"],
+                    "lock": wait.get("lock"),
+                    "statement": wait.get("statement"),
+                }
+            )
 
-        return {"longest_blocked_read": longest("read"), "longest_blocked_write": longest("write"),
-                "rolling_deploy_safe": self.rolling_deploy_safe}
+        return {
+            "longest_blocked_read": longest("read"),
+            "longest_blocked_write": longest("write"),
+            "rolling_deploy_safe": self.rolling_deploy_safe,
+        }
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "legs": {leg: self.verdict(leg) for leg in LEGS}, "leg_steps": dict(self.legs),
-                "deploy": self.deploy_summary(), "findings": [f.to_dict() for f in self.findings]}
+        return {
+            **asdict(self),
+            "legs": {leg: self.verdict(leg) for leg in LEGS},
+            "leg_steps": dict(self.legs),
+            "deploy": self.deploy_summary(),
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
 
 @dataclass(frozen=True)
@@ -147,10 +166,16 @@ class RunInfo:
     env_file: str | None = None  # env.py: where a lint finding about every revision points (what to set there)
 
     def to_dict(self) -> dict:
-        return {"tool": {"name": "thirdai-platform", "version": self.tool_version},
-                "postgresql": {"version": self.postgresql_version, "source": self.postgresql_source,
-                               "bin_dir": self.postgresql_bin_dir},
-                "seed": self.seed, "rows": self.rows}
+        return {
+            "tool": {"name": "thirdai-platform", "version": self.tool_version},
+            "postgresql": {
+                "version": self.postgresql_version,
+                "source": self.postgresql_source,
+                "bin_dir": self.postgresql_bin_dir,
+            },
+            "seed": self.seed,
+            "rows": self.rows,
+        }
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 The working tree counts, uncommitted and untracked files included: a revision written but not yet committed is new.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -32,8 +33,10 @@ def merge_base(start: Path) -> str:
         found = git(start, "merge-base", "HEAD", branch)
         if found.returncode == 0:
             return found.stdout.strip()
-    raise UserError(f"--changed-only compares with the default branch, but none of {', '.join(DEFAULT_BRANCHES)} "
-                    f"is known in {start} (fetch it)")
+    raise UserError(
+        f"--changed-only compares with the default branch, but none of {', '.join(DEFAULT_BRANCHES)} "
+        f"is known in {start} (fetch it)"
+    )
 
 
 def changed_files(start: Path) -> set[Path]:

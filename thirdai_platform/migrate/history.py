@@ -1,5 +1,6 @@
 """The order of a project's revisions, read from its loaded ScriptDirectory: the one place that knows which revision
 comes before which. The walk, its parts, the lint, the baseline and the bench all ask here."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -5,6 +5,7 @@ down_revision, each revision with its verdict, its legs' times and its longest w
 findings, the locks each leg held, and a bar of the time live reads and writes waited per table. Every text is
 escaped: a finding quotes SQL and values, which may hold anything.
 """
+
 from __future__ import annotations
 
 from html import escape
@@ -129,11 +130,15 @@ def graph_svg(report: WalkReport) -> str:
         result = results.get(revision)
         x, y, colour = LANE * placed[revision] + LANE / 2, ROW * row + ROW / 2, COLOURS[verdict_of(result)]
         label = escape(graph_label(revision, result))
-        parts.append(f'<a href="#{anchor(revision)}"><circle cx="{x}" cy="{y}" r="{RADIUS}" fill="{colour}"/>'
-                     f'<text x="{text_x}" y="{y + 4}" fill="{colour}">{label}</text></a>')
+        parts.append(
+            f'<a href="#{anchor(revision)}"><circle cx="{x}" cy="{y}" r="{RADIUS}" fill="{colour}"/>'
+            f'<text x="{text_x}" y="{y + 4}" fill="{colour}">{label}</text></a>'
+        )
     height, width = ROW * len(graph), text_x + 900
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-label="revision graph">{"".join(parts)}</svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="revision graph">{"".join(parts)}</svg>'
+    )
 
 
 def anchor(revision: str) -> str:
@@ -147,9 +152,12 @@ def findings_list(findings: list) -> str:
 
 
 def locks_table(result: RevisionResult) -> str:
-    rows = [f"<tr><td>{escape(leg)}</td><td>{escape(lock['table'])}</td><td>{escape(lock['mode'])}</td>"
-            f"<td>{lock['seconds']:.3f} s</td><td><code>{escape(lock.get('statement', ''))}</code></td></tr>"
-            for leg in LEGS for lock in result.locks.get(leg, [])]
+    rows = [
+        f"<tr><td>{escape(leg)}</td><td>{escape(lock['table'])}</td><td>{escape(lock['mode'])}</td>"
+        f"<td>{lock['seconds']:.3f} s</td><td><code>{escape(lock.get('statement', ''))}</code></td></tr>"
+        for leg in LEGS
+        for lock in result.locks.get(leg, [])
+    ]
     if not rows:
         return ""
     head = "<tr><th>leg</th><th>table</th><th>lock held</th><th>for</th><th>taken by</th></tr>"
@@ -162,34 +170,44 @@ def blocked_bars(result: RevisionResult) -> str:
     if not waits:
         return ""
     longest = max(wait["longest"] for wait in waits) or 1.0
-    rows = [f"<tr><td>{escape(KINDS[w['kind']])} {escape(w['table'])}</td><td>"
-            f'<span class="bar" style="width:{max(1, round(300 * w["longest"] / longest))}px"></span> '
-            f"{escape(shown(w['longest']))} ({escape(w['leg'])}, behind {escape(str(w.get('lock') or 'a lock'))})"
-            f"</td></tr>" for w in waits]
+    rows = [
+        f"<tr><td>{escape(KINDS[w['kind']])} {escape(w['table'])}</td><td>"
+        f'<span class="bar" style="width:{max(1, round(300 * w["longest"] / longest))}px"></span> '
+        f"{escape(shown(w['longest']))} ({escape(w['leg'])}, behind {escape(str(w.get('lock') or 'a lock'))})"
+        f"</td></tr>"
+        for w in waits
+    ]
     return f"<h3>live traffic waited</h3><table>{''.join(rows)}</table>"
 
 
 def revision_section(result: RevisionResult) -> str:
     verdict = verdict_of(result)
-    legs = "".join(f"<td>{escape(leg)}: {escape(result.verdict(leg))}"
-                   f"{'' if leg not in result.leg_seconds else f' {result.leg_seconds[leg]:.2f} s'}</td>" for leg in LEGS)
+    legs = "".join(
+        f"<td>{escape(leg)}: {escape(result.verdict(leg))}"
+        f"{'' if leg not in result.leg_seconds else f' {result.leg_seconds[leg]:.2f} s'}</td>"
+        for leg in LEGS
+    )
     safe = {True: "yes", False: "no", None: "not tried"}[result.rolling_deploy_safe]
-    return (f'<section id="{anchor(result.revision)}"><h2>{escape(result.revision)} '
-            f'<span class="{verdict.replace(" ", "-")}">{escape(verdict)}</span></h2>'
-            f"<p>{escape(result.message)}</p><table><tr>{legs}<td>rolling deploy safe: {safe}</td></tr></table>"
-            f"{findings_list(result.findings)}{locks_table(result)}{blocked_bars(result)}</section>")
+    return (
+        f'<section id="{anchor(result.revision)}"><h2>{escape(result.revision)} '
+        f'<span class="{verdict.replace(" ", "-")}">{escape(verdict)}</span></h2>'
+        f"<p>{escape(result.message)}</p><table><tr>{legs}<td>rolling deploy safe: {safe}</td></tr></table>"
+        f"{findings_list(result.findings)}{locks_table(result)}{blocked_bars(result)}</section>"
+    )
 
 
 def html_page(report: WalkReport, fail_on_limits: bool = False) -> str:
     verdict = "interrupted" if report.interrupted else "FAILED" if report.fails(fail_on_limits) else "passed"
     counts = ", ".join(f"{count} {severity}s" for severity, count in report.counts().items())
-    history = (f"<h2>the whole history</h2>{findings_list(report.findings)}" if report.findings else "")
+    history = f"<h2>the whole history</h2>{findings_list(report.findings)}" if report.findings else ""
     sections = "".join(revision_section(result) for result in report.revisions)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>migrations: {verdict}</title>'
-            f"<style>{STYLE}</style></head><body><h1>migrations: "
-            f'<span class="{"passed" if verdict == "passed" else "failed"}">{verdict}</span></h1>'
-            f"<p>{len(report.revisions)} revisions walked, {escape(counts)}, {report.seconds:.1f} s</p>"
-            f"{graph_svg(report)}{history}{sections}</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>migrations: {verdict}</title>'
+        f"<style>{STYLE}</style></head><body><h1>migrations: "
+        f'<span class="{"passed" if verdict == "passed" else "failed"}">{verdict}</span></h1>'
+        f"<p>{len(report.revisions)} revisions walked, {escape(counts)}, {report.seconds:.1f} s</p>"
+        f"{graph_svg(report)}{history}{sections}</body></html>\n"
+    )
 
 
 def write_html(report: WalkReport, path: Path, fail_on_limits: bool = False) -> None:

@@ -1,5 +1,6 @@
 """`# TOOL: ignore RULE -- reason` comments in a revision script: the review's (`# review: ignore ...`) and the SQL
 lint's (`# squawk: ignore ...`), read from the script's tokens the same way (a `#` inside a string is no comment)."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """One migration at a time per database: a session-level PostgreSQL advisory lock around a migration run."""
+
 from __future__ import annotations
 
 import zlib

@@ -5,6 +5,7 @@ part's first revision with plain upgrades, tables get generated rows, and from t
 walked with all its checks. The data a part starts with is generated at that revision instead of carried up from
 base; everything else is the same walk. On two cores two parts walk a long history in about half the time.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,13 +41,16 @@ def parts_for(revisions: int, jobs: int | None = None) -> int:
         return max(1, min(jobs, revisions))
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1  # Windows: a part is a forked process
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # macOS has no affinity
+    cpus = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )  # macOS has no affinity
     return max(1, min(cpus, revisions // FEWEST_REVISIONS_PER_PART))
 
 
 def split(revisions: Sequence[str], parts: int) -> list[Part]:
     """Consecutive runs in history order, each about the same work: a later part first climbs to its start with
     plain upgrades, so it gets fewer revisions to walk."""
+
     def lengths(work: float) -> list[float]:
         result, start = [], 0.0
         for _ in range(parts):
@@ -61,12 +65,19 @@ def split(revisions: Sequence[str], parts: int) -> list[Part]:
     ends = [round(end) for end in itertools.accumulate(lengths(high))][:-1] + [len(revisions)]
     for index in range(parts):  # rounded, a short part could come out empty: each walks one revision at least
         ends[index] = min(max(ends[index], (ends[index - 1] if index else 0) + 1), len(revisions) - (parts - 1 - index))
-    return [Part(tuple(revisions[start:end]), first=index == 0, last=index == parts - 1)
-            for index, (start, end) in enumerate(zip([0, *ends], ends))]
+    return [
+        Part(tuple(revisions[start:end]), first=index == 0, last=index == parts - 1)
+        for index, (start, end) in enumerate(zip([0, *ends], ends))
+    ]
 
 
-def walk_database(session: Session, url: URL, options: WalkOptions,
-                  on_revision: Callable[[RevisionResult], None] | None = None, part: Part | None = None) -> WalkReport:
+def walk_database(
+    session: Session,
+    url: URL,
+    options: WalkOptions,
+    on_revision: Callable[[RevisionResult], None] | None = None,
+    part: Part | None = None,
+) -> WalkReport:
     """The walk on one database, over a connection of its own."""
     with connected(url) as connection:
         runner = Runner(session.on(url, connection))
@@ -124,8 +135,10 @@ class ParallelWalk:
         self.workers = []
         if len(databases) > 1:  # one part is walked in this process, by collect
             ini = session.config.config_file_name
-            self.workers = [context.Process(target=_walk_part, args=(ini, url, options, part, self.queue), daemon=True)
-                            for url, part in zip(databases, split(order, len(databases)))]
+            self.workers = [
+                context.Process(target=_walk_part, args=(ini, url, options, part, self.queue), daemon=True)
+                for url, part in zip(databases, split(order, len(databases)))
+            ]
         for worker in self.workers:
             worker.start()
 

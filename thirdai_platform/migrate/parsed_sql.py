@@ -8,6 +8,7 @@ The syntax tree is read in libpg_query's JSON form: building pglast's Python nod
 walk would pay on every revision. In it a node is {"Kind": {fields}}, except in a field that can hold only one kind
 (a statement's `relation` is a RangeVar): there its fields stand alone.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,14 +20,24 @@ from pglast.parser import ParseError, parse_sql_json
 
 PREVIEW = 80
 # Statements that change a type, and their field naming it: the tables using it are reached (an enum's new label).
-TYPE_STATEMENTS = {"CreateEnumStmt": "typeName", "AlterEnumStmt": "typeName", "CreateRangeStmt": "typeName",
-                   "CreateDomainStmt": "domainname", "AlterDomainStmt": "typeName", "DefineStmt": "defnames"}
+TYPE_STATEMENTS = {
+    "CreateEnumStmt": "typeName",
+    "AlterEnumStmt": "typeName",
+    "CreateRangeStmt": "typeName",
+    "CreateDomainStmt": "domainname",
+    "AlterDomainStmt": "typeName",
+    "DefineStmt": "defnames",
+}
 # A renamed table, type or index is reached under its new name too: the revision's schema calls it so.
 RENAMED_UNDER_NEW_NAME = frozenset({"OBJECT_TABLE", "OBJECT_TYPE", "OBJECT_INDEX"})
 # plpgsql statements running SQL text they compute: EXECUTE, FOR ... IN EXECUTE, OPEN ... FOR EXECUTE,
 # RETURN QUERY EXECUTE
-DYNAMIC_SQL = {"PLpgSQL_stmt_dynexecute": "query", "PLpgSQL_stmt_dynfors": "query", "PLpgSQL_stmt_open": "dynquery",
-               "PLpgSQL_stmt_return_query": "dynquery"}
+DYNAMIC_SQL = {
+    "PLpgSQL_stmt_dynexecute": "query",
+    "PLpgSQL_stmt_dynfors": "query",
+    "PLpgSQL_stmt_open": "dynquery",
+    "PLpgSQL_stmt_return_query": "dynquery",
+}
 PLPGSQL_STATEMENT_MODE = 0  # an expression's parseMode: 0 a statement, 2 an expression, 3-5 an assignment
 FOREIGN_KEY_ACTIONS_ON_ROWS = frozenset("cnd")  # CASCADE, SET NULL, SET DEFAULT (a: NO ACTION, r: RESTRICT)
 
@@ -82,7 +93,7 @@ def names_in(sql: str) -> Names:
     found, encoded = Names(), sql.encode()
     for raw in parsed(sql):
         start = raw.get("stmt_location", 0)  # in bytes of UTF-8
-        text = encoded[start:start + raw["stmt_len"] if raw.get("stmt_len") else None].decode()
+        text = encoded[start : start + raw["stmt_len"] if raw.get("stmt_len") else None].decode()
         try:
             read_statement(raw["stmt"], text, found)
         except (KeyError, IndexError, TypeError) as error:  # a tree of a shape the readers below do not expect
@@ -169,9 +180,16 @@ def read_function(fields: dict, text: str, found: Names) -> None:
         found.add(body_names(language, text, body, f"function {last_name(fields['funcname'])}"))
 
 
-READERS = {"DropStmt": read_drop, "RenameStmt": read_rename, "AlterTableCmd": read_alter_table_command,
-           "DoStmt": read_do, "CreateFunctionStmt": read_function, "CommentStmt": read_object,
-           "AlterObjectSchemaStmt": read_object, "AlterOwnerStmt": read_object}
+READERS = {
+    "DropStmt": read_drop,
+    "RenameStmt": read_rename,
+    "AlterTableCmd": read_alter_table_command,
+    "DoStmt": read_do,
+    "CreateFunctionStmt": read_function,
+    "CommentStmt": read_object,
+    "AlterObjectSchemaStmt": read_object,
+    "AlterOwnerStmt": read_object,
+}
 
 
 def defined(options: list[dict]) -> dict:

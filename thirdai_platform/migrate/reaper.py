@@ -5,6 +5,7 @@ holds open. The kernel closes that pipe however the owner ends; this process the
 and removes its directory. After a normal stop there is nothing left and it just exits.
 Standard library only: the script runs with `python -I -S` to start fast.
 """
+
 from __future__ import annotations
 
 import ctypes

@@ -1,5 +1,6 @@
 """How a walk is shown on the console: a progress bar on a terminal, one plain line per revision in a log, then a
 summary table and the findings, each on lines of their own that nothing wraps. The files: report_files.py."""
+
 from __future__ import annotations
 
 import sys
@@ -15,12 +16,20 @@ from thirdai_platform.migrate.deploy.verdict import shown
 from thirdai_platform.migrate.findings import FAILURE, KNOWN, LEGS, LIMIT, NOTE, Finding, RevisionResult, WalkReport
 from thirdai_platform.migrate.report_files import write_json, write_junit  # noqa: F401 (their old home)
 
-LEG_MARKS = {"ok": "[green]ok[/]", "failed": "[red]FAILED[/]", "known": "[blue]known[/]",
-             "skipped": "[yellow]skipped[/]"}
+LEG_MARKS = {
+    "ok": "[green]ok[/]",
+    "failed": "[red]FAILED[/]",
+    "known": "[blue]known[/]",
+    "skipped": "[yellow]skipped[/]",
+}
 # The kinds of result, never mixed: each its own colour and its own section of the console output.
 STYLES = {FAILURE: "red", KNOWN: "blue", LIMIT: "magenta", NOTE: "yellow"}
-SECTIONS = {FAILURE: "failures: the migrations are wrong", LIMIT: "limits: what the tool could not check",
-            NOTE: "notes", KNOWN: "known failures: accepted by the baseline, they do not fail the run"}
+SECTIONS = {
+    FAILURE: "failures: the migrations are wrong",
+    LIMIT: "limits: what the tool could not check",
+    NOTE: "notes",
+    KNOWN: "known failures: accepted by the baseline, they do not fail the run",
+}
 WAIT_HEADERS = {"reads wait": "read", "writes wait": "write"}  # the deploy probe's longest waits (deploy/verdict.py)
 LOG_WIDTH = 10_000  # without a terminal nothing is wrapped: a log line is as long as what it says
 
@@ -43,8 +52,14 @@ def walk_progress(console: Console, total: int) -> Iterator[Callable[[RevisionRe
 
         yield say
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("walking revisions", total=total)
         yield lambda result: progress.update(task, advance=1, description=f"walked {result.revision}")
 
@@ -56,8 +71,10 @@ def revision_line(result: RevisionResult, done: int, total: int) -> str:
     """'[3/10] 0003_model_sharing: FAILED (downgrade) in 0.26 s, 60 rows checked, 1 failure, 2 notes'."""
     failed = [leg for leg in LEGS if result.verdict(leg) == "failed"]
     verdict = f"FAILED ({', '.join(failed)})" if failed else "FAILED" if result.failed else "passed"
-    return (f"[{done}/{total}] {result.revision}: walk {verdict} in {result.seconds:.2f} s, {result.rows_checked} rows "
-            f"checked, {counted(result.findings)}")
+    return (
+        f"[{done}/{total}] {result.revision}: walk {verdict} in {result.seconds:.2f} s, {result.rows_checked} rows "
+        f"checked, {counted(result.findings)}"
+    )
 
 
 def counted(findings: list[Finding]) -> str:
@@ -78,16 +95,31 @@ def leg_mark(result: RevisionResult, leg: str) -> str:
 
 
 def summary_table(report: WalkReport, in_log: bool = False) -> Table:
-    table = Table(title="nox -s migrations: every revision up, down and up with its data", title_justify="left",
-                  box=box.ASCII2 if in_log else box.HEAVY_HEAD)
+    table = Table(
+        title="nox -s migrations: every revision up, down and up with its data",
+        title_justify="left",
+        box=box.ASCII2 if in_log else box.HEAVY_HEAD,
+    )
     for header in ("revision", "message", *LEGS, *WAIT_HEADERS, "rows", "findings", "seconds"):
         numeric = header in ("rows", "findings", "seconds", *WAIT_HEADERS)
-        table.add_column(header, justify="right" if numeric else "left", no_wrap=True, overflow="ellipsis",
-                         max_width=(60 if in_log else 36) if header == "message" else None)
+        table.add_column(
+            header,
+            justify="right" if numeric else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+            max_width=(60 if in_log else 36) if header == "message" else None,
+        )
     for result in report.revisions:
         marks = [leg_mark(result, leg) for leg in LEGS]
-        table.add_row(result.revision, result.message.splitlines()[0] if result.message else "", *marks,
-                      *(wait_cell(result, kind) for kind in WAIT_HEADERS.values()), str(result.rows_checked), findings_cell(result.findings), f"{result.seconds:.2f}")
+        table.add_row(
+            result.revision,
+            result.message.splitlines()[0] if result.message else "",
+            *marks,
+            *(wait_cell(result, kind) for kind in WAIT_HEADERS.values()),
+            str(result.rows_checked),
+            findings_cell(result.findings),
+            f"{result.seconds:.2f}",
+        )
     return table
 
 
@@ -121,8 +153,10 @@ def summary_line(report: WalkReport, fail_on_limits: bool = False) -> str:
     counts = report.counts()
     verdict = "[red]FAILED[/]" if report.fails(fail_on_limits) else "[green]passed[/]"
     why = " (limits fail this run: --fail-on-limits)" if fail_on_limits and counts[LIMIT] else ""
-    return (f"{verdict}{why}: {len(report.revisions)} revisions, {counts[FAILURE]} failures, {counts[LIMIT]} limits, "
-            f"{counts[NOTE]} notes{known_count(report)}, {report.seconds:.1f} s")
+    return (
+        f"{verdict}{why}: {len(report.revisions)} revisions, {counts[FAILURE]} failures, {counts[LIMIT]} limits, "
+        f"{counts[NOTE]} notes{known_count(report)}, {report.seconds:.1f} s"
+    )
 
 
 def known_count(report: WalkReport) -> str:

@@ -5,6 +5,7 @@ revision script's file and line; each failure is a <failure> of its own (a check
 failure: `lint #2`, ...), so the suite counts as many failures as the console. Known failures, limits and notes go
 to the case's system-out, each line marked with its kind.
 """
+
 from __future__ import annotations
 
 import json
@@ -88,9 +89,16 @@ def add_cases(suite: ET.Element, report: WalkReport, case: Case) -> None:
     failures = [f for f in findings if f.severity == FAILURE]
     elements = []
     for index in range(max(1, len(failures))):
-        attributes = case_attributes(report, check, failures[index:index + 1] or findings, result)
-        elements.append(ET.SubElement(suite, "testcase", classname=f"migrations.{classname}",
-                                      name=check if index == 0 else f"{check} #{index + 1}", **attributes))
+        attributes = case_attributes(report, check, failures[index : index + 1] or findings, result)
+        elements.append(
+            ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"migrations.{classname}",
+                name=check if index == 0 else f"{check} #{index + 1}",
+                **attributes,
+            )
+        )
         if result is not None and (named := deploy_properties(result)):  # first: before <failure>, as pytest's
             add_properties(elements[-1], named)
     for element, failure in zip(elements, failures):
@@ -125,11 +133,14 @@ def deploy_properties(result: RevisionResult) -> dict[str, str]:
 def junit_tree(report: WalkReport) -> ET.ElementTree:
     suite = ET.Element("testsuite", name="migrations", time=f"{report.seconds:.3f}")
     about = report.run.to_dict() if report.run else {}
-    named = {"tool version": about.get("tool", {}).get("version"),
-             "postgresql": about.get("postgresql", {}).get("version"),
-             "postgresql source": about.get("postgresql", {}).get("source"),
-             "seed": about.get("seed"), "rows": about.get("rows"),
-             **{f"{severity}s": count for severity, count in report.counts().items()}}
+    named = {
+        "tool version": about.get("tool", {}).get("version"),
+        "postgresql": about.get("postgresql", {}).get("version"),
+        "postgresql source": about.get("postgresql", {}).get("source"),
+        "seed": about.get("seed"),
+        "rows": about.get("rows"),
+        **{f"{severity}s": count for severity, count in report.counts().items()},
+    }
     add_properties(suite, named)
     for case in junit_checks(report):
         add_cases(suite, report, case)

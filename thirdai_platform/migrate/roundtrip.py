@@ -1,5 +1,6 @@
 """What one revision's round trip recorded for its checks (checks.py): its declarations, the legs' time windows,
 the copies and snapshots the walk took, and what the checks learnt on the way (a RoundTrip)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -79,8 +80,12 @@ class RoundTrip:
 
     def lost_either_way(self, table: str, column: str | None = None) -> bool:
         """Back at the parent, what the upgrade lost is as gone as what the downgrade lost."""
-        return (self.lost_on_upgrade.covers(table, column) or self.lost_on_downgrade.covers(table, column)
-                or table in self.reported_lost or f"{table}.{column}" in self.reported_lost)
+        return (
+            self.lost_on_upgrade.covers(table, column)
+            or self.lost_on_downgrade.covers(table, column)
+            or table in self.reported_lost
+            or f"{table}.{column}" in self.reported_lost
+        )
 
     def finding(self, leg: str, message: str, severity: str = FAILURE, **where) -> Finding:
         return Finding(self.revision, leg, severity, message, **where)

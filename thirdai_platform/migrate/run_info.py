@@ -1,5 +1,6 @@
 """What a run was, for its reports and its first line: the tool's version, the PostgreSQL it walked on (version and
 where its programs came from), the data it generated, and where each revision's script is."""
+
 from __future__ import annotations
 
 import ast
@@ -66,21 +67,42 @@ def script_places(scripts: ScriptDirectory) -> dict[str, ScriptPlace]:
     places = {}
     for script in scripts.walk_revisions():
         lines = function_lines(Path(script.path))
-        places[script.revision] = ScriptPlace(str(Path(script.path).resolve()), lines.get("upgrade", 1),
-                                              lines.get("downgrade", 1), to_tuple(script.down_revision, default=()))
+        places[script.revision] = ScriptPlace(
+            str(Path(script.path).resolve()),
+            lines.get("upgrade", 1),
+            lines.get("downgrade", 1),
+            to_tuple(script.down_revision, default=()),
+        )
     return places
 
 
-def run_info(session: Session, *, seed: int, rows: int, static_checks: bool, url: URL | None = None,
-             server=None, pg_bin: str | None = None) -> RunInfo:
+def run_info(
+    session: Session,
+    *,
+    seed: int,
+    rows: int,
+    static_checks: bool,
+    url: URL | None = None,
+    server=None,
+    pg_bin: str | None = None,
+) -> RunInfo:
     """With url: the user's server (--url); else the ephemeral server we started."""
     if server is None:
         version, source, bin_dir = server_version(url), "named by --url", None
     else:
         version, source, bin_dir = server.version, binaries_source(pg_bin), str(server.bin_dir)
-    return RunInfo(tool_version(), version, source, bin_dir, seed=seed, rows=rows, static_checks=static_checks,
-                   scripts=script_places(session.scripts), config_file=session.config.config_file_name,
-                   env_file=str(Path(session.scripts.dir) / "env.py"))
+    return RunInfo(
+        tool_version(),
+        version,
+        source,
+        bin_dir,
+        seed=seed,
+        rows=rows,
+        static_checks=static_checks,
+        scripts=script_places(session.scripts),
+        config_file=session.config.config_file_name,
+        env_file=str(Path(session.scripts.dir) / "env.py"),
+    )
 
 
 def described(info: RunInfo) -> str:

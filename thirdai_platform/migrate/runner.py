@@ -5,6 +5,7 @@ same EnvironmentContext + env.py machinery with a step list of exactly one revis
 our database with the driver its own configuration names, and each script's top level runs where Alembic runs it
 (toplevel.py).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

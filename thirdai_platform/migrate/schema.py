@@ -3,6 +3,7 @@
 The migration walk snapshots the schema before an upgrade and after the downgrade that follows; every difference is
 something the downgrade left behind or failed to restore.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,21 @@ from sqlalchemy.engine import Connection
 MISSING, UNEXPECTED, CHANGED = "missing", "unexpected", "changed"
 
 # Report order. Objects of these kinds are named "<table>.<name>"; the rest by their own (schema-unique) name.
-KINDS = ("extension", "table", "column", "column_order", "constraint", "index", "enum", "domain", "sequence",
-         "view", "materialized_view", "trigger", "function")
+KINDS = (
+    "extension",
+    "table",
+    "column",
+    "column_order",
+    "constraint",
+    "index",
+    "enum",
+    "domain",
+    "sequence",
+    "view",
+    "materialized_view",
+    "trigger",
+    "function",
+)
 TABLE_PARTS = ("column", "column_order", "constraint", "index", "trigger")
 
 # The schema's own relations: alembic_version and objects of extensions are not ours.
@@ -48,7 +62,9 @@ _SEQUENCE_OPTIONS = """format_type(s.seqtypid, NULL), 'START', s.seqstart, 'INCR
 
 # Every object as (kind, name, description, table, attnum, key_position), in one round trip. Columns are named
 # without their table and come with their place in the table and in the primary key (NULL when not part of it).
-_SNAPSHOT_SQL = (_SCOPE + """
+_SNAPSHOT_SQL = (
+    _SCOPE
+    + """
 SELECT 'extension' AS kind, e.extname::text AS name, 'version ' || e.extversion AS description,
        NULL::name AS table_name, NULL::int2 AS attnum, NULL::int AS key_position
 FROM pg_extension e WHERE e.extnamespace = (TABLE target)
@@ -146,7 +162,8 @@ WHERE p.oid >= {USER_OIDS} AND p.pronamespace = (TABLE target)
   AND NOT EXISTS (SELECT FROM extension_members m WHERE m.classid = p.tableoid AND m.objid = p.oid)
 -- columns by table in table order, everything else by name
 ORDER BY kind, table_name, attnum, name
-""".replace("{SEQUENCE_OPTIONS}", _SEQUENCE_OPTIONS)).replace("{USER_OIDS}", str(USER_OIDS))
+""".replace("{SEQUENCE_OPTIONS}", _SEQUENCE_OPTIONS)
+).replace("{USER_OIDS}", str(USER_OIDS))
 
 
 @dataclass(frozen=True)
@@ -178,7 +195,9 @@ class SchemaDifference:
         return f"{self.kind} {self.name} {what}: {before} → {after}"
 
 
-def schema_snapshot(connection: Connection, schema: str = "public", tables: Collection[str] | None = None) -> SchemaSnapshot:
+def schema_snapshot(
+    connection: Connection, schema: str = "public", tables: Collection[str] | None = None
+) -> SchemaSnapshot:
     """Read the schema's tables, columns, constraints, indexes, types, sequences, views, triggers and functions.
 
     With `tables`, only those tables and their parts are read (the other kinds of object always are): the cost then
@@ -186,8 +205,9 @@ def schema_snapshot(connection: Connection, schema: str = "public", tables: Coll
     objects: dict[str, dict[str, str]] = {kind: {} for kind in KINDS if kind != "column_order"}
     found_columns: dict[str, list[str]] = defaultdict(list)
     key_positions: dict[str, dict[str, int]] = defaultdict(dict)
-    for kind, name, description, table, _, key_position in catalog_query(connection, "snapshot", _SNAPSHOT_SQL,
-                                                                         schema, tables):
+    for kind, name, description, table, _, key_position in catalog_query(
+        connection, "snapshot", _SNAPSHOT_SQL, schema, tables
+    ):
         if kind != "column":
             objects[kind][name] = description
             continue
@@ -196,9 +216,13 @@ def schema_snapshot(connection: Connection, schema: str = "public", tables: Coll
         if key_position is not None:
             key_positions[table][name] = key_position
     table_names = sorted(objects["table"])
-    return SchemaSnapshot(objects=objects, columns={table: found_columns[table] for table in table_names},
-                          primary_key_columns={table: sorted(key_positions[table], key=key_positions[table].get)
-                                               for table in table_names})
+    return SchemaSnapshot(
+        objects=objects,
+        columns={table: found_columns[table] for table in table_names},
+        primary_key_columns={
+            table: sorted(key_positions[table], key=key_positions[table].get) for table in table_names
+        },
+    )
 
 
 def catalog_query(connection: Connection, name: str, query: str, schema: str, tables: Collection[str] | None):
@@ -232,21 +256,35 @@ def _table_of(kind: str, name: str) -> str | None:
 def restricted(snapshot: SchemaSnapshot, tables: Collection[str]) -> SchemaSnapshot:
     """The snapshot as schema_snapshot(..., tables=tables) reads it: other tables and their parts left out."""
     tables = set(tables)
-    objects = {kind: {name: description for name, description in named.items()
-                      if _table_of(kind, name) in tables or _table_of(kind, name) is None}
-               for kind, named in snapshot.objects.items()}
-    return SchemaSnapshot(objects=objects,
-                          columns={t: c for t, c in snapshot.columns.items() if t in tables},
-                          primary_key_columns={t: c for t, c in snapshot.primary_key_columns.items() if t in tables})
+    objects = {
+        kind: {
+            name: description
+            for name, description in named.items()
+            if _table_of(kind, name) in tables or _table_of(kind, name) is None
+        }
+        for kind, named in snapshot.objects.items()
+    }
+    return SchemaSnapshot(
+        objects=objects,
+        columns={t: c for t, c in snapshot.columns.items() if t in tables},
+        primary_key_columns={t: c for t, c in snapshot.primary_key_columns.items() if t in tables},
+    )
 
 
 def merged(base: SchemaSnapshot, update: SchemaSnapshot, tables: Collection[str]) -> SchemaSnapshot:
     """`base` with what `update` read: the given tables and every object that is not part of a table."""
     tables = set(tables)
-    objects = {kind: {**{name: description for name, description in named.items()
-                         if _table_of(kind, name) not in tables and _table_of(kind, name) is not None},
-                      **update.objects.get(kind, {})}
-               for kind, named in base.objects.items()}
+    objects = {
+        kind: {
+            **{
+                name: description
+                for name, description in named.items()
+                if _table_of(kind, name) not in tables and _table_of(kind, name) is not None
+            },
+            **update.objects.get(kind, {}),
+        }
+        for kind, named in base.objects.items()
+    }
     columns = {**{t: c for t, c in base.columns.items() if t not in tables}, **update.columns}
     keys = {**{t: c for t, c in base.primary_key_columns.items() if t not in tables}, **update.primary_key_columns}
     return SchemaSnapshot(objects=objects, columns=dict(sorted(columns.items())), primary_key_columns=keys)
@@ -265,8 +303,11 @@ def compare_schemas(before: SchemaSnapshot, after: SchemaSnapshot) -> list[Schem
                 change = MISSING if name not in new else UNEXPECTED if name not in old else CHANGED
                 differences.append(SchemaDifference(kind, name, change, old.get(name), new.get(name)))
     absent_tables = {d.name for d in differences if d.kind == "table" and d.change != CHANGED}
-    return [d for d in differences
-            if not (d.kind in TABLE_PARTS and any(d.name.startswith(f"{table}.") for table in absent_tables))]
+    return [
+        d
+        for d in differences
+        if not (d.kind in TABLE_PARTS and any(d.name.startswith(f"{table}.") for table in absent_tables))
+    ]
 
 
 def _column_order_changes(before: SchemaSnapshot, after: SchemaSnapshot) -> list[SchemaDifference]:
@@ -300,6 +341,6 @@ def _excerpts(before: str, after: str, limit: int = 100) -> tuple[str, str]:
     start = max(0, same - 20)
 
     def cut(line: str) -> str:
-        return ("…" if start else "") + line[start:start + limit] + ("…" if len(line) > start + limit else "")
+        return ("…" if start else "") + line[start : start + limit] + ("…" if len(line) > start + limit else "")
 
     return cut(before), cut(after)

@@ -9,6 +9,7 @@ cannot change the referencing rows: the parent's change fails instead. The SQL i
 op.get_bind()), or whose SQL cannot be read (a DO block running SQL it builds at run time), has no scope: the walk
 then checks every table, and `unscoped_reason` says why.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,8 +51,10 @@ def unscoped_reason(session: Session, revision: str) -> str | None:
     try:
         directions_reach(session, revision)
     except CannotRender as cannot:
-        return f"its {cannot.failure.direction} cannot be rendered offline, so the tables it acts on are unknown: " \
-               f"{cannot.failure.error}"
+        return (
+            f"its {cannot.failure.direction} cannot be rendered offline, so the tables it acts on are unknown: "
+            f"{cannot.failure.error}"
+        )
     except Unscoped as unscoped:
         return str(unscoped)
     return None

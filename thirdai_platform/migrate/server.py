@@ -6,6 +6,7 @@ behind however its owner ends (a reaper process covers SIGKILL).
 
     inv db.server     # or python -m thirdai_platform.migrate.server: prints export DATABASE_URI=..., until Ctrl-C
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -104,8 +105,10 @@ class EphemeralPostgres(Postgresql):
     def poststart(self) -> None:
         """The base class creates a 'test' database here; we hand out databases with create_database() instead,
         and set this server's password (the cached data directory is the same for every server)."""
-        self._execute(sql.SQL("SET password_encryption = 'scram-sha-256'"),
-                      sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(SUPERUSER), sql.Literal(self.password)))
+        self._execute(
+            sql.SQL("SET password_encryption = 'scram-sha-256'"),
+            sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(SUPERUSER), sql.Literal(self.password)),
+        )
 
     def terminate(self, _signal: int | None = None) -> None:
         """Immediate shutdown whatever signal the base class's stop() passes (its SIGTERM is a smart shutdown, which
@@ -134,8 +137,14 @@ class EphemeralPostgres(Postgresql):
     # --- public API -----------------------------------------------------------------------------------------------
 
     def url(self, database: str = "postgres") -> URL:
-        return URL.create(DRIVER, username=SUPERUSER, password=self.password, host="127.0.0.1",
-                          port=self.settings["port"], database=database)
+        return URL.create(
+            DRIVER,
+            username=SUPERUSER,
+            password=self.password,
+            host="127.0.0.1",
+            port=self.settings["port"],
+            database=database,
+        )
 
     def create_database(self, name: str | None = None, template: str = "template0") -> URL:
         """A new database (empty: a copy of template0; or a copy of another one of ours) and its URL."""
@@ -169,8 +178,10 @@ class EphemeralPostgres(Postgresql):
         try:
             copied = readable_copy(bin_dir, version_line.strip())
         except OSError as error:
-            raise UserError(f"user {self._account.pw_name!r} cannot run PostgreSQL from {bin_dir}, and copying it "
-                            f"to a readable place failed: {error}") from None
+            raise UserError(
+                f"user {self._account.pw_name!r} cannot run PostgreSQL from {bin_dir}, and copying it "
+                f"to a readable place failed: {error}"
+            ) from None
         self.version_line = self._run([str(copied / "postgres"), "--version"]).strip()
         return copied
 
@@ -307,8 +318,11 @@ def serve(announce=print) -> int:
         with start_server() as server:
             url = server.url().set(drivername="postgresql")  # the form psql and other tools understand too
             announce(f"export DATABASE_URI={url.render_as_string(hide_password=False)}")
-            print(f"PostgreSQL {server.version} ({server.bin_dir}) in {server.base_dir}; Ctrl-C stops it",
-                  file=sys.stderr, flush=True)
+            print(
+                f"PostgreSQL {server.version} ({server.bin_dir}) in {server.base_dir}; Ctrl-C stops it",
+                file=sys.stderr,
+                flush=True,
+            )
             while True:
                 signal.pause()
     except KeyboardInterrupt:

@@ -6,6 +6,7 @@ one place that hands env.py the database: our env.py reads it from config.attrib
 another project's env.py from sqlalchemy.url or DATABASE_URI, with the driver it is written for. Each is set for
 the call only and restored after.
 """
+
 from __future__ import annotations
 
 import configparser
@@ -98,8 +99,11 @@ _ENV_CODE: dict[tuple[str, int, int], CodeType] = {}  # env.py compiled, by path
 def handed_to_env(session: Session, *, quiet: bool, offline: bool = False, their_ways: bool = False) -> Iterator[None]:
     """Meanwhile, env.py finds the session's database in config.attributes (`quiet`: our env.py skips its logging
     setup); with `their_ways`, an env.py other than ours finds it in sqlalchemy.url and DATABASE_URI too."""
-    handed = {"url": session.url or (RENDER_URL if offline else None),
-              "connection": None if offline else session.connection, "quiet": quiet}
+    handed = {
+        "url": session.url or (RENDER_URL if offline else None),
+        "connection": None if offline else session.connection,
+        "quiet": quiet,
+    }
     with ExitStack() as stack:
         stack.enter_context(_attributes(session.config, handed))
         if their_ways and session.url is not None and not is_our_env_py(session.scripts):

@@ -3,6 +3,7 @@ walk's parts), say so in one line, then end the process by the signal as if we h
 hand it to the handler that was there before us.
 
 What is watched has `_owner_pid`, `stop()` (a no-op in a forked child) and `gone_when_stopped` (for that line)."""
+
 from __future__ import annotations
 
 import multiprocessing

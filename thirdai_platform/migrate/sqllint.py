@@ -3,6 +3,7 @@
 Alembic renders a revision offline (`--sql`), one revision and one direction at a time, so every finding belongs to
 exactly one revision. A rule is silenced for one revision with `# squawk: ignore RULE -- reason` in its script.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -36,8 +37,17 @@ STATEMENT_PREVIEW = 160
 DROP_RULES = frozenset({"ban-drop-table", "ban-drop-column"})
 # A downgrade exists to remove what its upgrade added, and the walk proves it gives the data back; squawk's bans
 # on dropping things guard production upgrades, so they are not applied to the downgrade direction.
-UNDOING_RULES = {"downgrade": frozenset({"ban-drop-table", "ban-drop-column", "ban-drop-type", "ban-drop-constraint",
-                                          "require-concurrent-index-deletion"})}
+UNDOING_RULES = {
+    "downgrade": frozenset(
+        {
+            "ban-drop-table",
+            "ban-drop-column",
+            "ban-drop-type",
+            "ban-drop-constraint",
+            "require-concurrent-index-deletion",
+        }
+    )
+}
 
 
 Step = tuple[str, str]  # (revision, direction)
@@ -86,8 +96,10 @@ def squawk_findings(sql_of: dict[Step, str], config_path: Path | None) -> dict[S
     a surrounding transaction only when the SQL has none of its own: SQL with and without its own transactions
     go to separate runs.
     """
-    statements_of = {step: [statement for statement in parsed_sql.statements(sql) if "alembic_version" not in statement]
-                     for step, sql in sql_of.items()}
+    statements_of = {
+        step: [statement for statement in parsed_sql.statements(sql) if "alembic_version" not in statement]
+        for step, sql in sql_of.items()
+    }
     step_of_file, files_by_assumption = {}, {}
     with tempfile.TemporaryDirectory(prefix="squawk-") as directory:
         for index, (step, statements) in enumerate(statements_of.items()):
@@ -99,8 +111,11 @@ def squawk_findings(sql_of: dict[Step, str], config_path: Path | None) -> dict[S
             step_of_file[path.name] = step
             in_transaction = not any(TRANSACTION_START.match(statement) for statement in statements)
             files_by_assumption.setdefault(in_transaction, []).append(path)
-        violations = [violation for in_transaction, paths in files_by_assumption.items()
-                      for violation in _run_squawk(paths, in_transaction, config_path)]
+        violations = [
+            violation
+            for in_transaction, paths in files_by_assumption.items()
+            for violation in _run_squawk(paths, in_transaction, config_path)
+        ]
     findings = {step: [] for step in sql_of}
     for violation in violations:
         revision, direction = step = step_of_file[Path(violation["file"]).name]
@@ -189,8 +204,11 @@ def _squawk_config(config: Config) -> Path | None:
 
 def _declared_drop(finding: LintFinding, declared: set[str]) -> bool:
     """Whether everything the finding's statement drops is declared lost (a column also by declaring its table)."""
-    return (finding.rule in DROP_RULES and bool(finding.drops)
-            and all(dropped in declared or dropped.partition(".")[0] in declared for dropped in finding.drops))
+    return (
+        finding.rule in DROP_RULES
+        and bool(finding.drops)
+        and all(dropped in declared or dropped.partition(".")[0] in declared for dropped in finding.drops)
+    )
 
 
 def _declared_loss(script: Script, direction: str) -> set[str]:

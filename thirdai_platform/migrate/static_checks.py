@@ -3,6 +3,7 @@
 What they cannot do is a LIMIT finding, never an exception: a script the review cannot read, SQL that cannot be
 rendered offline, squawk missing. The walk's results must never be lost to the checks run after it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -63,9 +64,16 @@ def not_rendered_findings(failures: list[RenderFailure]) -> list[Finding]:
     for revision, failed in by_revision.items():
         if len(failed) == 2 and failed[0].error == failed[1].error:
             failed = [RenderFailure(revision, "upgrade and downgrade", failed[0].error, failed[0].statement)]
-        findings += [Finding(revision, "lint", LIMIT,
-                             f"{f.direction} cannot be rendered offline: {f.error}; not linted",
-                             statement=f.statement) for f in failed]
+        findings += [
+            Finding(
+                revision,
+                "lint",
+                LIMIT,
+                f"{f.direction} cannot be rendered offline: {f.error}; not linted",
+                statement=f.statement,
+            )
+            for f in failed
+        ]
     return findings
 
 
@@ -88,10 +96,15 @@ def lint_findings(session: Session, revisions: list[str]) -> list[Finding]:
         unavailable = []
     per_session = [f for f in found if f.rule in SESSION_RULES]
     linted = [
-        Finding(f.revision, "lint", FAILURE,
-                f"{f.rule} ({f.direction}): {f.message}" + (f" — {f.help}" if f.help else ""),
-                statement=f.statement or None)
-        for f in found if f.rule not in SESSION_RULES
+        Finding(
+            f.revision,
+            "lint",
+            FAILURE,
+            f"{f.rule} ({f.direction}): {f.message}" + (f" — {f.help}" if f.help else ""),
+            statement=f.statement or None,
+        )
+        for f in found
+        if f.rule not in SESSION_RULES
     ]
     not_rendered = not_rendered_findings(render_failures(session, revisions))
     return unavailable + not_rendered + session_findings(per_session) + linted
@@ -107,9 +120,16 @@ def session_findings(found: list) -> list[Finding]:
     for rule in sorted({f.rule for f in found}):
         revisions = sorted({f.revision for f in found if f.rule == rule})
         sample = next(f for f in found if f.rule == rule)
-        findings.append(Finding(None, "lint", FAILURE, f"{rule} in {len(revisions)} revisions (first {revisions[0]}): "
-                                                       f"{sample.message} — set it once for every migration in "
-                                                       "env.py (context.execute(\"SET ...\") before run_migrations)"))
+        findings.append(
+            Finding(
+                None,
+                "lint",
+                FAILURE,
+                f"{rule} in {len(revisions)} revisions (first {revisions[0]}): "
+                f"{sample.message} — set it once for every migration in "
+                'env.py (context.execute("SET ...") before run_migrations)',
+            )
+        )
     return findings
 
 

@@ -1,6 +1,7 @@
 """What the `inv db.*` tasks say, in sentences: review findings, several heads, and none of Alembic's set-up chatter
 (`Context impl PostgresqlImpl.`, `Will assume transactional DDL.`, `setting up autogenerate plugin ...`). Alembic's
 progress (`Running upgrade A -> B`) and autogenerate's `Detected ...` lines stay: they say what happens."""
+
 from __future__ import annotations
 
 import logging

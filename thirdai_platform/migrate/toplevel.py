@@ -7,6 +7,7 @@ steps through revisions one at a time where each `alembic upgrade` / `alembic do
 scripts anew. So: the first load happens inside a migration context whose work is rolled back, and a script whose
 top level reads `op` or `context` runs it again at the start of each of its steps, inside the step.
 """
+
 from __future__ import annotations
 
 import dis

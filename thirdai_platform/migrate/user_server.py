@@ -5,6 +5,7 @@ there (names no other run has), walked as on our server, and dropped when the wa
 a part that died, Ctrl-C, SIGTERM). Only a SIGKILL of the walk leaves them, named thirdai_walk_<pid>_<random>_<k>.
 The role of the URL needs CREATEDB; without it the walk refuses before creating anything.
 """
+
 from __future__ import annotations
 
 import os
@@ -61,13 +62,18 @@ class UserServer:
         unwatch_sigterm(self)
         names, self.created = self.created, []
         try:
-            self._execute(*(statement for name in names for statement in databases.drop_database(name, self.major_version)))
+            self._execute(
+                *(statement for name in names for statement in databases.drop_database(name, self.major_version))
+            )
         except (DBAPIError, UserError) as error:
             self.left_behind += names
             detail = message_line(error) if isinstance(error, DBAPIError) else str(error)
             # os.write: this may run in the SIGTERM handler, which may have interrupted a print
-            os.write(2, f"warning: could not drop the walk's databases {', '.join(names)} on {self.host} "
-                        f"({detail}): drop them by hand\n".encode())
+            os.write(
+                2,
+                f"warning: could not drop the walk's databases {', '.join(names)} on {self.host} "
+                f"({detail}): drop them by hand\n".encode(),
+            )
 
     @property
     def host(self) -> str:
@@ -83,12 +89,17 @@ class UserServer:
     def _check_may_create(self) -> int:
         """The server's major version, once the role is known to be allowed to create databases."""
         with connected(self.url) as connection:
-            role, allowed, version = connection.execute(text(
-                "SELECT rolname, rolcreatedb OR rolsuper, current_setting('server_version_num')::int / 10000 "
-                "FROM pg_roles WHERE rolname = current_user")).one()
+            role, allowed, version = connection.execute(
+                text(
+                    "SELECT rolname, rolcreatedb OR rolsuper, current_setting('server_version_num')::int / 10000 "
+                    "FROM pg_roles WHERE rolname = current_user"
+                )
+            ).one()
         if not allowed:
-            raise UserError(f"--url with --jobs creates a database per part, but role {role!r} lacks CREATEDB on "
-                            f"{self.host}: ALTER ROLE {role} CREATEDB, or walk on one empty database without --jobs")
+            raise UserError(
+                f"--url with --jobs creates a database per part, but role {role!r} lacks CREATEDB on "
+                f"{self.host}: ALTER ROLE {role} CREATEDB, or walk on one empty database without --jobs"
+            )
         return version
 
     def _execute(self, *statements: sql.Composed) -> None:

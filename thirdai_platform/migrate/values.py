@@ -3,6 +3,7 @@
 Values are plain Python objects psycopg2 can send (int, Decimal, str, datetime, ...). Types psycopg2 has
 no adapter for (uuid, inet, json, arrays, enums) are sent as text, which PostgreSQL casts to the column type.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,21 +20,51 @@ INTEGER_MAX = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": 2**63 - 1}
 TEXT_KINDS = {"text", "varchar", "bpchar", "name", "citext"}
 NUMBER_KINDS = set(INTEGER_MAX) | {"numeric", "float4", "float8"}
 # Kinds whose unique values count up from the current maximum of the column.
-ORDERED_KINDS = set(INTEGER_MAX) | {"numeric", "float4", "float8", "money", "date", "time", "timestamp",
-                                     "timestamptz", "interval"}
+ORDERED_KINDS = set(INTEGER_MAX) | {
+    "numeric",
+    "float4",
+    "float8",
+    "money",
+    "date",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "interval",
+}
 # Kinds whose unique values are built from a unique token instead.
 TOKEN_KINDS = TEXT_KINDS | {"uuid", "bytea", "inet", "cidr", "macaddr", "jsonb"}
 # Geometric, text search and range types: sent in their text form, never part of a generated unique key.
 SHAPE_KINDS = {"point", "lseg", "box", "path", "polygon", "line", "circle"}
-RANGE_KINDS = {"int4range": "int4", "int8range": "int8", "numrange": "numeric", "daterange": "date",
-               "tsrange": "timestamp", "tstzrange": "timestamptz"}
-OTHER_KINDS = {"bool", "timetz", "json", "xml", "bit", "varbit", "enum", "array", "tsvector", "tsquery", "char",
-               "oid"} | SHAPE_KINDS | set(RANGE_KINDS)
+RANGE_KINDS = {
+    "int4range": "int4",
+    "int8range": "int8",
+    "numrange": "numeric",
+    "daterange": "date",
+    "tsrange": "timestamp",
+    "tstzrange": "timestamptz",
+}
+OTHER_KINDS = (
+    {"bool", "timetz", "json", "xml", "bit", "varbit", "enum", "array", "tsvector", "tsquery", "char", "oid"}
+    | SHAPE_KINDS
+    | set(RANGE_KINDS)
+)
 SUPPORTED_KINDS = ORDERED_KINDS | TOKEN_KINDS | OTHER_KINDS
 
 # Real data is rarely plain ASCII: quotes, backslashes and non-Latin scripts break naive migrations.
-PHRASES = ["Zoë 東京 ✓", "plain ascii", "O'Brien & Sons", "naïve café", 'say "hi"', "back\\slash",
-           "Ünïcödé ✓", "multi\nline", "rocket 🚀", "Ελληνικά", "trailing space ", "A"]
+PHRASES = [
+    "Zoë 東京 ✓",
+    "plain ascii",
+    "O'Brien & Sons",
+    "naïve café",
+    'say "hi"',
+    "back\\slash",
+    "Ünïcödé ✓",
+    "multi\nline",
+    "rocket 🚀",
+    "Ελληνικά",
+    "trailing space ",
+    "A",
+]
 START_DATE = date(2020, 1, 1)
 START_TIME = datetime(2020, 1, 1)
 
@@ -41,11 +72,12 @@ START_TIME = datetime(2020, 1, 1)
 @dataclass(frozen=True)
 class PgType:
     """A column type after resolving domains: `kind` is the base type name, or "enum" / "array"."""
+
     kind: str
-    length: int | None = None      # varchar(n), char(n), bit(n)
-    precision: int | None = None   # numeric(p, s)
+    length: int | None = None  # varchar(n), char(n), bit(n)
+    precision: int | None = None  # numeric(p, s)
     scale: int = 0
-    labels: tuple[str, ...] = ()   # enum labels in their declared order
+    labels: tuple[str, ...] = ()  # enum labels in their declared order
     element: PgType | None = None  # element type of an array
 
     @property
@@ -91,7 +123,7 @@ def random_value(pg_type: PgType, rng: Random, column_name: str = "") -> object:
     if kind == "date":
         return START_DATE + timedelta(days=rng.randrange(-3650, 3650))
     if kind in ("timestamp", "timestamptz"):
-        moment = START_TIME + timedelta(seconds=rng.randrange(-10**8, 10**8), microseconds=rng.randrange(10**6))
+        moment = START_TIME + timedelta(seconds=rng.randrange(-(10**8), 10**8), microseconds=rng.randrange(10**6))
         return moment.replace(tzinfo=timezone.utc) if kind == "timestamptz" else moment
     if kind in ("time", "timetz"):
         moment = time(rng.randrange(24), rng.randrange(60), rng.randrange(60))
@@ -141,9 +173,15 @@ def other_value(kind: str, rng: Random) -> object:
 
 
 SEARCH_WORDS = ["zoë", "café", "rocket", "plain", "東京", "data"]
-SHAPES = {"point": "({x},{y})", "lseg": "[({x},{y}),({far_x},{y})]", "box": "({far_x},{far_y}),({x},{y})",
-          "path": "[({x},{y}),({far_x},{y}),({x},{far_y})]", "polygon": "(({x},{y}),({far_x},{y}),({x},{far_y}))",
-          "line": "{{1,-1,{x}}}", "circle": "<({x},{y}),{size}>"}
+SHAPES = {
+    "point": "({x},{y})",
+    "lseg": "[({x},{y}),({far_x},{y})]",
+    "box": "({far_x},{far_y}),({x},{y})",
+    "path": "[({x},{y}),({far_x},{y}),({x},{far_y})]",
+    "polygon": "(({x},{y}),({far_x},{y}),({x},{far_y}))",
+    "line": "{{1,-1,{x}}}",
+    "circle": "<({x},{y}),{size}>",
+}
 
 
 def number_step(pg_type: PgType) -> Decimal:
@@ -202,7 +240,7 @@ def unique_from_token(pg_type: PgType, token: str, rng: Random, column_name: str
         text = f"{token}@example.com" if "email" in column_name.lower() else f"{base} {token}"
         if pg_type.length is None or len(text) <= pg_type.length:
             return text
-        return token[-pg_type.length:]  # the counter sits at the end of the token
+        return token[-pg_type.length :]  # the counter sits at the end of the token
     if kind == "uuid":
         return str(uuid.UUID(bytes=digest[:16], version=4))
     if kind == "bytea":
@@ -225,8 +263,12 @@ def random_text(rng: Random, column_name: str) -> str:
 
 
 def json_text(rng: Random, key: object) -> str:
-    document = {"id": key, "name": rng.choice(PHRASES), "tags": rng.sample(["a", "b", "c"], rng.randrange(4)),
-                "nested": {"ok": rng.random() < 0.5, "score": round(rng.uniform(0, 1), 3)}}
+    document = {
+        "id": key,
+        "name": rng.choice(PHRASES),
+        "tags": rng.sample(["a", "b", "c"], rng.randrange(4)),
+        "nested": {"ok": rng.random() < 0.5, "score": round(rng.uniform(0, 1), 3)},
+    }
     return json.dumps(document, ensure_ascii=False)
 
 

@@ -6,6 +6,7 @@ For each revision r with parent state p, in topological order:
                                               → upgrade again → schema and data must equal `after upgrade`
 A failing leg is a finding; the walk resets the database, climbs back to the next revision's parent and goes on.
 """
+
 from __future__ import annotations
 
 import time
@@ -68,8 +69,17 @@ class RevisionWalk:
     revision acts on, each in one query for all of them, so a revision costs about the same at the 400th revision as
     at the 5th."""
 
-    def __init__(self, runner: Runner, script: Script, options: WalkOptions, parent: SchemaSnapshot, seed_all: bool,
-                 filled: set[str], previously_touched: frozenset[str] = frozenset(), probe: Probe | None = None):
+    def __init__(
+        self,
+        runner: Runner,
+        script: Script,
+        options: WalkOptions,
+        parent: SchemaSnapshot,
+        seed_all: bool,
+        filled: set[str],
+        previously_touched: frozenset[str] = frozenset(),
+        probe: Probe | None = None,
+    ):
         self.runner, self.script, self.options, self.parent = runner, script, options, parent
         self.started = time.perf_counter()
         self.result = RevisionResult(script.revision, (script.doc or "").strip())
@@ -87,8 +97,12 @@ class RevisionWalk:
         # (a column added there is NULL in every row it did not write again), so they get new rows here.
         self.previously_touched = previously_touched
         self.connection = runner.connection
-        self.trip = RoundTrip(self.connection, script.revision, *self.declarations(script),
-                              parent if self.tables is None else restricted(parent, self.tables))
+        self.trip = RoundTrip(
+            self.connection,
+            script.revision,
+            *self.declarations(script),
+            parent if self.tables is None else restricted(parent, self.tables),
+        )
         self.copies: list[DataCopies] = []
         self.final_schema: SchemaSnapshot | None = None  # after the last leg: the next revision's parent
         if reach is None and (limit := whole_schema_limit(runner.session, script.revision)):
@@ -128,15 +142,27 @@ class RevisionWalk:
         version wrote back into its own parent rows (a note moved back into its user), which is what a good
         downgrade does, while every row that existed before the upgrade must still come back exactly as it was."""
         with self.phases.timed("seed"):
-            outcome = seed_database(self.connection, rows=rows, seed=self.options.seed, only=only,
-                                    salt=f"{self.script.revision}:{when}{salt}",
-                                    fixtures={} if salt else fixtures(self.script, when),
-                                    new_parents_only=when == "at")
-        unchecked = ("is not checked at this revision (it holds no rows)" if when == "before"
-                     else "gets no rows written by the new version at this revision")
+            outcome = seed_database(
+                self.connection,
+                rows=rows,
+                seed=self.options.seed,
+                only=only,
+                salt=f"{self.script.revision}:{when}{salt}",
+                fixtures={} if salt else fixtures(self.script, when),
+                new_parents_only=when == "at",
+            )
+        unchecked = (
+            "is not checked at this revision (it holds no rows)"
+            if when == "before"
+            else "gets no rows written by the new version at this revision"
+        )
         for problem in outcome.problems:
-            self.find("seed", f"table {problem.table} {unchecked}: the walk cannot fill it: {problem.reason}", LIMIT,
-                      table=problem.table)
+            self.find(
+                "seed",
+                f"table {problem.table} {unchecked}: the walk cannot fill it: {problem.reason}",
+                LIMIT,
+                table=problem.table,
+            )
         return {problem.table for problem in outcome.problems}
 
     def leg(self, name: str, step: Callable[[Script], None]) -> bool:
@@ -211,8 +237,9 @@ class RevisionWalk:
         trip.after_upgrade = self.copy(trip.at_revision, unchanged=self.untouched(trip.before))
         self.seed("at", only=trip.touched, rows=min(self.options.rows, MOST_ROWS_WRITTEN_AT_REVISION))
         trip.written = self.copy(trip.at_revision, unchanged=self.untouched(trip.after_upgrade))
-        self.result.rows_checked = (sum(c.count for c in trip.before.tables.values())
-                                    + sum(c.count for c in trip.written.tables.values()))
+        self.result.rows_checked = sum(c.count for c in trip.before.tables.values()) + sum(
+            c.count for c in trip.written.tables.values()
+        )
         if not self.leg(DOWNGRADE, self.runner.downgrade):
             return
         back = self.snapshot()
@@ -275,8 +302,12 @@ class Part:
     last: bool  # ends at the head: checks the models for drift
 
 
-def walk(runner: Runner, options: WalkOptions = WalkOptions(),
-         on_revision: Callable[[RevisionResult], None] | None = None, part: Part | None = None) -> WalkReport:
+def walk(
+    runner: Runner,
+    options: WalkOptions = WalkOptions(),
+    on_revision: Callable[[RevisionResult], None] | None = None,
+    part: Part | None = None,
+) -> WalkReport:
     """Walk every revision (or those of `part`); with options.from_current, only those after the revisions the
     database already has (a restored dump), else the database must be empty."""
     started = time.perf_counter()
@@ -299,16 +330,29 @@ def walk(runner: Runner, options: WalkOptions = WalkOptions(),
 
     heads = runner.script.get_heads()
     if len(heads) > 1 and (part is None or part.first):
-        report.findings.append(Finding(None, "heads", FAILURE, f"the history has {len(heads)} heads: {', '.join(heads)}; "
-                                                               "join them with `inv db.merge`"))
+        report.findings.append(
+            Finding(
+                None,
+                "heads",
+                FAILURE,
+                f"the history has {len(heads)} heads: {', '.join(heads)}; join them with `inv db.merge`",
+            )
+        )
     order = [script for script in history.in_order(runner.script) if script.revision not in applied]
     if part is not None:
         order = [script for script in order if script.revision in part.revisions]
     with probing(runner.url, options.probe) as probe:
         broken = walk_revisions(runner, order, options, part, record, probe)
     if probe is not None and probe.problem:
-        report.findings.append(Finding(None, "deploy probe", LIMIT, "how long live traffic waits for the migrations' "
-                                       f"locks is not measured past the probe's failure: {probe.problem}"))
+        report.findings.append(
+            Finding(
+                None,
+                "deploy probe",
+                LIMIT,
+                "how long live traffic waits for the migrations' "
+                f"locks is not measured past the probe's failure: {probe.problem}",
+            )
+        )
     if options.check_drift and not broken and len(heads) == 1 and (part is None or part.last):
         report.findings += drift(runner.session)
     report.seconds = time.perf_counter() - started
@@ -326,8 +370,14 @@ def probing(url: URL, wanted: bool) -> Iterator[Probe | None]:
             probe.close()
 
 
-def walk_revisions(runner: Runner, order: list[Script], options: WalkOptions, part: Part | None,
-                   record: Callable[[RevisionResult], None], probe: Probe | None) -> bool:
+def walk_revisions(
+    runner: Runner,
+    order: list[Script],
+    options: WalkOptions,
+    part: Part | None,
+    record: Callable[[RevisionResult], None],
+    probe: Probe | None,
+) -> bool:
     """Walks the revisions in order; True when the last one left the database broken (a failed or unfinished leg)."""
     connection = runner.connection
     broken, schema, filled, touched = part is not None and not part.first, None, set(), frozenset()
@@ -341,25 +391,55 @@ def walk_revisions(runner: Runner, order: list[Script], options: WalkOptions, pa
             try:
                 climb_to(runner, script)
             except StepFailed as failure:
-                result = RevisionResult(script.revision, (script.doc or "").strip(), legs={leg: "skipped" for leg in LEGS})
+                result = RevisionResult(
+                    script.revision, (script.doc or "").strip(), legs={leg: "skipped" for leg in LEGS}
+                )
                 # an ancestor walked by an earlier part: reported by that part
                 if failure.revision in cannot_upgrade or (part is not None and failure.revision not in part.revisions):
-                    result.findings.append(Finding(script.revision, "setup", NOTE, f"not walked: its ancestor "
-                                                   f"{failure.revision} does not upgrade (reported there)"))
+                    result.findings.append(
+                        Finding(
+                            script.revision,
+                            "setup",
+                            NOTE,
+                            f"not walked: its ancestor {failure.revision} does not upgrade (reported there)",
+                        )
+                    )
                 elif options.from_current:  # the walk starts again from an empty database, not from the dump
-                    result.findings.append(Finding(script.revision, "setup", LIMIT, "not walked: after a failure the "
-                                                   "walk starts again from an empty database, and this history does "
-                                                   f"not climb from one without the dump ({failure})"))
+                    result.findings.append(
+                        Finding(
+                            script.revision,
+                            "setup",
+                            LIMIT,
+                            "not walked: after a failure the "
+                            "walk starts again from an empty database, and this history does "
+                            f"not climb from one without the dump ({failure})",
+                        )
+                    )
                     cannot_upgrade.add(failure.revision)
                 else:
-                    result.findings.append(Finding(script.revision, "setup", FAILURE, f"cannot reach its parent on a "
-                                                   f"fresh database: {failure}", statement=failure.statement))
+                    result.findings.append(
+                        Finding(
+                            script.revision,
+                            "setup",
+                            FAILURE,
+                            f"cannot reach its parent on a fresh database: {failure}",
+                            statement=failure.statement,
+                        )
+                    )
                     cannot_upgrade.add(failure.revision)
                 record(result)
                 continue
         fresh = schema is None and options.from_current  # a restored dump: add generated rows to all its tables too
-        revision_walk = RevisionWalk(runner, script, options, schema or schema_snapshot(connection), seed_all=fresh,
-                                     filled=filled, previously_touched=touched, probe=probe)
+        revision_walk = RevisionWalk(
+            runner,
+            script,
+            options,
+            schema or schema_snapshot(connection),
+            seed_all=fresh,
+            filled=filled,
+            previously_touched=touched,
+            probe=probe,
+        )
         result = revision_walk.run()
         schema, touched = revision_walk.final_schema, frozenset(revision_walk.trip.touched)
         if result.legs.get(UPGRADE) == "failed":
@@ -375,4 +455,6 @@ def drift(session: Session) -> list[Finding]:
         differences = model_drift(session).lines()
     except CommandError as error:
         return [Finding(None, "drift", FAILURE, f"cannot compare models with the migrations: {error}")]
-    return [Finding(None, "drift", FAILURE, f"models differ from the migrations at head: {line}") for line in differences]
+    return [
+        Finding(None, "drift", FAILURE, f"models differ from the migrations at head: {line}") for line in differences
+    ]

@@ -1,4 +1,5 @@
 """One statement tried inside a savepoint that is always rolled back, and what PostgreSQL said when it failed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

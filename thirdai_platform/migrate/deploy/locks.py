@@ -8,6 +8,7 @@ own, and during a leg only the migration runs statements in this process (the pr
 PROBE, are left out). A lock taken and released inside one statement (CREATE INDEX CONCURRENTLY in an autocommit
 block) is not seen after it: its statement's duration still is.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,10 +23,16 @@ from thirdai_platform.migrate.schema import USER_OIDS
 PROBE = "thirdai_platform.deploy_probe"  # Connection.info key of the probe's own connections
 STATEMENT_LIMIT = 300
 # pg_locks' modes, weakest first, as the documentation names them
-MODES = {"AccessShareLock": "ACCESS SHARE", "RowShareLock": "ROW SHARE", "RowExclusiveLock": "ROW EXCLUSIVE",
-         "ShareUpdateExclusiveLock": "SHARE UPDATE EXCLUSIVE", "ShareLock": "SHARE",
-         "ShareRowExclusiveLock": "SHARE ROW EXCLUSIVE", "ExclusiveLock": "EXCLUSIVE",
-         "AccessExclusiveLock": "ACCESS EXCLUSIVE"}
+MODES = {
+    "AccessShareLock": "ACCESS SHARE",
+    "RowShareLock": "ROW SHARE",
+    "RowExclusiveLock": "ROW EXCLUSIVE",
+    "ShareUpdateExclusiveLock": "SHARE UPDATE EXCLUSIVE",
+    "ShareLock": "SHARE",
+    "ShareRowExclusiveLock": "SHARE ROW EXCLUSIVE",
+    "ExclusiveLock": "EXCLUSIVE",
+    "AccessExclusiveLock": "ACCESS EXCLUSIVE",
+}
 STRENGTH = {mode: rank for rank, mode in enumerate(MODES.values())}
 BLOCKS_READS = frozenset({"ACCESS EXCLUSIVE"})
 BLOCKS_WRITES = frozenset({"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"})
@@ -49,8 +56,10 @@ KNOWN_TABLES_SQL = f"SELECT c.oid::bigint, c.relname::text FROM pg_class c WHERE
 # Statements that take no lock a live application's reads or writes would wait on (a SELECT's ACCESS SHARE and
 # ROW SHARE only hold up an ACCESS EXCLUSIVE or EXCLUSIVE one): their locks are not read, which keeps the cost of
 # a walk small (Alembic's own version queries, env.py's settings, a data migration's reads).
-HARMLESS = re.compile(r"\s*(SELECT|SET|SHOW|RESET|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b|.*\balembic_version\b",
-                      re.IGNORECASE | re.DOTALL)
+HARMLESS = re.compile(
+    r"\s*(SELECT|SET|SHOW|RESET|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b|.*\balembic_version\b",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 @dataclass
@@ -137,11 +146,22 @@ class LockObserver:
     def summary(self) -> tuple[list[dict], list[dict]]:
         """The held locks (strongest first) and the statements, as plain dicts for the report."""
         held = sorted(self.held.values(), key=lambda h: (-STRENGTH.get(h.mode, 0), -h.seconds, h.table))
-        return ([{"table": h.table, "mode": h.mode, "seconds": round(h.seconds, 6), "statement": h.statement,
-                  "statement_seconds": round(h.statement_seconds, 6)} for h in held],
-                [{"statement": s.statement, "seconds": round(s.seconds, 6), "acquired": s.acquired}
-                 for s in self.statements])
-
+        return (
+            [
+                {
+                    "table": h.table,
+                    "mode": h.mode,
+                    "seconds": round(h.seconds, 6),
+                    "statement": h.statement,
+                    "statement_seconds": round(h.statement_seconds, 6),
+                }
+                for h in held
+            ],
+            [
+                {"statement": s.statement, "seconds": round(s.seconds, 6), "acquired": s.acquired}
+                for s in self.statements
+            ],
+        )
 
     def table_locks(self, connection: Connection) -> list[tuple[str, str]]:
         locks = []

@@ -18,6 +18,7 @@ the probe never holds up a migration longer than a slice, and it stops within on
 Not seen: the locks an insert's foreign key check takes on the referenced table (ROW SHARE), as the probe writes no
 row; reads of that table are probed when the revision's scope holds it.
 """
+
 from __future__ import annotations
 
 import queue
@@ -91,8 +92,13 @@ def target_of(table: str, oid: int, name: str, keys: list[str], columns: list[st
     if not columns:
         return Target(table, oid, read, None)
     listed = ", ".join(columns)
-    return Target(table, oid, read, f"BEGIN; INSERT INTO {name} ({listed}) SELECT {listed} FROM {name} WHERE false; "
-                                    f"UPDATE {name} SET {columns[0]} = {columns[0]} WHERE {where}; ROLLBACK")
+    return Target(
+        table,
+        oid,
+        read,
+        f"BEGIN; INSERT INTO {name} ({listed}) SELECT {listed} FROM {name} WHERE false; "
+        f"UPDATE {name} SET {columns[0]} = {columns[0]} WHERE {where}; ROLLBACK",
+    )
 
 
 @dataclass(frozen=True)
@@ -148,8 +154,10 @@ class Traffic:
         self.dbapi = self.connection.connection.dbapi_connection
         self.dbapi.autocommit = True  # the writer's transactions are its own BEGIN ... ROLLBACK
         self.pid = self.query("SELECT pg_backend_pid()")[0][0]
-        self.query(f"{SETTINGS}; PREPARE deploy_probe_targets(text[]) AS {TARGETS_SQL};"
-                   f"PREPARE deploy_probe_holders(oid, int[]) AS {HOLDERS_SQL}")
+        self.query(
+            f"{SETTINGS}; PREPARE deploy_probe_targets(text[]) AS {TARGETS_SQL};"
+            f"PREPARE deploy_probe_holders(oid, int[]) AS {HOLDERS_SQL}"
+        )
         self.lock_timeout: float | None = None
         self.probes = [self.pid]  # the probe's backends: never the holder of a lock it waits for
         self.since: float | None = None  # when the statement it sends now started
@@ -185,8 +193,11 @@ class Traffic:
         try:
             waited = self.attempt(statement, WAIT_THRESHOLD)
             while waited is not None:
-                held = held or holder(self.kind, waited == ROW_LOCK,
-                                      self.query("EXECUTE deploy_probe_holders(%s, %s)", (target.oid, self.probes)))
+                held = held or holder(
+                    self.kind,
+                    waited == ROW_LOCK,
+                    self.query("EXECUTE deploy_probe_holders(%s, %s)", (target.oid, self.probes)),
+                )
                 if leg.stopped.is_set():
                     break
                 waited = self.attempt(statement, SLICE)
@@ -297,8 +308,15 @@ def blocked(waits: list[Wait], statements: list[dict]) -> list[dict]:
     summary = []
     for (table, kind), group in groups.items():
         longest = max(group, key=lambda wait: wait.seconds)
-        summary.append({"table": table, "kind": kind, "longest": round(longest.seconds, 6),
-                        "total": round(sum(wait.seconds for wait in group), 6), "waits": len(group),
-                        "lock": longest.lock,
-                        "statement": statement_taking(statements, table, longest.lock) or longest.statement})
+        summary.append(
+            {
+                "table": table,
+                "kind": kind,
+                "longest": round(longest.seconds, 6),
+                "total": round(sum(wait.seconds for wait in group), 6),
+                "waits": len(group),
+                "lock": longest.lock,
+                "statement": statement_taking(statements, table, longest.lock) or longest.statement,
+            }
+        )
     return sorted(summary, key=lambda row: (-row["longest"], row["table"], row["kind"]))

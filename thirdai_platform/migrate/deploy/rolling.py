@@ -8,6 +8,7 @@ replays its reads and writes of the columns the parent has too.
 
 Only tables whose schema differs are replayed: an unchanged table serves the old version as before.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,8 +61,15 @@ class Traffic:
     severity: str
 
     def finding(self, message: str, table: str, column: str | None = None, statement: str | None = None) -> Finding:
-        return Finding(self.revision, self.check, self.severity, message, table=table, column=column,
-                       statement=" ".join(statement.split()) if statement else None)
+        return Finding(
+            self.revision,
+            self.check,
+            self.severity,
+            message,
+            table=table,
+            column=column,
+            statement=" ".join(statement.split()) if statement else None,
+        )
 
     def description(self, schema: SchemaSnapshot, table: str, column: str) -> str | None:
         return schema.objects["column"].get(f"{table}.{column}")
@@ -69,8 +77,18 @@ class Traffic:
 
 def old_version_meets_upgrade(trip: RoundTrip, at_revision: SchemaSnapshot, severity: str = NOTE) -> list[Finding]:
     """The parent version's reads and writes on the schema the upgrade made."""
-    traffic = Traffic(trip.connection, trip.revision, ROLLING_DEPLOY, "the running version", "upgrade", trip.parent,
-                      at_revision, trip.parent.columns, trip.before, severity)
+    traffic = Traffic(
+        trip.connection,
+        trip.revision,
+        ROLLING_DEPLOY,
+        "the running version",
+        "upgrade",
+        trip.parent,
+        at_revision,
+        trip.parent.columns,
+        trip.before,
+        severity,
+    )
     return replay(traffic)
 
 
@@ -79,9 +97,21 @@ def new_version_meets_downgrade(trip: RoundTrip, back: SchemaSnapshot, severity:
     What the downgrade removes on purpose (the revision's new columns and enum labels) is no finding: a rollback
     deploys the old code first."""
     version = trip.at_revision
-    columns = {t: [c for c in names if c in back.columns[t]] for t, names in version.columns.items() if t in back.columns}
-    traffic = Traffic(trip.connection, trip.revision, ROLLING_BACK, "the new version (still running during a rollback)",
-                      "downgrade", version, back, columns, trip.written, severity)
+    columns = {
+        t: [c for c in names if c in back.columns[t]] for t, names in version.columns.items() if t in back.columns
+    }
+    traffic = Traffic(
+        trip.connection,
+        trip.revision,
+        ROLLING_BACK,
+        "the new version (still running during a rollback)",
+        "downgrade",
+        version,
+        back,
+        columns,
+        trip.written,
+        severity,
+    )
     return replay(traffic)
 
 
@@ -124,8 +154,13 @@ def required_without_default(description: str) -> bool:
 
 def replay_table(traffic: Traffic, table: str) -> list[Finding]:
     if table not in traffic.now.columns:
-        return [traffic.finding(f"{traffic.who} reads and writes table {table}, which the {traffic.change} dropped or renamed: "
-                                f"every statement on it fails; {EXPAND_CONTRACT}", table)]
+        return [
+            traffic.finding(
+                f"{traffic.who} reads and writes table {table}, which the {traffic.change} dropped or renamed: "
+                f"every statement on it fails; {EXPAND_CONTRACT}",
+                table,
+            )
+        ]
     findings = read(traffic, table)
     present = [c for c in traffic.columns[table] if c in traffic.now.columns[table]]
     copy = traffic.values.tables.get(table) if traffic.values else None
@@ -149,9 +184,16 @@ def read(traffic: Traffic, table: str) -> list[Finding]:
     gone = [c for c in columns if c not in traffic.now.columns[table]]
     if error.sqlstate != UNDEFINED_COLUMN or not gone:
         return [traffic.finding(f"{traffic.who} cannot select from {table}: {error.message}", table, statement=sql)]
-    return [traffic.finding(f"{traffic.who} reads {table}.{column}, which the {traffic.change} {what_became_of(traffic, table, column)}: "
-                            f"its SELECT fails ({error.message}); {EXPAND_CONTRACT}", table, column, sql)
-            for column in gone]
+    return [
+        traffic.finding(
+            f"{traffic.who} reads {table}.{column}, which the {traffic.change} {what_became_of(traffic, table, column)}: "
+            f"its SELECT fails ({error.message}); {EXPAND_CONTRACT}",
+            table,
+            column,
+            sql,
+        )
+        for column in gone
+    ]
 
 
 def what_became_of(traffic: Traffic, table: str, column: str) -> str:
@@ -162,8 +204,12 @@ def what_became_of(traffic: Traffic, table: str, column: str) -> str:
 def renamed_to(traffic: Traffic, table: str, column: str) -> str | None:
     """The one new column of the same type that appeared where the version's column went, if exactly one did."""
     old_type = column_type(traffic.description(traffic.version, table, column) or "")
-    added = [c for c in traffic.now.columns[table] if c not in traffic.version.columns.get(table, [])
-             and column_type(traffic.description(traffic.now, table, c) or "") == old_type]
+    added = [
+        c
+        for c in traffic.now.columns[table]
+        if c not in traffic.version.columns.get(table, [])
+        and column_type(traffic.description(traffic.now, table, c) or "") == old_type
+    ]
     return added[0] if len(added) == 1 else None
 
 
@@ -201,8 +247,10 @@ def lost_labels(traffic: Traffic, table: str, column: str) -> list[str]:
 
 def update(traffic: Traffic, table: str, column: str, copy: TableCopy) -> list[Finding]:
     """Write each sample value of the column into one row, as the version's UPDATE ... SET column = value does."""
-    sql = (f"UPDATE {qualified(table)} SET {quote(column)} = :value "
-           f"WHERE ctid = (SELECT ctid FROM {qualified(table)} LIMIT 1)")
+    sql = (
+        f"UPDATE {qualified(table)} SET {quote(column)} = :value "
+        f"WHERE ctid = (SELECT ctid FROM {qualified(table)} LIMIT 1)"
+    )
     lost = lost_labels(traffic, table, column)
     for value in sample_values(traffic.connection, copy, column, many=bool(lost)):
         if traffic.change == "downgrade" and value in lost:
@@ -218,25 +266,33 @@ def sample_values(connection: Connection, copy: TableCopy, column: str, many: bo
     if column not in copy.columns:
         return []
     limit = ENUM_VALUES if many else LONGEST_VALUES
-    query = (f"SELECT value FROM (SELECT DISTINCT {quote(column)} AS value FROM {copy.rows.relation}) d "
-             f"ORDER BY length(value) DESC NULLS FIRST LIMIT {limit}")
+    query = (
+        f"SELECT value FROM (SELECT DISTINCT {quote(column)} AS value FROM {copy.rows.relation}) d "
+        f"ORDER BY length(value) DESC NULLS FIRST LIMIT {limit}"
+    )
     return list(connection.execute(text(query)).scalars())
 
 
 def write_failure(traffic: Traffic, table: str, column: str, value: str | None, error: StatementError) -> str:
     before, after = (column_type(traffic.description(s, table, column) or "") for s in (traffic.version, traffic.now))
     if error.sqlstate == NOT_NULL_VIOLATION:
-        return (f"{traffic.who} writes NULL to {table}.{column}, which became NOT NULL: its write fails "
-                f"({error.message}); keep it nullable now, SET NOT NULL in a later revision once no running "
-                "version writes NULL")
+        return (
+            f"{traffic.who} writes NULL to {table}.{column}, which became NOT NULL: its write fails "
+            f"({error.message}); keep it nullable now, SET NOT NULL in a later revision once no running "
+            "version writes NULL"
+        )
     if labels := lost_labels(traffic, table, column):
-        return (f"{traffic.who} writes {', '.join(map(repr, labels))} to {table}.{column}, a label the {traffic.change} "
-                f"removed from enum {column_type_name(before)}: its write fails ({error.message}); keep the label "
-                "now, remove it in a later revision once no running version writes it")
+        return (
+            f"{traffic.who} writes {', '.join(map(repr, labels))} to {table}.{column}, a label the {traffic.change} "
+            f"removed from enum {column_type_name(before)}: its write fails ({error.message}); keep the label "
+            "now, remove it in a later revision once no running version writes it"
+        )
     if before != after:
-        return (f"{traffic.who} writes values that no longer fit {table}.{column} ({before} → {after}), e.g. "
-                f"{shortened(value)}: its write fails ({error.message}); {EXPAND_CONTRACT} (add a column of the "
-                "new type and write both)")
+        return (
+            f"{traffic.who} writes values that no longer fit {table}.{column} ({before} → {after}), e.g. "
+            f"{shortened(value)}: its write fails ({error.message}); {EXPAND_CONTRACT} (add a column of the "
+            "new type and write both)"
+        )
     return f"{traffic.who} cannot write {table}.{column}: {error.message}"
 
 
@@ -250,13 +306,17 @@ def insert(traffic: Traffic, table: str, present: list[str], copy: TableCopy, re
     given = [c for c in present if c in copy.columns and not generated(traffic.description(traffic.version, table, c))]
     names = ", ".join(map(quote, given))
     placeholders = ", ".join(f":v{i}" for i in range(len(given)))
-    sql = (f"INSERT INTO {qualified(table)} ({names}) OVERRIDING SYSTEM VALUE VALUES ({placeholders}) "
-           "ON CONFLICT DO NOTHING" if given else f"INSERT INTO {qualified(table)} DEFAULT VALUES")
+    sql = (
+        f"INSERT INTO {qualified(table)} ({names}) OVERRIDING SYSTEM VALUE VALUES ({placeholders}) "
+        "ON CONFLICT DO NOTHING"
+        if given
+        else f"INSERT INTO {qualified(table)} DEFAULT VALUES"
+    )
     rows = sample_rows(traffic, table, given, copy)
     if given and len(rows) > 1 and attempt(traffic.connection, *all_at_once(sql, given, rows)) is None:
         return []  # every row inserts in one statement: so does each alone (tried one by one only on an error)
     for row in rows:
-        error = attempt(traffic.connection, sql, {f"v{i}": value for i, value in enumerate(row[:len(given)])})
+        error = attempt(traffic.connection, sql, {f"v{i}": value for i, value in enumerate(row[: len(given)])})
         if error is None or error.sqlstate in NOT_THE_SCHEMAS_FAULT:
             continue
         if error.column in reported or (error.column is None and reported - {None}):
@@ -269,15 +329,18 @@ def all_at_once(sql: str, given: list[str], rows: list[tuple]) -> tuple[str, dic
     """The one-row INSERT for all the rows: VALUES (:r0v0, ...), (:r1v0, ...)."""
     one_row = "(" + ", ".join(f":v{i}" for i in range(len(given))) + ")"
     values = ", ".join(one_row.replace(":v", f":r{r}v") for r in range(len(rows)))
-    parameters = {f"r{r}v{i}": value for r, row in enumerate(rows) for i, value in enumerate(row[:len(given)])}
+    parameters = {f"r{r}v{i}": value for r, row in enumerate(rows) for i, value in enumerate(row[: len(given)])}
     return sql.replace(f"VALUES {one_row}", f"VALUES {values}"), parameters
 
 
 def sample_rows(traffic: Traffic, table: str, given: list[str], copy: TableCopy) -> list[tuple]:
     """Rows the version wrote; after a downgrade, none holding a label of the revision's own (removed on purpose)."""
     own_labels = {c: lost_labels(traffic, table, c) for c in given} if traffic.change == "downgrade" else {}
-    conditions = [f"({quote(c)} IS NULL OR {quote(c)} <> ALL(:labels_{i}))" for i, (c, labels) in
-                  enumerate(own_labels.items()) if labels]
+    conditions = [
+        f"({quote(c)} IS NULL OR {quote(c)} <> ALL(:labels_{i}))"
+        for i, (c, labels) in enumerate(own_labels.items())
+        if labels
+    ]
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     query = f"SELECT {', '.join(map(quote, given)) or '1'} FROM {copy.rows.relation}{where} LIMIT {SAMPLE_ROWS}"
     parameters = {f"labels_{i}": labels for i, labels in enumerate(own_labels.values()) if labels}
@@ -287,7 +350,9 @@ def sample_rows(traffic: Traffic, table: str, given: list[str], copy: TableCopy)
 def insert_failure(traffic: Traffic, table: str, error: StatementError) -> str:
     column = error.column
     if error.sqlstate == NOT_NULL_VIOLATION and column and column not in traffic.columns[table]:
-        return (f"{traffic.who} inserts into {table} without {column}, a NOT NULL column without a default it does "
-                f"not know: its INSERT fails ({error.message}); add {column} nullable or with a default now, make "
-                "it NOT NULL in a later revision")
+        return (
+            f"{traffic.who} inserts into {table} without {column}, a NOT NULL column without a default it does "
+            f"not know: its INSERT fails ({error.message}); add {column} nullable or with a default now, make "
+            "it NOT NULL in a later revision"
+        )
     return f"{traffic.who} cannot insert into {table}: {error.message}"

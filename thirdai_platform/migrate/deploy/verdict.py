@@ -6,6 +6,7 @@ The limits come from the project's pyproject.toml, `[tool.thirdai-migrate]` (the
 `--max-blocked-write`, `--max-blocked-read` and `--(no-)rolling-deploys` win over them. Without a limit, traffic
 that waited is a NOTE with its numbers; past a limit, a FAILURE of the check "deploy".
 """
+
 from __future__ import annotations
 
 import re
@@ -47,8 +48,12 @@ def parse_duration(text: object, where: str) -> float:
     return float(found[1]) * UNIT_SECONDS[found[2]]
 
 
-def chosen_limits(config: Config, max_blocked_write: str | None = None, max_blocked_read: str | None = None,
-                  rolling_deploys: bool | None = None) -> DeployLimits:
+def chosen_limits(
+    config: Config,
+    max_blocked_write: str | None = None,
+    max_blocked_read: str | None = None,
+    rolling_deploys: bool | None = None,
+) -> DeployLimits:
     """The project's limits (its pyproject.toml), each overridden by the command line's when given."""
     settings, directory = project_settings(config)
     pyproject = f"in {directory / 'pyproject.toml'}" if directory else ""
@@ -93,9 +98,11 @@ def wait_finding(result: RevisionResult, wait: dict, limit: float | None) -> Fin
     # Worded so that a baseline's key (numbers left out) stays the same from run to run: no plural that follows a
     # count, and the upgrade whichever of its two runs waited longer.
     leg = "downgrade" if wait["leg"] == "downgrade" else "upgrade"
-    message = (f"{KINDS[kind]} {wait['table']} waited up to {shown(wait['longest'])} (waits: {wait.get('waits', 1)}, "
-               f"{shown(wait.get('total', wait['longest']))} in all) in the {leg} behind "
-               f"{wait.get('lock') or 'a lock'}{held}")
+    message = (
+        f"{KINDS[kind]} {wait['table']} waited up to {shown(wait['longest'])} (waits: {wait.get('waits', 1)}, "
+        f"{shown(wait.get('total', wait['longest']))} in all) in the {leg} behind "
+        f"{wait.get('lock') or 'a lock'}{held}"
+    )
     over = limit is not None and wait["longest"] > limit
     if over:
         message += f": longer than the {shown(limit)} allowed ({SETTING[kind]})"
@@ -105,13 +112,18 @@ def wait_finding(result: RevisionResult, wait: dict, limit: float | None) -> Fin
 def deploy_findings(result: RevisionResult, limits: DeployLimits) -> list[Finding]:
     """A finding per table and kind that waited: past its limit a failure; else a note once the wait is long enough
     for a deploy to notice (the shorter ones stay numbers in the reports)."""
-    return [wait_finding(result, wait, limits.max_blocked[kind]) for kind in KINDS for wait in waits_of(result, kind)
-            if wait["longest"] >= NOTE_FROM or (limits.max_blocked[kind] is not None
-                                                 and wait["longest"] > limits.max_blocked[kind])]
+    return [
+        wait_finding(result, wait, limits.max_blocked[kind])
+        for kind in KINDS
+        for wait in waits_of(result, kind)
+        if wait["longest"] >= NOTE_FROM
+        or (limits.max_blocked[kind] is not None and wait["longest"] > limits.max_blocked[kind])
+    ]
 
 
 def judge_deploys(report: WalkReport, limits: DeployLimits) -> WalkReport:
     """The report with each revision's waits as findings: notes, or failures past the limits."""
-    judged = [replace(result, findings=result.findings + deploy_findings(result, limits))
-              for result in report.revisions]
+    judged = [
+        replace(result, findings=result.findings + deploy_findings(result, limits)) for result in report.revisions
+    ]
     return replace(report, revisions=judged)

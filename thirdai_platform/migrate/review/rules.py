@@ -3,6 +3,7 @@
 Each rule catches a mistake that autogenerate or a hurried author makes and that would otherwise surface only when
 the revision runs against real data. A rule is silenced in the script with `# review: ignore RULE-ID -- reason`.
 """
+
 from __future__ import annotations
 
 import ast
@@ -159,7 +160,7 @@ def _execute_without_reverse(script: ParsedScript) -> list[ReviewFinding]:
 
 
 def _created_by_upgrade(script: ParsedScript) -> set[str]:
-    """"table" and "table.column" the upgrade creates: data that only exists at the revision, which a downgrade
+    """ "table" and "table.column" the upgrade creates: data that only exists at the revision, which a downgrade
     cannot keep (the walk notes it), so dropping them there is no loss to declare."""
     created, upgrade = set(), script.functions.get("upgrade")
     for call in syntax.calls(upgrade) if upgrade else []:
@@ -202,16 +203,27 @@ def _drop_without_data_move(script: ParsedScript) -> list[ReviewFinding]:
     drops = _undeclared_drops(script)
     if drops and script.data_loss.computed:  # only the walk, running the script, knows what it declares
         direction, _, dropped = drops[0]
-        return [_finding(script, "computed-data-loss", script.data_loss.line,
-                         f"data_loss is computed, so the review cannot tell whether it declares what {direction}() "
-                         f"loses dropping {dropped}" + (f" (and {len(drops) - 1} more drops)" if len(drops) > 1 else "")
-                         + ": the walk checks it when it runs the script; write data_loss as a literal to have it "
-                         "reviewed")]
+        return [
+            _finding(
+                script,
+                "computed-data-loss",
+                script.data_loss.line,
+                f"data_loss is computed, so the review cannot tell whether it declares what {direction}() "
+                f"loses dropping {dropped}"
+                + (f" (and {len(drops) - 1} more drops)" if len(drops) > 1 else "")
+                + ": the walk checks it when it runs the script; write data_loss as a literal to have it "
+                "reviewed",
+            )
+        ]
     return [
-        _finding(script, "drop-without-data-move", call,
-                 f"{direction}() drops {dropped} and moves none of its data: copy the data first "
-                 f'(op.execute / bulk_insert), or declare the loss in data_loss = {{"{direction}": '
-                 f'["{dropped.split(" ", 1)[1]}"]}}')
+        _finding(
+            script,
+            "drop-without-data-move",
+            call,
+            f"{direction}() drops {dropped} and moves none of its data: copy the data first "
+            f'(op.execute / bulk_insert), or declare the loss in data_loss = {{"{direction}": '
+            f'["{dropped.split(" ", 1)[1]}"]}}',
+        )
         for direction, call, dropped in drops
     ]
 
@@ -343,8 +355,14 @@ def _ignores(script: ParsedScript) -> tuple[set[str], list[ReviewFinding]]:
         if rule not in RULES:
             findings.append(_finding(script, "invalid-ignore", comment.line, f"ignore names an unknown rule {rule!r}"))
         elif not comment.reason:
-            findings.append(_finding(script, "invalid-ignore", comment.line,
-                                     f"ignore of {rule} needs a reason: # review: ignore {rule} -- why"))
+            findings.append(
+                _finding(
+                    script,
+                    "invalid-ignore",
+                    comment.line,
+                    f"ignore of {rule} needs a reason: # review: ignore {rule} -- why",
+                )
+            )
         else:
             ignored.add(rule)
     return ignored, findings

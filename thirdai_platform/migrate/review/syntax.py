@@ -1,4 +1,5 @@
 """A revision script as the review reads it: its syntax tree (never imported nor run), and helpers on that tree."""
+
 from __future__ import annotations
 
 import ast
@@ -61,9 +62,7 @@ def load(path: str | Path) -> ParsedScript:
         raise UserError(f"{path}:{error.lineno}: not valid Python, cannot review it: {error.msg}") from None
     assignments = module_assignments(tree)
     revision = assignments.get("revision")
-    functions = {
-        node.name: node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in DIRECTIONS
-    }
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in DIRECTIONS}
     enum_variables = {
         target.id: node.value
         for node in ast.walk(tree)
@@ -217,6 +216,7 @@ def shorten(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    outside_quotes = [i for i in range(limit) if text[i] == " " and text[:i].count("'") % 2 == 0
-                      and text[:i].count('"') % 2 == 0]
-    return text[:outside_quotes[-1]] + " …" if outside_quotes else text
+    outside_quotes = [
+        i for i in range(limit) if text[i] == " " and text[:i].count("'") % 2 == 0 and text[:i].count('"') % 2 == 0
+    ]
+    return text[: outside_quotes[-1]] + " …" if outside_quotes else text

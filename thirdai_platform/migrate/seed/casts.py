@@ -1,4 +1,5 @@
 """SQL casts of the constants and values a CHECK compares, as Python conversions (text, numbers, dates...)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time
@@ -42,8 +43,13 @@ def to_bool(value: object) -> bool:
     return {"t": True, "true": True, "f": False, "false": False}[str(value).strip().lower()]
 
 
-CASTS = {**dict.fromkeys(["text", "varchar", "bpchar", "name", "citext"], to_text),
-         **dict.fromkeys(["int2", "int4", "int8", "integer", "smallint", "bigint"], lambda v: int(to_decimal(v))),
-         **dict.fromkeys(["numeric", "decimal"], to_decimal),
-         **dict.fromkeys(["float4", "float8"], lambda v: float(to_decimal(v))),
-         "date": to_date, "timestamp": to_timestamp, "timestamptz": to_timestamp, "bool": to_bool}
+CASTS = {
+    **dict.fromkeys(["text", "varchar", "bpchar", "name", "citext"], to_text),
+    **dict.fromkeys(["int2", "int4", "int8", "integer", "smallint", "bigint"], lambda v: int(to_decimal(v))),
+    **dict.fromkeys(["numeric", "decimal"], to_decimal),
+    **dict.fromkeys(["float4", "float8"], lambda v: float(to_decimal(v))),
+    "date": to_date,
+    "timestamp": to_timestamp,
+    "timestamptz": to_timestamp,
+    "bool": to_bool,
+}

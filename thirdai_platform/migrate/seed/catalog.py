@@ -1,4 +1,5 @@
 """The tables of the database as the seeder needs them, read from pg_catalog in one round trip."""
+
 from __future__ import annotations
 
 import re
@@ -12,11 +13,12 @@ from thirdai_platform.migrate.values import PgType, scalar_type
 
 # ---- the schema, from pg_catalog
 
+
 @dataclass
 class Column:
     name: str
-    sql_type: str             # as format_type() spells it, for casts
-    type: PgType | None       # None: a type we cannot generate values for
+    sql_type: str  # as format_type() spells it, for casts
+    type: PgType | None  # None: a type we cannot generate values for
     nullable: bool
     has_default: bool
     filled_by_database: bool  # identity, serial (nextval default) or generated column
@@ -120,18 +122,21 @@ SCHEMA_SQL = f"""
 
 def read_schema(connection: Connection, names: set[str] | None = None) -> dict[str, Table]:
     """The tables of schema public (only those named, when names are given) as the filler needs them."""
-    type_rows, columns, constraints, unique_indexes = \
-        catalog_query(connection, "seed_schema", SCHEMA_SQL, "public", names).one()
+    type_rows, columns, constraints, unique_indexes = catalog_query(
+        connection, "seed_schema", SCHEMA_SQL, "public", names
+    ).one()
     types = {row["oid"]: row for row in type_rows}
     tables: dict[str, Table] = {}
     for name, column_name, type_oid, typmod, sql_type, not_null, by_database, has_default in columns:
         pg_type, domain_not_null = resolve_type(types, type_oid, typmod)
         table = tables.setdefault(name, Table(name, {}))
-        table.columns[column_name] = Column(column_name, sql_type, pg_type, not (not_null or domain_not_null),
-                                            has_default, by_database)
+        table.columns[column_name] = Column(
+            column_name, sql_type, pg_type, not (not_null or domain_not_null), has_default, by_database
+        )
         for constraint, definition in domain_checks(types, type_oid):
-            table.checks.append(read_check(constraint, on_column(definition, column_name), (column_name,),
-                                           table.domains))
+            table.checks.append(
+                read_check(constraint, on_column(definition, column_name), (column_name,), table.domains)
+            )
     for name, constraint, kind, columns, parent, parent_columns, definition in constraints:
         table = tables.get(name)
         if table is None:
@@ -151,14 +156,23 @@ def read_schema(connection: Connection, names: set[str] | None = None) -> dict[s
 def read_check(name: str, definition: str, columns: tuple[str, ...], domains: dict[str, Domain]) -> Check:
     # The SQL parser (pglast) takes a few hundred ms to import: only a schema with CHECKs pays for it.
     from thirdai_platform.migrate.seed.checks import read_check as parse_and_read
+
     return parse_and_read(name, definition, columns, domains)
 
 
 def add_unique_index(table: Table, columns: list[str], expressions: str | None) -> None:
     """A unique index's key. One on expressions, e.g. (tenant_id, lower(email)), is kept by values unique in
     every column the expressions read, as the seeder cannot compute the expressions."""
-    read = [name for name in table.columns if expressions and re.search(rf'(?<![\w"]){re.escape(name)}(?![\w"])'
-                                                                        rf'|"{re.escape(name)}"', expressions)]
+    read = [
+        name
+        for name in table.columns
+        if expressions
+        and re.search(
+            rf'(?<![\w"]){re.escape(name)}(?![\w"])'
+            rf'|"{re.escape(name)}"',
+            expressions,
+        )
+    ]
     key = tuple(dict.fromkeys([*columns, *read]))
     if key:
         table.unique_keys.append(key)
@@ -193,5 +207,3 @@ def resolve_type(types: dict, oid: int, typmod: int) -> tuple[PgType | None, boo
         element, _ = resolve_type(types, row["typelem"], typmod)
         return (PgType("array", element=element) if element else None), not_null
     return scalar_type(row["typname"], typmod), not_null
-
-

@@ -5,6 +5,7 @@ constants: `status IN ('new', 'paid')`, `rating BETWEEN 1 AND 5`, `char_length(c
 `note IS NOT NULL`. Whatever else the constraint says (columns compared with each other, OR of NOT NULLs,
 num_nonnulls(...)) is met by drawing new values until the test passes.
 """
+
 from __future__ import annotations
 
 from pglast import ast
@@ -98,8 +99,9 @@ def learn_alternatives(node: ast.BoolExpr, domains: dict[str, Domain]) -> None:
         scratch.clear()
         if not (isinstance(part, ast.A_Expr) and part.name[-1].sval == "="):
             return
-        learn_expression(part, scratch) if part.kind != A_Expr_Kind.AEXPR_OP else \
-            learn_comparison(part.lexpr, "=", constant(part.rexpr), scratch)
+        learn_expression(part, scratch) if part.kind != A_Expr_Kind.AEXPR_OP else learn_comparison(
+            part.lexpr, "=", constant(part.rexpr), scratch
+        )
         if len(scratch) != 1 or next(iter(scratch.values())).choices is None:
             return
         choices.extend(next(iter(scratch.values())).choices)

@@ -1,5 +1,6 @@
 """What the CHECK constraints of a table say, as plain data (read by checks.py, which needs the SQL parser, only
 for tables that have CHECKs), and the PostgreSQL regular expression dialect as Python's."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,9 @@ from dataclasses import dataclass, field
 @dataclass
 class Domain:
     """The values a CHECK leaves a column; None and empty mean no limit."""
+
     choices: list | None = None
-    low: object = None            # with low_inclusive: the value may equal it
+    low: object = None  # with low_inclusive: the value may equal it
     low_inclusive: bool = True
     high: object = None
     high_inclusive: bool = True
@@ -47,8 +49,17 @@ def like_pattern(pattern: str) -> str:
     return "".join(out)
 
 
-POSIX_CLASSES = {"alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z", "lower": "a-z",
-                 "space": " \\t\\n\\r\\f\\v", "xdigit": "0-9a-fA-F", "punct": "!-/:-@\\[-`{-~", "word": "\\w"}
+POSIX_CLASSES = {
+    "alpha": "a-zA-Z",
+    "digit": "0-9",
+    "alnum": "a-zA-Z0-9",
+    "upper": "A-Z",
+    "lower": "a-z",
+    "space": " \\t\\n\\r\\f\\v",
+    "xdigit": "0-9a-fA-F",
+    "punct": "!-/:-@\\[-`{-~",
+    "word": "\\w",
+}
 
 
 def python_regex(pattern: str) -> str:

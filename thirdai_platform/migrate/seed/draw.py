@@ -1,4 +1,5 @@
 """Drawing a column's value within what its CHECK constraints leave it (a Domain)."""
+
 from __future__ import annotations
 
 import re
@@ -11,12 +12,20 @@ from thirdai_platform.migrate.seed.casts import CASTS
 from thirdai_platform.migrate.seed.domain import Domain, python_regex
 from thirdai_platform.migrate.values import INTEGER_MAX, NUMBER_KINDS, TEXT_KINDS, PgType, bounded_number, number_step
 
-DRAWS = 20          # candidates tried against the domain before the last one is left to the database
-REPEAT_LIMIT = 8    # longest run a generated string gives to * and + (rstr's own is 100)
+DRAWS = 20  # candidates tried against the domain before the last one is left to the database
+REPEAT_LIMIT = 8  # longest run a generated string gives to * and + (rstr's own is 100)
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
-PYTHON_TYPE = {**dict.fromkeys(TEXT_KINDS, "text"), **dict.fromkeys(INTEGER_MAX, "int8"), "numeric": "numeric",
-               "float4": "float8", "float8": "float8", "date": "date", "timestamp": "timestamp",
-               "timestamptz": "timestamp", "bool": "bool"}
+PYTHON_TYPE = {
+    **dict.fromkeys(TEXT_KINDS, "text"),
+    **dict.fromkeys(INTEGER_MAX, "int8"),
+    "numeric": "numeric",
+    "float4": "float8",
+    "float8": "float8",
+    "date": "date",
+    "timestamp": "timestamp",
+    "timestamptz": "timestamp",
+    "bool": "bool",
+}
 
 
 def draw(pg_type: PgType, domain: Domain, rng: Random, plain: Callable[[], object]) -> object:
@@ -38,6 +47,7 @@ def candidate(pg_type: PgType, domain: Domain, rng: Random, plain: Callable[[], 
         return rng.choice(choices) if choices else plain()
     if domain.patterns and pg_type.kind in TEXT_KINDS:
         import rstr  # only tables with a pattern CHECK need it
+
         return rstr.Rstr(rng).xeger(bounded_repeats(python_regex(domain.patterns[0][0])))
     if pg_type.kind in TEXT_KINDS and (domain.min_length or domain.max_length is not None):
         return fit_length(str(plain()), domain, pg_type, rng)
@@ -72,7 +82,8 @@ def allowed(value: object, domain: Domain, pg_type: PgType) -> bool:
     if isinstance(value, str):
         return length_allowed(value, domain, pg_type) and all(
             re.search(python_regex(pattern), value, re.IGNORECASE if insensitive else 0)
-            for pattern, insensitive in domain.patterns)
+            for pattern, insensitive in domain.patterns
+        )
     return True
 
 

@@ -4,6 +4,7 @@ compile_check() turns the text pg_get_constraintdef() gives into `test(row) -> b
 breaks the constraint, None when PostgreSQL would say NULL (which passes) or when a value is beyond what the
 evaluator models (the database then decides). An expression with a form it does not know raises Unsupported.
 """
+
 from __future__ import annotations
 
 import operator
@@ -32,7 +33,7 @@ def parse_check(definition: str) -> ast.Node:
     if not body.upper().startswith("CHECK"):
         raise Unsupported(definition)
     try:
-        return parse_sql("SELECT 1 WHERE " + body[len("CHECK"):])[0].stmt.whereClause
+        return parse_sql("SELECT 1 WHERE " + body[len("CHECK") :])[0].stmt.whereClause
     except ParseError as error:
         raise Unsupported(str(error)) from error
 
@@ -46,6 +47,7 @@ def compile_check(node: ast.Node) -> Callable[[Row], bool | None]:
         except (Unknown, TypeError, ValueError, ArithmeticError, re.error):
             return None
         return None if value is None else bool(value)
+
     return test
 
 
@@ -78,11 +80,13 @@ def columns_read(node: ast.Node) -> set[str]:
         elif isinstance(item, (tuple, list)):
             for each in item:
                 visit(each)
+
     visit(node)
     return found
 
 
 # ---- compiling nodes
+
 
 def compile_node(node: ast.Node) -> Evaluator:
     handler = HANDLERS.get(type(node))
@@ -150,6 +154,7 @@ def compile_bool(node: ast.BoolExpr) -> Evaluator:
             elif bool(value) == wanted:
                 return wanted
         return None if unknown else not wanted
+
     return combine
 
 
@@ -162,9 +167,14 @@ def compile_null_test(node: ast.NullTest) -> Evaluator:
 
 def compile_boolean_test(node: ast.BooleanTest) -> Evaluator:
     inner = compile_node(node.arg)
-    outcomes = {BoolTestType.IS_TRUE: (True,), BoolTestType.IS_NOT_TRUE: (False, None),
-                BoolTestType.IS_FALSE: (False,), BoolTestType.IS_NOT_FALSE: (True, None),
-                BoolTestType.IS_UNKNOWN: (None,), BoolTestType.IS_NOT_UNKNOWN: (True, False)}
+    outcomes = {
+        BoolTestType.IS_TRUE: (True,),
+        BoolTestType.IS_NOT_TRUE: (False, None),
+        BoolTestType.IS_FALSE: (False,),
+        BoolTestType.IS_NOT_FALSE: (True, None),
+        BoolTestType.IS_UNKNOWN: (None,),
+        BoolTestType.IS_NOT_UNKNOWN: (True, False),
+    }
     accepted = outcomes[node.booltesttype]
     return lambda row: inner(row) in accepted
 
@@ -180,19 +190,26 @@ def compile_coalesce(node: ast.CoalesceExpr) -> Evaluator:
 
 
 HANDLERS: dict[type, Callable[[ast.Node], Evaluator]] = {
-    ast.A_Const: compile_const, ast.ColumnRef: compile_column, ast.TypeCast: compile_cast,
-    ast.BoolExpr: compile_bool, ast.NullTest: compile_null_test, ast.BooleanTest: compile_boolean_test,
-    ast.A_ArrayExpr: compile_array, ast.CoalesceExpr: compile_coalesce,
+    ast.A_Const: compile_const,
+    ast.ColumnRef: compile_column,
+    ast.TypeCast: compile_cast,
+    ast.BoolExpr: compile_bool,
+    ast.NullTest: compile_null_test,
+    ast.BooleanTest: compile_boolean_test,
+    ast.A_ArrayExpr: compile_array,
+    ast.CoalesceExpr: compile_coalesce,
 }
 
 
 # ---- operators and functions
+
 
 def matches(flags: int, anchored: bool) -> Callable[[object, object], bool]:
     def match(value: object, pattern: object) -> bool:
         if anchored:
             return re.fullmatch(like_pattern(str(pattern)), str(value), flags | re.DOTALL) is not None
         return re.search(python_regex(str(pattern)), str(value), flags) is not None
+
     return match
 
 
@@ -204,20 +221,42 @@ def concatenate(left: object, right: object) -> str:
     return to_text(left) + to_text(right)
 
 
-BINARY = {"=": operator.eq, "<>": operator.ne, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-          ">": operator.gt, ">=": operator.ge, "+": operator.add, "-": operator.sub, "*": operator.mul,
-          "/": operator.truediv, "%": operator.mod, "||": concatenate,
-          "~": matches(0, False), "~*": matches(re.IGNORECASE, False),
-          "~~": matches(0, True), "~~*": matches(re.IGNORECASE, True)}
-BINARY.update({"!~": negated(BINARY["~"]), "!~*": negated(BINARY["~*"]),
-               "!~~": negated(BINARY["~~"]), "!~~*": negated(BINARY["~~*"])})
+BINARY = {
+    "=": operator.eq,
+    "<>": operator.ne,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "%": operator.mod,
+    "||": concatenate,
+    "~": matches(0, False),
+    "~*": matches(re.IGNORECASE, False),
+    "~~": matches(0, True),
+    "~~*": matches(re.IGNORECASE, True),
+}
+BINARY.update(
+    {
+        "!~": negated(BINARY["~"]),
+        "!~*": negated(BINARY["~*"]),
+        "!~~": negated(BINARY["~~"]),
+        "!~~*": negated(BINARY["~~*"]),
+    }
+)
 
 
 def strict(function: Callable[..., object], parts: list[Evaluator]) -> Evaluator:
     """A call that is NULL when any argument is NULL, as most SQL operators and functions are."""
+
     def call(row: Row) -> object:
         values = [part(row) for part in parts]
         return None if any(value is None for value in values) else function(*values)
+
     return call
 
 
@@ -238,8 +277,12 @@ def compile_operation(node: ast.A_Expr) -> Evaluator:
         return strict(apply, [compile_node(node.lexpr), compile_node(node.rexpr)])
     if kind in (A_Expr_Kind.AEXPR_OP_ANY, A_Expr_Kind.AEXPR_OP_ALL, A_Expr_Kind.AEXPR_IN):
         return compile_any(node, every=kind == A_Expr_Kind.AEXPR_OP_ALL or node.name[-1].sval == "<>")
-    if kind in (A_Expr_Kind.AEXPR_BETWEEN, A_Expr_Kind.AEXPR_NOT_BETWEEN,
-                A_Expr_Kind.AEXPR_BETWEEN_SYM, A_Expr_Kind.AEXPR_NOT_BETWEEN_SYM):
+    if kind in (
+        A_Expr_Kind.AEXPR_BETWEEN,
+        A_Expr_Kind.AEXPR_NOT_BETWEEN,
+        A_Expr_Kind.AEXPR_BETWEEN_SYM,
+        A_Expr_Kind.AEXPR_NOT_BETWEEN_SYM,
+    ):
         return compile_between(node)
     if kind in (A_Expr_Kind.AEXPR_DISTINCT, A_Expr_Kind.AEXPR_NOT_DISTINCT):
         left, right = compile_node(node.lexpr), compile_node(node.rexpr)
@@ -251,8 +294,11 @@ def compile_operation(node: ast.A_Expr) -> Evaluator:
 def compile_any(node: ast.A_Expr, every: bool) -> Evaluator:
     """x op ANY (array), x op ALL (array), x IN (list), x NOT IN (list) (`every`: ALL and NOT IN)."""
     apply, left = operator_of(node), compile_node(node.lexpr)
-    items = compile_node(node.rexpr) if isinstance(node.rexpr, ast.Node) else compile_array(
-        ast.A_ArrayExpr(elements=node.rexpr))
+    items = (
+        compile_node(node.rexpr)
+        if isinstance(node.rexpr, ast.Node)
+        else compile_array(ast.A_ArrayExpr(elements=node.rexpr))
+    )
 
     def test(row: Row) -> bool | None:
         value, candidates = left(row), items(row)
@@ -262,6 +308,7 @@ def compile_any(node: ast.A_Expr, every: bool) -> Evaluator:
         if every:
             return False if False in outcomes else (None if None in outcomes else True)
         return True if True in outcomes else (None if None in outcomes else False)
+
     return test
 
 
@@ -274,6 +321,7 @@ def compile_between(node: ast.A_Expr) -> Evaluator:
         if symmetric and lowest > highest:
             lowest, highest = highest, lowest
         return (lowest <= checked <= highest) == inside
+
     return strict(between, [value, low, high])
 
 
@@ -282,9 +330,12 @@ def count_nulls(*values: object) -> int:
 
 
 FUNCTIONS = {
-    "length": len, "char_length": len, "character_length": len,
+    "length": len,
+    "char_length": len,
+    "character_length": len,
     "octet_length": lambda value: len(to_text(value).encode()),
-    "lower": lambda value: to_text(value).lower(), "upper": lambda value: to_text(value).upper(),
+    "lower": lambda value: to_text(value).lower(),
+    "upper": lambda value: to_text(value).upper(),
     "btrim": lambda value, chars=" ": to_text(value).strip(chars),
     "ltrim": lambda value, chars=" ": to_text(value).lstrip(chars),
     "rtrim": lambda value, chars=" ": to_text(value).rstrip(chars),

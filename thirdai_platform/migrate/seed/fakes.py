@@ -5,6 +5,7 @@ report). Its providers load their locale data once per process; each table resee
 depend only on the seed, the salt and the table. Plain lists (time zones, codes) are drawn with the row's own
 random generator.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,6 +57,7 @@ def mimesis():
     """The package, imported on first use: it takes a few hundred ms, paid only when a column needs it."""
     import mimesis
     import mimesis.datasets
+
     return mimesis
 
 

@@ -1,4 +1,5 @@
 """Filling one table: read what its new rows must fit with, insert the planned rows, fix up deferred keys."""
+
 from __future__ import annotations
 
 import json
@@ -20,24 +21,37 @@ from thirdai_platform.migrate.seed.result import SeedProblem
 from thirdai_platform.migrate.values import ORDERED_KINDS, array_literal
 
 BATCH_ROWS = 1000
-RETRIES = 3                 # fresh values for a row a constraint rejects, before defaults/NULLs are tried
+RETRIES = 3  # fresh values for a row a constraint rejects, before defaults/NULLs are tried
 MAX_FAILURES_IN_A_ROW = 10  # then the table is reported rather than every remaining row tried
 
 
 class TableFiller:
-    def __init__(self, connection: Connection, table: Table, deferred: set[tuple[str, str]], *,
-                 seed: int, salt: str, on_not_null_cycle: bool, parents_since: int | None = None):
+    def __init__(
+        self,
+        connection: Connection,
+        table: Table,
+        deferred: set[tuple[str, str]],
+        *,
+        seed: int,
+        salt: str,
+        on_not_null_cycle: bool,
+        parents_since: int | None = None,
+    ):
         self.connection, self.table, self.on_not_null_cycle = connection, table, on_not_null_cycle
         self.parents_since = parents_since  # a transaction id: only parent rows written since then are pointed at
         self.random_prefix = f"{seed}|{salt}|{table.name}"
         self.salt_tag = base36(zlib.crc32(f"{seed}|{salt}".encode()) % 36**5).rjust(5, "0")
         self.inserted, self.problems = 0, []
-        self.insert_columns = [c for c in table.columns.values()
-                               if not (c.filled_by_database or (c.type is None and not c.nullable and c.has_default))]
+        self.insert_columns = [
+            c
+            for c in table.columns.values()
+            if not (c.filled_by_database or (c.type is None and not c.nullable and c.has_default))
+        ]
         self.plan = plan_table(table, deferred, self.insert_columns)
         self.deferred_keys, self.direct_keys = self.plan.deferred_keys, self.plan.direct_keys
-        self.self_key_columns = sorted({name for key in self.deferred_keys if key.parent == table.name
-                                        for name in key.parent_columns})
+        self.self_key_columns = sorted(
+            {name for key in self.deferred_keys if key.parent == table.name for name in key.parent_columns}
+        )
         self.clause = table_clause(table.name, *(column(name) for name in table.columns), schema="public")
         self.new_rows: list[tuple] = []  # (ctid, *self_key_columns) of generated rows, to fill deferred keys
 
@@ -79,8 +93,9 @@ class TableFiller:
         if blocker:
             self.report(blocker)
             return
-        self.planner = RowPlanner(self.plan, state, random_prefix=self.random_prefix, salt_tag=self.salt_tag,
-                                  rows_wanted=rows)
+        self.planner = RowPlanner(
+            self.plan, state, random_prefix=self.random_prefix, salt_tag=self.salt_tag, rows_wanted=rows
+        )
         try:
             planned = [self.planner.make_row(index, attempt=0) for index in range(rows)]
         except Exception as error:  # noqa: BLE001 - a schema the planner misreads must not stop the walk
@@ -91,35 +106,48 @@ class TableFiller:
     def unfillable_column(self) -> str | None:
         for c in self.insert_columns:
             if c.type is None and not c.nullable:
-                return (f"column {c.name} has type {c.sql_type}, which the seeder cannot generate, "
-                        "and is NOT NULL without a default")
+                return (
+                    f"column {c.name} has type {c.sql_type}, which the seeder cannot generate, "
+                    "and is NOT NULL without a default"
+                )
         return None
 
     def never_true_check(self) -> str | None:
         """A CHECK that reads no column and is false, e.g. CHECK (false): no row can ever pass."""
         for check in self.table.checks:
             if not check.columns and check.test is not None and check.test({}) is False:
-                return f"no row can pass check constraint \"{check.name}\": {check.definition}"
+                return f'no row can pass check constraint "{check.name}": {check.definition}'
         return None
 
     def load_existing(self, state: PlanState) -> str | None:
         """Read what the new rows must fit with: row count, column maxima, parent keys, used key values."""
         quoted = self.quote_table()
-        ordered = [name for name in sorted(self.plan.unique_columns)
-                   if self.table.columns[name].type.kind in ORDERED_KINDS]
-        maxima = [f"max({self.quote(name)}){'::numeric' if self.table.columns[name].type.kind == 'money' else ''}"
-                  for name in ordered]
+        ordered = [
+            name for name in sorted(self.plan.unique_columns) if self.table.columns[name].type.kind in ORDERED_KINDS
+        ]
+        maxima = [
+            f"max({self.quote(name)}){'::numeric' if self.table.columns[name].type.kind == 'money' else ''}"
+            for name in ordered
+        ]
         selected = ", ".join(["count(*)", *maxima])  # one round trip for both
         state.existing_rows, *found = self.connection.execute(text(f"SELECT {selected} FROM {quoted}")).one()
         state.maxima = dict(zip(ordered, found))
-        self.parent_keys = state.parent_keys = {key.name: self.read_parent_keys(key) for key in self.table.foreign_keys
-                            if key in self.direct_keys or key.parent == self.table.name}
+        self.parent_keys = state.parent_keys = {
+            key.name: self.read_parent_keys(key)
+            for key in self.table.foreign_keys
+            if key in self.direct_keys or key.parent == self.table.name
+        }
         for key in self.direct_keys:
             if not self.parent_keys[key.name] and not self.table.can_be_null(key):
                 cycle = " (it is on a cycle of NOT NULL foreign keys)" if self.on_not_null_cycle else ""
                 return f"foreign key {key.name} is NOT NULL but {key.parent} has no rows to point to{cycle}"
-        state.used = {key: {freeze(row) for row in self.connection.execute(
-            text(f"SELECT {', '.join(map(self.quote, key))} FROM {quoted}"))} for key in self.plan.dedupe_keys}
+        state.used = {
+            key: {
+                freeze(row)
+                for row in self.connection.execute(text(f"SELECT {', '.join(map(self.quote, key))} FROM {quoted}"))
+            }
+            for key in self.plan.dedupe_keys
+        }
         state.free_parents = self.unused_parents(state)
         return None
 
@@ -132,8 +160,11 @@ class TableFiller:
                 if set(unique_key) <= set(key.columns):
                     positions = [key.columns.index(name) for name in unique_key]
                     used = state.used[unique_key]
-                    parents = [parent for parent in state.parent_keys[key.name]
-                               if freeze(parent[i] for i in positions) not in used]
+                    parents = [
+                        parent
+                        for parent in state.parent_keys[key.name]
+                        if freeze(parent[i] for i in positions) not in used
+                    ]
                     Random(f"{self.random_prefix}|{key.name}").shuffle(parents)
                     free[key.name] = parents
         return free
@@ -151,7 +182,7 @@ class TableFiller:
         done = failed = failures_in_a_row = 0
         first_error = ""
         for start in range(0, len(rows), BATCH_ROWS):
-            batch = rows[start:start + BATCH_ROWS]
+            batch = rows[start : start + BATCH_ROWS]
             try:
                 with self.connection.begin_nested():
                     result = self.connection.execute(statement, batch)
@@ -238,8 +269,11 @@ class TableFiller:
                 if is_null_row(True, 1, position, rng) or choices == 0:
                     continue
                 choice = rng.randrange(choices)
-                parent = earlier[choice] if choice < len(earlier) else \
-                    tuple(new_keys[choice - len(earlier)][i] for i in self_positions)
+                parent = (
+                    earlier[choice]
+                    if choice < len(earlier)
+                    else tuple(new_keys[choice - len(earlier)][i] for i in self_positions)
+                )
                 assigned[row[0]].update(zip(key.columns, parent))
         self.update_rows(assigned)
 
@@ -251,8 +285,10 @@ class TableFiller:
         columns = ", ".join(map(self.quote, names))
         settings = ", ".join(f"{self.quote(name)} = v.{self.quote(name)}" for name in names)
         template = "(%s::tid, " + ", ".join(f"%s::{self.table.columns[name].sql_type}" for name in names) + ")"
-        statement = (f"UPDATE {self.quote_table()} AS t SET {settings} FROM (VALUES %s) AS v(row_ctid, {columns}) "
-                     "WHERE t.ctid = v.row_ctid")
+        statement = (
+            f"UPDATE {self.quote_table()} AS t SET {settings} FROM (VALUES %s) AS v(row_ctid, {columns}) "
+            "WHERE t.ctid = v.row_ctid"
+        )
         try:
             with self.connection.begin_nested(), self.connection.connection.cursor() as cursor:
                 execute_values(cursor, statement, rows, template=template, page_size=BATCH_ROWS)
@@ -266,4 +302,3 @@ class TableFiller:
 
     def quote_table(self) -> str:
         return f"public.{self.quote(self.table.name)}"
-

@@ -1,4 +1,5 @@
 """The order to fill tables in: parents before children, cycles broken at a nullable foreign key."""
+
 from __future__ import annotations
 
 from thirdai_platform.migrate.seed.catalog import ForeignKey, Table
@@ -7,13 +8,20 @@ from thirdai_platform.migrate.seed.catalog import ForeignKey, Table
 def insertion_order(tables: dict[str, Table]) -> tuple[list[str], set[tuple[str, str]], set[str]]:
     """Tables parents first, the (table, foreign key) pairs to leave NULL and fill afterwards, and the
     tables on a cycle of NOT NULL foreign keys (inserted anyway: rows already in their parents may do)."""
-    deferred = {(table.name, key.name) for table in tables.values() for key in table.foreign_keys
-                if key.parent == key.table and table.can_be_null(key)}
+    deferred = {
+        (table.name, key.name)
+        for table in tables.values()
+        for key in table.foreign_keys
+        if key.parent == key.table and table.can_be_null(key)
+    }
     remaining, order, on_cycle = sorted(tables), [], set()
 
     def waits_on(name: str) -> list[ForeignKey]:
-        return [key for key in tables[name].foreign_keys
-                if key.parent in remaining and key.parent != name and (name, key.name) not in deferred]
+        return [
+            key
+            for key in tables[name].foreign_keys
+            if key.parent in remaining and key.parent != name and (name, key.name) not in deferred
+        ]
 
     def reaches(start: str, goal: str) -> bool:
         seen, todo = set(), [start]
@@ -33,8 +41,12 @@ def insertion_order(tables: dict[str, Table]) -> tuple[list[str], set[tuple[str,
             remaining.remove(ready[0])
             continue
         # Every remaining table waits on another: break a cycle at a nullable foreign key, if there is one.
-        breakable = [key for name in remaining for key in waits_on(name)
-                     if tables[name].can_be_null(key) and reaches(key.parent, name)]
+        breakable = [
+            key
+            for name in remaining
+            for key in waits_on(name)
+            if tables[name].can_be_null(key) and reaches(key.parent, name)
+        ]
         if breakable:
             deferred.add((breakable[0].table, breakable[0].name))
             continue

@@ -4,6 +4,7 @@ Planning is apart from writing: the filler reads the state once, the planner mak
 keys unused, parents that exist, CHECK constraints met as far as the seeder can evaluate them), and the
 database has the last word on each row.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -27,9 +28,9 @@ from thirdai_platform.migrate.values import (
     unique_from_token,
 )
 
-NULL_SHARE = 0.2      # of the rows of a nullable column, besides the one that is always NULL
+NULL_SHARE = 0.2  # of the rows of a nullable column, besides the one that is always NULL
 DEDUPE_TRIES = 20
-CHECK_DRAWS = 40      # new values for a CHECK's columns before the row is left to the database
+CHECK_DRAWS = 40  # new values for a CHECK's columns before the row is left to the database
 CHECK_NULL_SHARE = 0.3
 NO_LIMITS = Domain()
 UUID_TYPE = PgType("uuid")
@@ -38,8 +39,9 @@ UUID_TYPE = PgType("uuid")
 @dataclass
 class PlanState:
     """What new rows must fit with, read from the database before planning starts."""
+
     existing_rows: int = 0
-    maxima: dict[str, object] = field(default_factory=dict)          # of ordered unique columns
+    maxima: dict[str, object] = field(default_factory=dict)  # of ordered unique columns
     parent_keys: dict[str, list[tuple]] = field(default_factory=dict)  # by foreign key name
     used: dict[tuple[str, ...], set[tuple]] = field(default_factory=dict)  # by unique key
     free_parents: dict[str, list[tuple]] = field(default_factory=dict)  # parents a one-to-one key has not used
@@ -48,11 +50,12 @@ class PlanState:
 @dataclass
 class TablePlan:
     """How a table's columns are filled; fixed by the schema alone."""
+
     table: Table
-    generated: list[Column]           # columns given a value here, not through a foreign key
-    direct_keys: list[ForeignKey]     # foreign keys set at insert time
-    deferred_keys: list[ForeignKey]   # left NULL, filled after every table has rows
-    unique_columns: set[str]          # generated unique: counted up or built from a token
+    generated: list[Column]  # columns given a value here, not through a foreign key
+    direct_keys: list[ForeignKey]  # foreign keys set at insert time
+    deferred_keys: list[ForeignKey]  # left NULL, filled after every table has rows
+    unique_columns: set[str]  # generated unique: counted up or built from a token
     dedupe_keys: list[tuple[str, ...]]  # unique keys kept apart by checking used values
 
 
@@ -61,13 +64,22 @@ def plan_table(table: Table, deferred: set[tuple[str, str]], insert_columns: lis
     direct_keys = [key for key in table.foreign_keys if key not in deferred_keys]
     key_columns = {name for key in table.foreign_keys for name in key.columns}
     generated = [c for c in insert_columns if c.name not in key_columns]
-    unique_columns = {c.name for c in generated if c.type and c.type.uniquable and made_unique(table, c.name)
-                      and any(c.name in key for key in table.unique_keys)}
+    unique_columns = {
+        c.name
+        for c in generated
+        if c.type
+        and c.type.uniquable
+        and made_unique(table, c.name)
+        and any(c.name in key for key in table.unique_keys)
+    }
     # Unique keys no generated unique value or database-filled column keeps apart (foreign keys, booleans,
     # enums, columns a CHECK limits): their values are checked against the ones already used.
     inserted_names = {c.name for c in insert_columns}
-    dedupe_keys = [key for key in table.unique_keys if set(key) <= inserted_names
-                   and not any(name in unique_columns for name in key)]
+    dedupe_keys = [
+        key
+        for key in table.unique_keys
+        if set(key) <= inserted_names and not any(name in unique_columns for name in key)
+    ]
     return TablePlan(table, generated, direct_keys, deferred_keys, unique_columns, dedupe_keys)
 
 
@@ -128,6 +140,7 @@ class RowPlanner:
             if kind is not None and (value := fitting(self.fakes.value(kind, rng), c)):
                 return value
             return random_value(pg_type, rng, name)
+
         if domain is NO_LIMITS:
             return plain
         return lambda rng: draw(pg_type, domain, rng, lambda: plain(rng))
@@ -164,8 +177,11 @@ class RowPlanner:
         for check in self.checks:
             if check.test(row) is not False:
                 continue
-            columns = [c for c in self.plan.generated if c.name in check.columns and c.type
-                       and c.name not in self.plan.unique_columns]
+            columns = [
+                c
+                for c in self.plan.generated
+                if c.name in check.columns and c.type and c.name not in self.plan.unique_columns
+            ]
             for _ in range(CHECK_DRAWS if columns else 0):
                 self.redraw(row, columns, check, rng)
                 if check.test(row) is not False:

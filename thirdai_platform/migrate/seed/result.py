@@ -1,4 +1,5 @@
 """What a seeding did: rows inserted per table, and the tables it could not fill, each with a one-line reason."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
