@@ -17,8 +17,9 @@ from thirdai_platform.migrate.commands import load_session
 from thirdai_platform.migrate.findings import FAILURE, WalkReport
 from thirdai_platform.migrate.parallel import ParallelWalk, parts_for, split
 from thirdai_platform.migrate.render import DIRECTIONS
+from thirdai_platform.migrate.roundtrip import LEGS
 from thirdai_platform.migrate.static_checks import revisions_in_range
-from thirdai_platform.migrate.walk import LEGS, WalkOptions
+from thirdai_platform.migrate.walk import WalkOptions
 
 
 def walk_in_parts(name: str, pg_server, parts: int) -> WalkReport:

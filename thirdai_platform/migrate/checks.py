@@ -1,6 +1,6 @@
 """The checks after each leg of one revision's round trip, as functions over what the walk recorded (a RoundTrip).
 
-The walk (walk.py) runs the legs, copies the data and hands each check the copies and snapshots it needs; a check
+The walk (revision_walk.py) runs the legs, copies the data and hands each check the copies and snapshots it needs; a check
 reads the database only to compare, and returns findings. So "where is the downgrade check?" is `check_downgrade`.
 
 Two things the checks forgive, because they are not losses:
