@@ -133,7 +133,7 @@ EVENTS = (
     'op.create_table("events", sa.Column("id", sa.Integer, primary_key=True),\n'
     '                    sa.Column("value", sa.Integer, nullable=False))\n'
     # ids far from the walk's generated ones
-    '    op.execute("INSERT INTO events SELECT n, n FROM generate_series(1000001, 1050000) n")'
+    '    op.execute("INSERT INTO events SELECT n, n FROM generate_series(1000001, 1200000) n")'
 )
 
 

@@ -34,10 +34,11 @@ from sqlalchemy.engine import URL
 from thirdai_platform.migrate.deploy.locks import BLOCKS_READS, BLOCKS_WRITES, MODES, PROBE, STATEMENT_LIMIT, STRENGTH
 
 READ, WRITE = "read", "write"
-# Seconds between the rounds of each traffic connection, and before its first: a lock held less than this plus the
-# threshold may make no wait seen, far below what a deploy notices, and a leg as short (most of a walk at --rows 5)
-# costs the probe nothing, not even a query.
+# Seconds between the rounds of each traffic connection, and before its first: a lock held less than the first plus
+# the threshold may make no wait seen, far below what a deploy notices (and below the 0.1 s a note needs), and a leg
+# as short (most of a walk at --rows 5) costs the probe nothing, not even a query.
 INTERVAL = 0.025
+FIRST_ROUND = 0.05
 WAIT_THRESHOLD = 0.005  # a statement that waits longer than this for a lock is a wait: see the docstring
 SLICE = 0.05  # the lock_timeout of the tries after the first
 STOP_SECONDS = 5.0  # the longest the end of a leg waits for a wait in progress (it ends within a slice)
@@ -180,7 +181,9 @@ class Traffic:
                 self.problem = one_line(error)
 
     def during(self, leg: Leg) -> None:
-        while not leg.stopped.wait(INTERVAL):
+        pause = FIRST_ROUND
+        while not leg.stopped.wait(pause):
+            pause = INTERVAL
             for target in leg.targets_found(self):
                 if leg.stopped.is_set():
                     return
