@@ -35,6 +35,24 @@ def as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def walking_in_a_terminal(command: list[str], cwd: Path) -> subprocess.Popen:
+    """The walk started in a session of its own, as a terminal runs it, once it says it is walking; still going after
+    a second, so that a signal sent now comes in the middle of it."""
+    walk = subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=as_in_a_terminal,
+    )
+    assert walk.stdout.readline().startswith("walking ")
+    time.sleep(1.0)
+    assert walk.poll() is None, "the walk ended before the signal: nothing was tested"
+    return walk
+
+
 def in_session(session: int) -> list[int]:
     """Processes still in the walk's session (its parts, PostgreSQL, the reaper)."""
     found = []
@@ -61,18 +79,9 @@ CTRL_C_PENDING = pytest.mark.xfail(
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_signal_stops_the_walk_within_a_second(jobs: str, signal_to_send: signal.Signals, exit_code: int):
     # Many rows per table: the walk is still going when the signal comes. Its own session: we can see what is left.
-    walk = subprocess.Popen(
-        [sys.executable, "-m", "thirdai_platform.migrate", "--no-lint", "--jobs", jobs, "--rows", "3000"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=as_in_a_terminal,
+    walk = walking_in_a_terminal(
+        [sys.executable, "-m", "thirdai_platform.migrate", "--no-lint", "--jobs", jobs, "--rows", "3000"], REPO
     )
-    assert walk.stdout.readline().startswith("walking ")
-    time.sleep(1.0)
-    assert walk.poll() is None, "the walk ended before the signal: nothing was tested"
     base_dirs = server_dirs_of(walk.pid)
     assert base_dirs, "found no server of the walk"
     sent = time.monotonic()

@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 from alembic import command as alembic_command
-from test_stopping import as_in_a_terminal
+from test_stopping import walking_in_a_terminal
 from test_walk import REPO_ROOT
 
 from thirdai_platform.migrate import cli, parallel
@@ -138,18 +138,10 @@ def test_a_role_without_createdb_is_refused_in_one_line_before_anything_is_made(
 
 @pytest.mark.parametrize("signal_to_send, exit_code", [(signal.SIGTERM, -signal.SIGTERM), (signal.SIGINT, 130)])
 def test_a_signal_mid_walk_leaves_no_database_behind(users_server, history, signal_to_send, exit_code):
-    walk = subprocess.Popen(
+    walk = walking_in_a_terminal(
         walk_command("--config", str(history), "--url", plain(users_server.url()), "--jobs", "2", "--rows", "3000"),
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=as_in_a_terminal,
+        REPO_ROOT,
     )
-    assert walk.stdout.readline().startswith("walking ")
-    time.sleep(1.0)
-    assert walk.poll() is None, "the walk ended before the signal: nothing was tested"
     assert len(walk_databases(users_server)) == 2
 
     walk.send_signal(signal_to_send)
