@@ -149,6 +149,46 @@ def test_an_async_env_py_gets_its_own_driver_and_raw_sql_with_a_percent_runs(tmp
     assert [r.revision for r in report.revisions] == ["0001_teams", "0002_format", "0003_motto"]
 
 
+# A revision that drops what it made, run by psycopg 3 preparing every statement (prepare_threshold=0): after a
+# DROP it sends DEALLOCATE ALL, which takes the lock observer's prepared statements with its own.
+DROPS = """
+\"\"\"an index made and dropped\"\"\"
+from alembic import op
+
+revision, down_revision = "0002_index", "0001_teams"
+
+
+def upgrade():
+    op.create_index("ix_teams_name", "teams", ["name"])
+    op.drop_index("ix_teams_name")
+    op.create_index("ix_teams_name", "teams", ["name"])
+
+
+def downgrade():
+    op.drop_index("ix_teams_name")
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("psycopg") is None, reason="psycopg 3 is a dev dependency")
+def test_a_psycopg_3_project_that_drops_what_it_made_walks_as_alembic_runs_it(tmp_path, database_url):
+    env_py = (ALEMBIC_TEMPLATES / "generic" / "env.py").read_text()
+    assert "poolclass=pool.NullPool," in env_py
+    env_py = env_py.replace(
+        "poolclass=pool.NullPool,", 'poolclass=pool.NullPool, connect_args={"prepare_threshold": 0},'
+    )
+    ini = plant(
+        tmp_path,
+        env_py,
+        {"0001_teams": TEAMS, "0002_index": DROPS},
+        url_line="sqlalchemy.url = postgresql+psycopg://app:secret@db.example/app",
+    )
+
+    report = walk_history(ini, database_url, check_drift=False)
+
+    assert_walked_without_failure(report)
+    assert report.revisions[-1].locks["upgrade"][0]["table"] == "teams"  # still observed
+
+
 # An env.py that only notes where it would find the database.
 SEEING_ENV_PY = f"""
 import os

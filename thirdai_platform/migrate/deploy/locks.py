@@ -205,10 +205,19 @@ def _ended(connection: Connection) -> None:
 
 def raw_query(connection: Connection, name: str, sql: str) -> list[tuple]:
     """On a cursor of its own, past SQLAlchemy's events (the statement's cursor may still hold rows the migration is
-    about to read), prepared once per session: planning the catalog join costs more than running it."""
+    about to read), prepared once per session: planning the catalog join costs more than running it.
+
+    A driver other than psycopg2 may drop every prepared statement of the session behind our back (psycopg 3 sends
+    DEALLOCATE ALL after a DROP or a ROLLBACK once it prepared statements of its own), and a failed EXECUTE would
+    abort the migration's transaction: on those connections, whether it is still there is asked first."""
     prepared = connection.info.setdefault("deploy_prepared", set())
-    cursor = connection.connection.dbapi_connection.cursor()
+    dbapi_connection = connection.connection.dbapi_connection
+    cursor = dbapi_connection.cursor()
     try:
+        if name in prepared and not type(dbapi_connection).__module__.startswith("psycopg2"):
+            cursor.execute(f"SELECT count(*) FROM pg_prepared_statements WHERE name = '{name}'")
+            if not cursor.fetchone()[0]:
+                prepared.discard(name)
         if name not in prepared:
             cursor.execute(f"PREPARE {name} AS {sql}")
             prepared.add(name)
