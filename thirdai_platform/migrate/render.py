@@ -80,12 +80,6 @@ def render_failures(session: Session, revisions: list[str]) -> list[RenderFailur
     return failures
 
 
-def render_error(session: Session, revision: str) -> RenderFailure | None:
-    """Why the revision's SQL (either direction) cannot be rendered offline; None when it can."""
-    failures = render_failures(session, [revision])
-    return failures[0] if failures else None
-
-
 def render_offline(session: Session, script: Script, direction: str) -> str:
     scripts = session.scripts
     parent = script.down_revision
