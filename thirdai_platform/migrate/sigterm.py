@@ -6,6 +6,7 @@ What is watched has `_owner_pid`, `stop()` (a no-op in a forked child) and `gone
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -41,6 +42,9 @@ def unwatch_sigterm(server: EphemeralPostgres) -> None:
 
 def _stop_servers_then_resend(signum: int, frame) -> None:
     ours = [server for server in _running if server._owner_pid == os.getpid()]  # not a forked child's copies
+    # The process is ending: what the connection pool logs as the stop breaks its connections (a traceback of
+    # "Exception during reset") is not news for the user, who gets the one line below.
+    logging.disable(logging.CRITICAL)
     try:
         for server in [*reversed(_running)]:
             server.stop()  # the last one restores the previous handler
