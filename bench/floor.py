@@ -15,10 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from thirdai_platform.database.connection import connected  # noqa: E402
 from thirdai_platform.migrate import history  # noqa: E402
 from thirdai_platform.migrate.data import empty_tables  # noqa: E402
 from thirdai_platform.migrate.dump import restore_dump  # noqa: E402
@@ -33,44 +34,40 @@ TABLES_SQL = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND ta
 
 def floor(ini: Path, url: URL, rows: int, from_current: bool = False) -> dict[str, float]:
     """ "migrations": the three legs alone; "total" with the seeding (and the climbs after a failure)."""
-    engine = create_engine(url, poolclass=pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            runner = Runner(load_session(ini, url=url).on(url, connection))
-            applied = history.ancestors(runner.script, runner.heads()) if from_current else set()
-            order = [script for script in history.in_order(runner.script) if script.revision not in applied]
-            started, migrating, failed, broken = time.perf_counter(), 0.0, 0, False
-            for script in order:
+    with connected(url) as connection:
+        runner = Runner(load_session(ini, url=url).on(url, connection))
+        applied = history.ancestors(runner.script, runner.heads()) if from_current else set()
+        order = [script for script in history.in_order(runner.script) if script.revision not in applied]
+        started, migrating, failed, broken = time.perf_counter(), 0.0, 0, False
+        for script in order:
+            try:
+                if broken:
+                    reset_schema(connection)
+                    climb_to(runner, script)
+                tables = connection.execute(text(TABLES_SQL)).scalars().all()
+                seed_database(
+                    connection,
+                    rows=rows,
+                    seed=0,
+                    salt=f"{script.revision}:before",
+                    only=empty_tables(connection, tables),
+                )
+                leg = time.perf_counter()
                 try:
-                    if broken:
-                        reset_schema(connection)
-                        climb_to(runner, script)
-                    tables = connection.execute(text(TABLES_SQL)).scalars().all()
-                    seed_database(
-                        connection,
-                        rows=rows,
-                        seed=0,
-                        salt=f"{script.revision}:before",
-                        only=empty_tables(connection, tables),
-                    )
-                    leg = time.perf_counter()
-                    try:
-                        runner.upgrade(script)
-                        runner.downgrade(script)
-                        runner.upgrade(script)
-                    finally:
-                        migrating += time.perf_counter() - leg
-                    broken = False
-                except StepFailed:
-                    failed, broken = failed + 1, True
-            return {
-                "total": time.perf_counter() - started,
-                "migrations": migrating,
-                "revisions": len(order),
-                "failed": failed,
-            }
-    finally:
-        engine.dispose()
+                    runner.upgrade(script)
+                    runner.downgrade(script)
+                    runner.upgrade(script)
+                finally:
+                    migrating += time.perf_counter() - leg
+                broken = False
+            except StepFailed:
+                failed, broken = failed + 1, True
+        return {
+            "total": time.perf_counter() - started,
+            "migrations": migrating,
+            "revisions": len(order),
+            "failed": failed,
+        }
 
 
 def main() -> None:

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 import psycopg2
 from psycopg2.errors import LockNotAvailable
-from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL
 
+from thirdai_platform.database.connection import engine_for
 from thirdai_platform.migrate.deploy.locks import BLOCKS_READS, BLOCKS_WRITES, MODES, PROBE, STATEMENT_LIMIT, STRENGTH
 
 READ, WRITE = "read", "write"
@@ -149,7 +149,7 @@ class Traffic:
 
     def __init__(self, url: URL, kind: str) -> None:
         self.kind = kind
-        self.engine = create_engine(url, poolclass=pool.NullPool)
+        self.engine = engine_for(url)  # NullPool, and an unreachable server fails within the timeout
         self.connection = self.engine.connect()
         self.connection.info[PROBE] = True  # the lock observer leaves it out
         self.dbapi = self.connection.connection.dbapi_connection
