@@ -1,6 +1,6 @@
 """Daily database tasks: `inv --list`, then e.g. `inv db.upgrade`, `inv db.revision -m "add x"`, `inv db.current`.
 
-Each task is a thin call into thirdai_platform.migrate.commands; a UserError becomes one line and exit code 1.
+Each task is a thin call into thirdai_platform.migrate.commands.verbs; a UserError becomes one line and exit code 1.
 """
 
 import os
@@ -10,8 +10,9 @@ from functools import wraps
 from invoke import Collection, Exit, task
 
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate import commands
-from thirdai_platform.migrate.task_output import quiet_alembic_chatter
+from thirdai_platform.migrate.commands import verbs
+from thirdai_platform.migrate.commands.task_output import quiet_alembic_chatter
+from thirdai_platform.migrate.session import load_session
 
 
 def one_line_errors(body):
@@ -31,14 +32,14 @@ def one_line_errors(body):
 
 def session():
     """The session every task acts through: the project's Alembic config, its scripts, its database."""
-    return commands.load_session()
+    return load_session()
 
 
 @task(help={"revision": "target revision (default: head)", "sql": "print the SQL instead of running it"})
 @one_line_errors
 def upgrade(c, revision="head", sql=False):
     """Apply migrations up to a revision (default: head)."""
-    commands.upgrade(session(), revision, sql=sql)
+    verbs.upgrade(session(), revision, sql=sql)
 
 
 @task(
@@ -50,7 +51,7 @@ def upgrade(c, revision="head", sql=False):
 @one_line_errors
 def downgrade(c, revision="-1", yes=False):
     """Undo migrations: one step by default; more, or down to base, needs --yes."""
-    undone = commands.downgrade(session(), revision, confirmed=yes)
+    undone = verbs.downgrade(session(), revision, confirmed=yes)
     print(f"undid {len(undone)} revision(s): {', '.join(s.revision for s in undone)}")
 
 
@@ -63,7 +64,7 @@ def downgrade(c, revision="-1", yes=False):
 @one_line_errors
 def revision(c, message="", empty=False):
     """Upgrade to head, then write a new revision from the model changes and list what needs review."""
-    new = commands.revision(session(), message, autogenerate=not empty)
+    new = verbs.revision(session(), message, autogenerate=not empty)
     if new.path is None:
         print("no change between the models and the database: no revision written")
         return
@@ -78,7 +79,7 @@ def revision(c, message="", empty=False):
 @one_line_errors
 def current(c):
     """Show the revision the database is at."""
-    for line in commands.current(session()):
+    for line in verbs.current(session()):
         print(line)
 
 
@@ -86,35 +87,35 @@ def current(c):
 @one_line_errors
 def stamp(c, revision):
     """Record a revision as applied without running it (adopting an existing database)."""
-    commands.stamp(session(), revision)
+    verbs.stamp(session(), revision)
 
 
 @task(help={"range": "revision range, e.g. base:head or -3:", "verbose": "show full details"})
 @one_line_errors
 def history(c, range=None, verbose=False):
     """List the revisions, newest first."""
-    commands.history(session(), range, verbose=verbose)
+    verbs.history(session(), range, verbose=verbose)
 
 
 @task(help={"verbose": "show full details"})
 @one_line_errors
 def heads(c, verbose=False):
     """Show the head revision(s) of the history."""
-    commands.heads(session(), verbose=verbose)
+    verbs.heads(session(), verbose=verbose)
 
 
 @task(help={"message": "message of the merge revision"})
 @one_line_errors
 def merge(c, message="merge heads"):
     """Join several heads into one with a merge revision."""
-    print(f"wrote {commands.merge(session(), message)}")
+    print(f"wrote {verbs.merge(session(), message)}")
 
 
 @task
 @one_line_errors
 def check(c):
     """Compare the models with the database schema; fail when a migration is missing."""
-    commands.check(session())
+    verbs.check(session())
     print("models and database schema match")
 
 
@@ -137,7 +138,7 @@ def lint(c, range=None):
 def plan(c, report=None):
     """What `inv db.upgrade` would apply, in order: each revision's review and lint, and its rehearsal's lock and
     block times."""
-    for line in commands.plan(session(), report):
+    for line in verbs.plan(session(), report):
         print(line)
 
 
@@ -168,7 +169,7 @@ def verify(c, rows=5, seed=0, url=None, baseline=None, write_baseline=None, chan
 @task
 def server(c):
     """Start a throwaway PostgreSQL for these tasks: prints `export DATABASE_URI=...`, runs until Ctrl-C."""
-    from thirdai_platform.migrate.server import serve
+    from thirdai_platform.migrate.server.ephemeral import serve
 
     code = serve(lambda line: print(line, flush=True))
     if code:

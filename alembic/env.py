@@ -9,7 +9,7 @@ from sqlalchemy import text
 from thirdai_platform.database.connection import engine_for
 from thirdai_platform.database.models import Base
 from thirdai_platform.database.url import ENV_VAR, database_url
-from thirdai_platform.migrate.lock import migration_lock
+from thirdai_platform.migrate.commands.lock import migration_lock
 
 config = context.config
 target_metadata = Base.metadata

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 from thirdai_platform.database.connection import connected
-from thirdai_platform.migrate import revision_walk
-from thirdai_platform.migrate.runner import Runner
-from thirdai_platform.migrate.server import start_server
+from thirdai_platform.migrate.server.ephemeral import start_server
 from thirdai_platform.migrate.session import load_session
-from thirdai_platform.migrate.walk import WalkOptions, walk
+from thirdai_platform.migrate.walk import revision_walk
+from thirdai_platform.migrate.walk.runner import Runner
+from thirdai_platform.migrate.walk.walker import WalkOptions, walk
 
 WAYS = ("both on", "probe off", "both off")
 

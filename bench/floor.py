@@ -21,12 +21,12 @@ from sqlalchemy.engine import URL, make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from thirdai_platform.database.connection import connected  # noqa: E402
 from thirdai_platform.migrate import history  # noqa: E402
-from thirdai_platform.migrate.data import empty_tables  # noqa: E402
-from thirdai_platform.migrate.dump import restore_dump  # noqa: E402
-from thirdai_platform.migrate.runner import Runner, StepFailed  # noqa: E402
-from thirdai_platform.migrate.seed import seed_database  # noqa: E402
 from thirdai_platform.migrate.session import load_session  # noqa: E402
-from thirdai_platform.migrate.walk import climb_to, reset_schema  # noqa: E402
+from thirdai_platform.migrate.walk.data import empty_tables  # noqa: E402
+from thirdai_platform.migrate.walk.dump import restore_dump  # noqa: E402
+from thirdai_platform.migrate.walk.runner import Runner, StepFailed  # noqa: E402
+from thirdai_platform.migrate.walk.seed import seed_database  # noqa: E402
+from thirdai_platform.migrate.walk.walker import climb_to, reset_schema  # noqa: E402
 
 # The floor lists the tables it fills the cheapest way: it pays for no schema snapshot.
 TABLES_SQL = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"

@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from real_histories import walk  # noqa: E402
 from real_histories_prepare import REPO, by_name, prepare, starting_schema, venv_for  # noqa: E402
 
-from thirdai_platform.migrate.phases import totals  # noqa: E402
-from thirdai_platform.migrate.server import start_server  # noqa: E402
+from thirdai_platform.migrate.server.ephemeral import start_server  # noqa: E402
+from thirdai_platform.migrate.walk.phases import totals  # noqa: E402
 
 FLOOR = Path(__file__).resolve().parent / "floor.py"
 DEFAULT = ("ckan", "zou", "prefect-psycopg2", "mlflow-start", "dagster")

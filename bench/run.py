@@ -31,12 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from floor import floor  # noqa: E402
 from generate import generate  # noqa: E402
 
-from thirdai_platform.migrate.parallel import ParallelWalk, parts_for  # noqa: E402
-from thirdai_platform.migrate.phases import totals  # noqa: E402
-from thirdai_platform.migrate.server import start_server  # noqa: E402
+from thirdai_platform.migrate.server.ephemeral import start_server  # noqa: E402
 from thirdai_platform.migrate.session import load_session  # noqa: E402
 from thirdai_platform.migrate.static_checks import revisions_in_range  # noqa: E402
-from thirdai_platform.migrate.walk import WalkOptions  # noqa: E402
+from thirdai_platform.migrate.walk.parallel import ParallelWalk, parts_for  # noqa: E402
+from thirdai_platform.migrate.walk.phases import totals  # noqa: E402
+from thirdai_platform.migrate.walk.walker import WalkOptions  # noqa: E402
 
 
 def full_walk(

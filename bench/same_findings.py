@@ -21,10 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate  # noqa: E402
 
-from thirdai_platform.migrate.parallel import walk_database  # noqa: E402
-from thirdai_platform.migrate.server import start_server  # noqa: E402
+from thirdai_platform.migrate.server.ephemeral import start_server  # noqa: E402
 from thirdai_platform.migrate.session import load_session  # noqa: E402
-from thirdai_platform.migrate.walk import WalkOptions  # noqa: E402
+from thirdai_platform.migrate.walk.parallel import walk_database  # noqa: E402
+from thirdai_platform.migrate.walk.walker import WalkOptions  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SECONDS = re.compile(r"\d+(\.\d+)?(e-?\d+)? ?s\b")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from thirdai_platform.migrate.server import EphemeralPostgres, start_server
+from thirdai_platform.migrate.server.ephemeral import EphemeralPostgres, start_server
 
 
 @pytest.fixture(scope="session")

@@ -8,11 +8,11 @@ from pathlib import Path
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import make_url
 
-from thirdai_platform.migrate.commands import load_session
-from thirdai_platform.migrate.deploy.rolling import ROLLING_BACK, ROLLING_DEPLOY
 from thirdai_platform.migrate.findings import FAILURE, WalkReport
-from thirdai_platform.migrate.runner import Runner
-from thirdai_platform.migrate.walk import WalkOptions, walk
+from thirdai_platform.migrate.session import load_session
+from thirdai_platform.migrate.walk.deploy.rolling import ROLLING_BACK, ROLLING_DEPLOY
+from thirdai_platform.migrate.walk.runner import Runner
+from thirdai_platform.migrate.walk.walker import WalkOptions, walk
 
 HISTORIES = Path(__file__).parent / "histories"
 

@@ -20,8 +20,8 @@ from thirdai_platform.migrate.baseline import (
     stable_key,
     write_baseline,
 )
-from thirdai_platform.migrate.commands import load_config
 from thirdai_platform.migrate.findings import FAILURE, KNOWN, LIMIT, NOTE, Finding, RevisionResult, WalkReport
+from thirdai_platform.migrate.session import load_config
 
 HISTORIES = Path(__file__).parent / "histories"
 REPO_ROOT = Path(__file__).parents[1]

@@ -10,11 +10,11 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import create_engine, pool, text
 
-from thirdai_platform.migrate.checks import check_downgrade, check_schema, check_upgrade, check_upgrade_again
-from thirdai_platform.migrate.data import DataCopies
 from thirdai_platform.migrate.findings import FAILURE, NOTE
-from thirdai_platform.migrate.roundtrip import DOWNGRADE, UPGRADE, UPGRADE_AGAIN, Declared, RoundTrip, Window
-from thirdai_platform.migrate.schema import schema_snapshot
+from thirdai_platform.migrate.walk.checks import check_downgrade, check_schema, check_upgrade, check_upgrade_again
+from thirdai_platform.migrate.walk.data import DataCopies
+from thirdai_platform.migrate.walk.roundtrip import DOWNGRADE, UPGRADE, UPGRADE_AGAIN, Declared, RoundTrip, Window
+from thirdai_platform.migrate.walk.schema import schema_snapshot
 
 USERS = """
 CREATE TABLE users (id int PRIMARY KEY, email text, budget numeric(7,2), profile varchar(200),

@@ -10,10 +10,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
-from thirdai_platform.migrate.commands import load_session, upgrade
-from thirdai_platform.migrate.seed import seed_database
-from thirdai_platform.migrate.server import find_bin_dir
+from thirdai_platform.migrate.commands.verbs import upgrade
+from thirdai_platform.migrate.server.ephemeral import find_bin_dir
+from thirdai_platform.migrate.session import load_session
 from thirdai_platform.migrate.static_checks import revisions_in_range
+from thirdai_platform.migrate.walk.seed import seed_database
 
 REPO = Path(__file__).resolve().parents[1]
 # Every revision of our history, oldest first, whatever they are called and however many there are.

@@ -8,11 +8,11 @@ from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import make_url
 
 from thirdai_platform.database.url import ENV_VAR
-from thirdai_platform.migrate.deploy.probe import READ, WRITE
 from thirdai_platform.migrate.findings import FAILURE, LEGS, LIMIT, NOTE, RevisionResult
-from thirdai_platform.migrate.runner import Runner
 from thirdai_platform.migrate.session import load_session
-from thirdai_platform.migrate.walk import WalkOptions, walk
+from thirdai_platform.migrate.walk.deploy.probe import READ, WRITE
+from thirdai_platform.migrate.walk.runner import Runner
+from thirdai_platform.migrate.walk.walker import WalkOptions, walk
 
 SLEEP = 0.4  # how long the planted revisions hold their lock: far above the probe's noise, cheap for the suite
 

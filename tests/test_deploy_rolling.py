@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from deploy_histories import deploy_findings, history
 
-from thirdai_platform.migrate.deploy.rolling import ROLLING_BACK, ROLLING_DEPLOY
 from thirdai_platform.migrate.findings import FAILURE, NOTE
+from thirdai_platform.migrate.walk.deploy.rolling import ROLLING_BACK, ROLLING_DEPLOY
 
 
 def test_a_renamed_column_breaks_the_running_versions_reads(tmp_path, database_url):

@@ -13,9 +13,10 @@ from deploy_histories import history
 
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.baseline import entry_of
-from thirdai_platform.migrate.commands import load_config
-from thirdai_platform.migrate.deploy.rolling import ROLLING_DEPLOY
-from thirdai_platform.migrate.deploy.verdict import (
+from thirdai_platform.migrate.findings import FAILURE, NOTE, RevisionResult, WalkReport
+from thirdai_platform.migrate.session import load_config
+from thirdai_platform.migrate.walk.deploy.rolling import ROLLING_DEPLOY
+from thirdai_platform.migrate.walk.deploy.verdict import (
     DEPLOY,
     NO_LIMITS,
     DeployLimits,
@@ -23,7 +24,6 @@ from thirdai_platform.migrate.deploy.verdict import (
     judge_deploys,
     parse_duration,
 )
-from thirdai_platform.migrate.findings import FAILURE, NOTE, RevisionResult, WalkReport
 
 REPO = Path(__file__).resolve().parents[1]
 ALTER = "ALTER TABLE models ADD COLUMN size bigint NOT NULL DEFAULT 0"

@@ -11,12 +11,13 @@ from sqlalchemy import create_engine, make_url, pool, text
 
 from thirdai_platform.database.models import Base
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate import commands
+from thirdai_platform.migrate.commands import verbs
 from thirdai_platform.migrate.drift import DECIDE, enum_drift
 from thirdai_platform.migrate.findings import FAILURE
-from thirdai_platform.migrate.runner import Runner
+from thirdai_platform.migrate.session import load_session
 from thirdai_platform.migrate.static_checks import static_findings
-from thirdai_platform.migrate.walk import WalkOptions, walk
+from thirdai_platform.migrate.walk.runner import Runner
+from thirdai_platform.migrate.walk.walker import WalkOptions, walk
 
 REPO = Path(__file__).resolve().parents[1]
 STATUS_COLUMNS = ("train_status", "deploy_status")
@@ -46,14 +47,14 @@ def status_labels():
 
 
 def at_head(project: Path, database_url: str):
-    config = commands.load_session(project, url=make_url(database_url))
-    commands.upgrade(config)
+    config = load_session(project, url=make_url(database_url))
+    verbs.upgrade(config)
     return config
 
 
 def test_no_drift_at_head(database_url, project):
     config = at_head(project, database_url)
-    commands.check(config)  # raises UserError when models and database differ
+    verbs.check(config)  # raises UserError when models and database differ
     with create_engine(database_url).connect() as connection:
         assert enum_drift(connection, Base.metadata) == []
 
@@ -68,7 +69,7 @@ def test_added_and_removed_labels_are_drift(database_url, project, status_labels
     with pytest.raises(
         UserError, match=r"enum job_status: the models add \['errored', 'queued'\] and remove \['failed'\]"
     ):
-        commands.check(config)
+        verbs.check(config)
 
 
 def test_revision_writes_an_enum_migration_that_maps_values_both_ways(database_url, project, status_labels):
@@ -84,17 +85,17 @@ def test_revision_writes_an_enum_migration_that_maps_values_both_ways(database_u
         )
     status_labels("not_started", "starting", "in_progress", "stopped", "complete", "errored")
 
-    new = commands.revision(config, "failed becomes errored")
+    new = verbs.revision(config, "failed becomes errored")
     source = new.path.read_text()
     assert "EnumMigration(op, 'job_status'" in source and "update_value(column, 'failed', 'errored')" in source
     assert "update_value(column, 'errored', 'failed')" in source and DECIDE not in source
     assert any("enum" in line for line in new.risky)
 
-    commands.upgrade(config)
+    verbs.upgrade(config)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT train_status::text FROM models")).scalar() == "errored"
-    commands.check(config)  # raises UserError when models and database differ
-    commands.downgrade(config)
+    verbs.check(config)  # raises UserError when models and database differ
+    verbs.downgrade(config)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT train_status::text FROM models")).scalar() == "failed"
     engine.dispose()
@@ -103,7 +104,7 @@ def test_revision_writes_an_enum_migration_that_maps_values_both_ways(database_u
 def test_an_added_label_asks_the_author_where_its_rows_go_on_downgrade(database_url, project, status_labels):
     config = at_head(project, database_url)
     status_labels("not_started", "starting", "in_progress", "stopped", "complete", "failed", "queued")
-    source = commands.revision(config, "queued status").path.read_text()
+    source = verbs.revision(config, "queued status").path.read_text()
     downgrade = source[source.index("def downgrade") :]
     assert f"update_value(column, 'queued', '{DECIDE}')" in downgrade
     assert (
@@ -116,7 +117,7 @@ def test_an_added_label_revision_passes_the_lint_and_the_walk_once_its_label_is_
 ):
     config = at_head(project, database_url)
     status_labels("not_started", "starting", "in_progress", "stopped", "complete", "failed", "queued")
-    path = commands.revision(config, "queued status").path
+    path = verbs.revision(config, "queued status").path
     source = path.read_text()
     assert "data_loss: dict = {'downgrade': ['models.train_status', 'models.deploy_status']}" in source
     path.write_text(source.replace(DECIDE, "not_started"))  # the author's choice: queued models had not started
@@ -126,6 +127,6 @@ def test_an_added_label_revision_passes_the_lint_and_the_walk_once_its_label_is_
     fresh = pg_server.create_database()
     engine = create_engine(fresh, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        report = walk(Runner(commands.load_session(project, url=fresh).on(fresh, connection)), WalkOptions(rows=5))
+        report = walk(Runner(load_session(project, url=fresh).on(fresh, connection)), WalkOptions(rows=5))
     engine.dispose()
     assert not report.failed, [str(f) for f in report.all_findings() if f.severity == FAILURE]

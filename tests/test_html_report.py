@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from thirdai_platform.migrate.findings import FAILURE, NOTE, Finding, RevisionResult, RunInfo, ScriptPlace, WalkReport
-from thirdai_platform.migrate.html_report import graph_of, html_page, lanes, write_html
+from thirdai_platform.migrate.report.html import graph_of, html_page, lanes, write_html
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = "<script>alert('x')</script> & \"quoted\""

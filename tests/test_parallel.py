@@ -12,14 +12,14 @@ from sqlalchemy.engine import make_url
 from test_walk import HISTORIES, REPO_ROOT, walk_planted
 
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate import parallel
-from thirdai_platform.migrate.commands import load_session
 from thirdai_platform.migrate.findings import FAILURE, WalkReport
-from thirdai_platform.migrate.parallel import ParallelWalk, parts_for, split
 from thirdai_platform.migrate.render import DIRECTIONS
-from thirdai_platform.migrate.roundtrip import LEGS
+from thirdai_platform.migrate.session import load_session
 from thirdai_platform.migrate.static_checks import revisions_in_range
-from thirdai_platform.migrate.walk import WalkOptions
+from thirdai_platform.migrate.walk import parallel
+from thirdai_platform.migrate.walk.parallel import ParallelWalk, parts_for, split
+from thirdai_platform.migrate.walk.roundtrip import LEGS
+from thirdai_platform.migrate.walk.walker import WalkOptions
 
 
 def walk_in_parts(name: str, pg_server, parts: int) -> WalkReport:

@@ -17,8 +17,6 @@ import jsonschema
 import pytest
 from rich.console import Console
 
-from thirdai_platform.migrate.ci_formats import escape_data, escape_property, github_annotations, sarif_log
-from thirdai_platform.migrate.deploy.verdict import DeployLimits, judge_deploys
 from thirdai_platform.migrate.findings import (
     FAILURE,
     KNOWN,
@@ -30,8 +28,10 @@ from thirdai_platform.migrate.findings import (
     ScriptPlace,
     WalkReport,
 )
-from thirdai_platform.migrate.report import print_report, revision_line
-from thirdai_platform.migrate.report_files import junit_tree, write_atomically, write_json
+from thirdai_platform.migrate.report.ci_formats import escape_data, escape_property, github_annotations, sarif_log
+from thirdai_platform.migrate.report.files import junit_tree, write_atomically, write_json
+from thirdai_platform.migrate.report.summary import print_report, revision_line
+from thirdai_platform.migrate.walk.deploy.verdict import DeployLimits, judge_deploys
 
 SARIF_SCHEMA = json.loads((Path(__file__).parent / "sarif" / "sarif-schema-2.1.0.json").read_text())
 REPO = Path(__file__).resolve().parents[1]
@@ -231,8 +231,8 @@ def test_junit_without_run_information_still_has_every_leg():
 
 
 def test_the_postgresql_source_says_who_chose_the_binaries(monkeypatch):
-    from thirdai_platform.migrate.pg_binaries import BIN_DIR_ENV, find_bin_dir, system_bin_dirs
-    from thirdai_platform.migrate.run_info import binaries_source, described
+    from thirdai_platform.migrate.report.run_info import binaries_source, described
+    from thirdai_platform.migrate.server.pg_binaries import BIN_DIR_ENV, find_bin_dir, system_bin_dirs
 
     monkeypatch.delenv(BIN_DIR_ENV, raising=False)
     assert binaries_source("/opt/pg/bin") == "named by --pg-bin"

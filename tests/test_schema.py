@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from thirdai_platform.migrate.schema import (
+from thirdai_platform.migrate.walk.schema import (
     CHANGED,
     MISSING,
     UNEXPECTED,

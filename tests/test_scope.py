@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import create_engine, pool, text
 
 from thirdai_platform.migrate.parsed_sql import Unreadable
-from thirdai_platform.migrate.schema import schema_snapshot
-from thirdai_platform.migrate.scope import reach_of, tables_in_scope
+from thirdai_platform.migrate.walk.schema import schema_snapshot
+from thirdai_platform.migrate.walk.scope import reach_of, tables_in_scope
 
 SCHEMA = """
 CREATE TYPE mood AS ENUM ('calm', 'busy');

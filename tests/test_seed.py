@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from thirdai_platform.migrate.seed import SeedResult, seed_database
+from thirdai_platform.migrate.walk.seed import SeedResult, seed_database
 
 EVERY_TYPE = """
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy', 'ecstatic');

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from test_seed import create, engine, fetch  # noqa: F401, F811 (engine is a fixture)
 from test_seed import seed as seed_rows
 
-from thirdai_platform.migrate.seed import SeedResult
+from thirdai_platform.migrate.walk.seed import SeedResult
 
 ROWS = 40
 # One table per CHECK form; every checked column NOT NULL, so that a NULL cannot pass the check for it.

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.server import EphemeralPostgres, start_server
+from thirdai_platform.migrate.server.ephemeral import EphemeralPostgres, start_server
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 # (the server stops in a few ms: a test must see it first), then ends as argv[1] says.
 CHILD = """
 import os, signal, sys, time
-from thirdai_platform.migrate.server import start_server
+from thirdai_platform.migrate.server.ephemeral import start_server
 signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C behaviour even if our parent ignores SIGINT
 server = start_server()
 print(server.server_pid, server.base_dir, os.stat(f"/proc/{server.server_pid}").st_uid, flush=True)
@@ -210,7 +210,7 @@ def python_for(as_user: list[str], env: dict) -> str | None:
     the system's when ours lives where the account cannot go (a venv made from a Python under /root)."""
     probe = (
         "import subprocess, sys; subprocess.run([sys.executable, '-c', ''], check=True);"
-        " import thirdai_platform.migrate.server"
+        " import thirdai_platform.migrate.server.ephemeral"
     )
     system_python = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin") or sys.executable
     for python in dict.fromkeys([sys.executable, system_python]):
@@ -258,9 +258,9 @@ def as_in_a_terminal() -> None:
 
 
 def start_main() -> tuple[subprocess.Popen, str]:
-    """`python -m thirdai_platform.migrate.server` with a client connected, as in daily work; returns it and its URL."""
+    """`python -m thirdai_platform.migrate.server.ephemeral` with a client connected, as in daily work; returns it and its URL."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "thirdai_platform.migrate.server"],
+        [sys.executable, "-m", "thirdai_platform.migrate.server.ephemeral"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

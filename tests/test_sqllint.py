@@ -11,10 +11,10 @@ from thirdai_platform.migrate import render, session
 from thirdai_platform.migrate.findings import LIMIT
 from thirdai_platform.migrate.parsed_sql import dropped, statements
 from thirdai_platform.migrate.render import CannotRender, render_failures, render_revision_sql
-from thirdai_platform.migrate.scope import revision_reach
+from thirdai_platform.migrate.review.sqllint import lint_revisions, lint_sql, squawk_findings
 from thirdai_platform.migrate.session import Session
-from thirdai_platform.migrate.sqllint import lint_revisions, lint_sql, squawk_findings
 from thirdai_platform.migrate.static_checks import lint_findings, whole_schema_limit
+from thirdai_platform.migrate.walk.scope import revision_reach
 
 REPO_SQUAWK_CONFIG = Path(__file__).resolve().parents[1] / "thirdai_platform" / "migrate" / "squawk.toml"
 

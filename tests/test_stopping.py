@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-REAPER = "thirdai_platform/migrate/reaper.py"
+REAPER = "thirdai_platform/migrate/server/reaper.py"
 
 
 def server_dirs_of(walk: int) -> list[str]:

@@ -23,7 +23,7 @@ INV = [sys.executable, "-m", "invoke", "--search-root", str(REPO)]
 def heads_of_history() -> list[str]:
     from alembic.script import ScriptDirectory
 
-    from thirdai_platform.migrate.commands import load_config
+    from thirdai_platform.migrate.session import load_config
 
     return list(ScriptDirectory.from_config(load_config(REPO / "alembic.ini")).get_heads())
 
@@ -334,7 +334,7 @@ def rehearsal(path: Path, revision: str) -> Path:
     """A walk's JSON report (as `nox -s migrations --json` writes it) in which only `revision` was walked, with the
     probe's numbers written by hand."""
     from thirdai_platform.migrate.findings import RevisionResult, WalkReport
-    from thirdai_platform.migrate.report_files import write_json
+    from thirdai_platform.migrate.report.files import write_json
 
     walked = RevisionResult(
         revision,
@@ -419,7 +419,7 @@ def ordered_revisions() -> list[str]:
     from alembic.script import ScriptDirectory
 
     from thirdai_platform.migrate import history
-    from thirdai_platform.migrate.commands import load_config
+    from thirdai_platform.migrate.session import load_config
 
     return [s.revision for s in history.in_order(ScriptDirectory.from_config(load_config(REPO / "alembic.ini")))]
 

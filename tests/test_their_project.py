@@ -16,13 +16,12 @@ from test_walk import walk_history
 
 from thirdai_platform.database.url import ENV_VAR
 from thirdai_platform.errors import UserError
-from thirdai_platform.migrate.commands import load_config, load_session
 from thirdai_platform.migrate.findings import FAILURE
-from thirdai_platform.migrate.roundtrip import LEGS
-from thirdai_platform.migrate.session import Session, run_env, their_url
-from thirdai_platform.migrate.sqllint import DEFAULT_CONFIG, _squawk_config
+from thirdai_platform.migrate.review.sqllint import DEFAULT_CONFIG, _squawk_config
+from thirdai_platform.migrate.session import Session, load_config, load_session, run_env, their_url
 from thirdai_platform.migrate.static_checks import review_findings
-from thirdai_platform.migrate.toplevel import acting_top_level
+from thirdai_platform.migrate.walk.roundtrip import LEGS
+from thirdai_platform.migrate.walk.toplevel import acting_top_level
 
 ALEMBIC_TEMPLATES = Path(alembic.__file__).parent / "templates"
 REPO_ROOT = Path(__file__).parents[1]

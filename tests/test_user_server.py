@@ -20,12 +20,13 @@ from alembic import command as alembic_command
 from test_stopping import walking_in_a_terminal
 from test_walk import REPO_ROOT
 
-from thirdai_platform.migrate import cli, parallel
-from thirdai_platform.migrate.commands import load_config
-from thirdai_platform.migrate.deploy.verdict import DEPLOY
+from thirdai_platform.migrate import cli
 from thirdai_platform.migrate.findings import FAILURE
-from thirdai_platform.migrate.pg_binaries import find_bin_dir
-from thirdai_platform.migrate.server import EphemeralPostgres, start_server
+from thirdai_platform.migrate.server.ephemeral import EphemeralPostgres, start_server
+from thirdai_platform.migrate.server.pg_binaries import find_bin_dir
+from thirdai_platform.migrate.session import load_config
+from thirdai_platform.migrate.walk import parallel
+from thirdai_platform.migrate.walk.deploy.verdict import DEPLOY
 
 WALK_DATABASES = "SELECT datname FROM pg_database WHERE datname LIKE 'thirdai_walk_%'"
 

@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
-from thirdai_platform.migrate.commands import load_session
 from thirdai_platform.migrate.findings import FAILURE, NOTE, Finding, WalkReport
-from thirdai_platform.migrate.report import write_json, write_junit
-from thirdai_platform.migrate.roundtrip import DOWNGRADE, LEGS, UPGRADE, UPGRADE_AGAIN
-from thirdai_platform.migrate.runner import Runner
-from thirdai_platform.migrate.walk import WalkOptions, walk
+from thirdai_platform.migrate.report.summary import write_json, write_junit
+from thirdai_platform.migrate.session import load_session
+from thirdai_platform.migrate.walk.roundtrip import DOWNGRADE, LEGS, UPGRADE, UPGRADE_AGAIN
+from thirdai_platform.migrate.walk.runner import Runner
+from thirdai_platform.migrate.walk.walker import WalkOptions, walk
 
 HISTORIES = Path(__file__).parent / "histories"
 REPO_ROOT = Path(__file__).parents[1]

@@ -14,21 +14,21 @@ from sqlalchemy.engine import URL
 from thirdai_platform.database.url import masked, parse_url
 from thirdai_platform.errors import UserError, one_line
 from thirdai_platform.migrate.baseline import chosen_baseline, gate
-from thirdai_platform.migrate.ci_formats import github_annotations, write_sarif
-from thirdai_platform.migrate.deploy.verdict import chosen_limits, judge_deploys
-from thirdai_platform.migrate.dump import restore_dump
 from thirdai_platform.migrate.findings import LIMIT, Finding, RevisionResult, RunInfo, WalkReport
-from thirdai_platform.migrate.html_report import write_html
-from thirdai_platform.migrate.parallel import ParallelWalk, after_dump, parts_for
 from thirdai_platform.migrate.project_code import check_env_py, quiet_logging
-from thirdai_platform.migrate.report import console_for_output, print_report, walk_progress
-from thirdai_platform.migrate.report_files import remove_earlier, write_json, write_junit
-from thirdai_platform.migrate.run_info import described, run_info
-from thirdai_platform.migrate.server import EphemeralPostgres, start_server
+from thirdai_platform.migrate.report.ci_formats import github_annotations, write_sarif
+from thirdai_platform.migrate.report.files import remove_earlier, write_json, write_junit
+from thirdai_platform.migrate.report.html import write_html
+from thirdai_platform.migrate.report.run_info import described, run_info
+from thirdai_platform.migrate.report.summary import console_for_output, print_report, walk_progress
+from thirdai_platform.migrate.server.ephemeral import EphemeralPostgres, start_server
+from thirdai_platform.migrate.server.user_server import UserServer
 from thirdai_platform.migrate.session import Session, load_session
 from thirdai_platform.migrate.static_checks import revisions_in_range, static_findings
-from thirdai_platform.migrate.user_server import UserServer
-from thirdai_platform.migrate.walk import WalkOptions
+from thirdai_platform.migrate.walk.deploy.verdict import chosen_limits, judge_deploys
+from thirdai_platform.migrate.walk.dump import restore_dump
+from thirdai_platform.migrate.walk.parallel import ParallelWalk, after_dump, parts_for
+from thirdai_platform.migrate.walk.walker import WalkOptions
 
 
 def parser() -> argparse.ArgumentParser:

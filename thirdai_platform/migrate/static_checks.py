@@ -16,9 +16,9 @@ from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding
 from thirdai_platform.migrate.project_code import load_error
 from thirdai_platform.migrate.render import RenderFailure, render_failures
 from thirdai_platform.migrate.review import review_script
-from thirdai_platform.migrate.scope import unscoped_reason
+from thirdai_platform.migrate.review.sqllint import SquawkUnavailable, lint_revisions
 from thirdai_platform.migrate.session import Session, percent_is_a_placeholder
-from thirdai_platform.migrate.sqllint import SquawkUnavailable, lint_revisions
+from thirdai_platform.migrate.walk.scope import unscoped_reason
 
 
 def revisions_in_range(session: Session, rev_range: str | None = None) -> list[str]:

@@ -1,7 +1,9 @@
-"""Static review of one Alembic revision script: reads its syntax tree, never imports or runs it.
+"""Reading revisions without running them.
 
-syntax   the script as the review reads it (ParsedScript), its data_loss, and helpers on the syntax tree
-rules    the rules (RULES), review_script() and risky_operations()
+syntax           the script as the review reads it (ParsedScript), its data_loss, and helpers on the syntax tree
+rules            the review's rules (RULES), review_script() and risky_operations(): the script, never imported
+sqllint          the revisions' offline SQL through squawk (rules and why some are off: squawk.toml)
+ignore_comments  `# review: ignore RULE -- reason` and `# squawk: ignore ...`, read the same way for both
 """
 
 from thirdai_platform.migrate.review.rules import ERROR, RULES, WARNING, review_script, risky_operations

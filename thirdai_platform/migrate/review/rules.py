@@ -10,8 +10,8 @@ import ast
 import re
 from pathlib import Path
 
-from thirdai_platform.migrate.ignore_comments import ignore_comments
 from thirdai_platform.migrate.review import syntax
+from thirdai_platform.migrate.review.ignore_comments import ignore_comments
 from thirdai_platform.migrate.review.syntax import ParsedScript, ReviewFinding
 
 ERROR = "error"

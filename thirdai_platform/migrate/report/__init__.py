@@ -1,0 +1,1 @@
+"""How a walk is shown: the console summary, JSON, JUnit, SARIF and HTML files, and what the run was."""

@@ -1,0 +1,218 @@
+"""The walk: every revision goes up, down and up again on one database filling up with data, and must keep it.
+
+For each revision r with parent state p, in topological order:
+  at p: seed rows, copy the data (before)     → upgrade → check nothing vanished, copy (after upgrade)
+  at r: seed rows, copy (written at r)        → downgrade → schema and data must equal `before`
+                                              → upgrade again → schema and data must equal `after upgrade`
+A failing leg is a finding; the walk resets the database, climbs back to the next revision's parent and goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from alembic.script import Script
+from alembic.util import CommandError
+from sqlalchemy import text
+from sqlalchemy.engine import URL, Connection
+
+from thirdai_platform.errors import UserError
+from thirdai_platform.migrate import history
+from thirdai_platform.migrate.drift import model_drift
+from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding, RevisionResult, WalkReport
+from thirdai_platform.migrate.session import Session
+from thirdai_platform.migrate.walk.deploy.probe import Probe
+from thirdai_platform.migrate.walk.revision_walk import RevisionWalk, WalkOptions
+from thirdai_platform.migrate.walk.roundtrip import LEGS, UPGRADE
+from thirdai_platform.migrate.walk.runner import Runner, StepFailed
+from thirdai_platform.migrate.walk.schema import schema_snapshot
+
+
+def reset_schema(connection: Connection) -> None:
+    connection.rollback()
+    connection.execute(text("DROP SCHEMA public CASCADE"))
+    connection.execute(text("CREATE SCHEMA public"))
+    connection.commit()
+
+
+def ensure_empty(connection: Connection) -> None:
+    tables = connection.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")).scalar_one()
+    if tables:
+        raise UserError(f"the walk needs an empty database, this one has {tables} tables")
+
+
+def climb_to(runner: Runner, target: Script) -> None:
+    """From an empty schema, apply every ancestor of target (no checks): the state the target's walk starts from."""
+    for revision in history.climb(runner.script, target):
+        runner.upgrade(revision)
+
+
+@dataclass(frozen=True)
+class Part:
+    """Some consecutive revisions of the history, walked on a database of their own (see parallel.py). A part that
+    does not start at base starts as the walk does after a failure: its first parent climbed to on an empty schema."""
+
+    revisions: tuple[str, ...]
+    first: bool  # starts at base: checks the heads
+    last: bool  # ends at the head: checks the models for drift
+
+
+def walk(
+    runner: Runner,
+    options: WalkOptions = WalkOptions(),
+    on_revision: Callable[[RevisionResult], None] | None = None,
+    part: Part | None = None,
+) -> WalkReport:
+    """Walk every revision (or those of `part`); with options.from_current, only those after the revisions the
+    database already has (a restored dump), else the database must be empty."""
+    started = time.perf_counter()
+    connection = runner.connection
+    # The catalog queries of the schema snapshots are prepared once; planning them anew each time costs more than
+    # running them, so let PostgreSQL keep one plan. It changes how queries are planned, never what they return.
+    connection.execute(text("SET plan_cache_mode = force_generic_plan"))
+    connection.commit()
+    # A restored dump without alembic_version is the schema an application made before its first revision
+    # (create_all): every revision is walked on top of it.
+    applied = history.ancestors(runner.script, runner.heads()) if options.from_current else set()
+    if not options.from_current:
+        ensure_empty(connection)
+    report = WalkReport()
+
+    def record(result: RevisionResult) -> None:
+        report.revisions.append(result)
+        if on_revision:
+            on_revision(result)
+
+    heads = runner.script.get_heads()
+    if len(heads) > 1 and (part is None or part.first):
+        report.findings.append(
+            Finding(
+                None,
+                "heads",
+                FAILURE,
+                f"the history has {len(heads)} heads: {', '.join(heads)}; join them with `inv db.merge`",
+            )
+        )
+    order = [script for script in history.in_order(runner.script) if script.revision not in applied]
+    if part is not None:
+        order = [script for script in order if script.revision in part.revisions]
+    with probing(runner.url, options.probe) as probe:
+        broken = walk_revisions(runner, order, options, part, record, probe)
+    if probe is not None and probe.problem:
+        report.findings.append(
+            Finding(
+                None,
+                "deploy probe",
+                LIMIT,
+                "how long live traffic waits for the migrations' "
+                f"locks is not measured past the probe's failure: {probe.problem}",
+            )
+        )
+    if options.check_drift and not broken and len(heads) == 1 and (part is None or part.last):
+        report.findings += drift(runner.session)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@contextmanager
+def probing(url: URL, wanted: bool) -> Iterator[Probe | None]:
+    """The walk's one probe: its connections are opened at its first leg and closed at the end of the walk."""
+    probe = Probe(url) if wanted else None
+    try:
+        yield probe
+    finally:
+        if probe is not None:
+            probe.close()
+
+
+def walk_revisions(
+    runner: Runner,
+    order: list[Script],
+    options: WalkOptions,
+    part: Part | None,
+    record: Callable[[RevisionResult], None],
+    probe: Probe | None,
+) -> bool:
+    """Walks the revisions in order; True when the last one left the database broken (a failed or unfinished leg)."""
+    connection = runner.connection
+    broken, schema, filled, touched = part is not None and not part.first, None, set(), frozenset()
+    cannot_upgrade: set[str] = set()  # revisions already reported as failing to upgrade
+    for script in order:
+        if broken:
+            reset_schema(connection)
+            schema = None
+            filled.clear()
+            touched = frozenset()
+            try:
+                climb_to(runner, script)
+            except StepFailed as failure:
+                result = RevisionResult(
+                    script.revision, (script.doc or "").strip(), legs={leg: "skipped" for leg in LEGS}
+                )
+                # an ancestor walked by an earlier part: reported by that part
+                if failure.revision in cannot_upgrade or (part is not None and failure.revision not in part.revisions):
+                    result.findings.append(
+                        Finding(
+                            script.revision,
+                            "setup",
+                            NOTE,
+                            f"not walked: its ancestor {failure.revision} does not upgrade (reported there)",
+                        )
+                    )
+                elif options.from_current:  # the walk starts again from an empty database, not from the dump
+                    result.findings.append(
+                        Finding(
+                            script.revision,
+                            "setup",
+                            LIMIT,
+                            "not walked: after a failure the "
+                            "walk starts again from an empty database, and this history does "
+                            f"not climb from one without the dump ({failure})",
+                        )
+                    )
+                    cannot_upgrade.add(failure.revision)
+                else:
+                    result.findings.append(
+                        Finding(
+                            script.revision,
+                            "setup",
+                            FAILURE,
+                            f"cannot reach its parent on a fresh database: {failure}",
+                            statement=failure.statement,
+                        )
+                    )
+                    cannot_upgrade.add(failure.revision)
+                record(result)
+                continue
+        fresh = schema is None and options.from_current  # a restored dump: add generated rows to all its tables too
+        revision_walk = RevisionWalk(
+            runner,
+            script,
+            options,
+            schema or schema_snapshot(connection),
+            seed_all=fresh,
+            filled=filled,
+            previously_touched=touched,
+            probe=probe,
+        )
+        result = revision_walk.run()
+        schema, touched = revision_walk.final_schema, frozenset(revision_walk.trip.touched)
+        if result.legs.get(UPGRADE) == "failed":
+            cannot_upgrade.add(script.revision)
+        broken = len(result.legs) < len(LEGS) or "failed" in result.legs.values()
+        record(result)
+    return broken
+
+
+def drift(session: Session) -> list[Finding]:
+    """Model changes without a migration at head: what `alembic check` sees, and enum label changes it cannot."""
+    try:
+        differences = model_drift(session).lines()
+    except CommandError as error:
+        return [Finding(None, "drift", FAILURE, f"cannot compare models with the migrations: {error}")]
+    return [
+        Finding(None, "drift", FAILURE, f"models differ from the migrations at head: {line}") for line in differences
+    ]
