@@ -11,12 +11,18 @@ from thirdai_platform.migrate import render, session
 from thirdai_platform.migrate.findings import LIMIT
 from thirdai_platform.migrate.parsed_sql import dropped, statements
 from thirdai_platform.migrate.render import CannotRender, render_failures, render_revision_sql
-from thirdai_platform.migrate.review.sqllint import lint_revisions, lint_sql, squawk_findings
+from thirdai_platform.migrate.review.sqllint import DEFAULT_CONFIG, lint_revisions, squawk_findings
 from thirdai_platform.migrate.session import Session
 from thirdai_platform.migrate.static_checks import lint_findings, whole_schema_limit
 from thirdai_platform.migrate.walk.scope import revision_reach
 
-REPO_SQUAWK_CONFIG = Path(__file__).resolve().parents[1] / "thirdai_platform" / "migrate" / "squawk.toml"
+REPO_SQUAWK_CONFIG = DEFAULT_CONFIG  # the rules of our project, and of any without a .squawk.toml
+
+
+def lint_sql(sql: str, *, revision: str, direction: str, config_path: Path | None):
+    """squawk's findings for one revision's SQL (squawk_findings for one step)."""
+    return squawk_findings({(revision, direction): sql}, config_path)[revision, direction]
+
 
 ENV_PY = """\
 from alembic import context

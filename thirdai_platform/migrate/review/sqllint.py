@@ -80,11 +80,6 @@ def squawk_executable() -> str:
     return found
 
 
-def lint_sql(sql: str, *, revision: str, direction: str, config_path: Path | None) -> list[LintFinding]:
-    """squawk's findings for one revision's SQL, each tied to the statement it is about (see `squawk_findings`)."""
-    return squawk_findings({(revision, direction): sql}, config_path)[revision, direction]
-
-
 def squawk_findings(sql_of: dict[Step, str], config_path: Path | None) -> dict[Step, list[LintFinding]]:
     """squawk's findings for the SQL of each (revision, direction), each tied to the statement it is about.
 
