@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL
 
 from thirdai_platform.database.url import masked, parse_url
 from thirdai_platform.errors import UserError, one_line
-from thirdai_platform.migrate.baseline import chosen_baseline, gate
+from thirdai_platform.migrate.baseline import Baseline, chosen_baseline, gate
 from thirdai_platform.migrate.findings import LIMIT, Finding, RevisionResult, RunInfo, WalkReport
 from thirdai_platform.migrate.project_code import check_env_py, quiet_logging
 from thirdai_platform.migrate.report.ci_formats import github_annotations, write_sarif
@@ -36,6 +36,15 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m thirdai_platform.migrate",
         description="Prove that every revision upgrades, downgrades and upgrades again without losing data.",
     )
+    add_server_options(p)
+    add_data_options(p)
+    add_gate_options(p)
+    add_report_options(p)
+    return p
+
+
+def add_server_options(p: argparse.ArgumentParser) -> None:
+    """The project, and the server its walk runs on."""
     p.add_argument(
         "--config", type=Path, default=Path("alembic.ini"), help="alembic.ini of the project (default: ./alembic.ini)"
     )
@@ -46,6 +55,10 @@ def parser() -> argparse.ArgumentParser:
         "its databases there (USER needs CREATEDB) and drops them after",
     )
     p.add_argument("--pg-bin", help="directory of PostgreSQL server binaries for the ephemeral server")
+
+
+def add_data_options(p: argparse.ArgumentParser) -> None:
+    """The data the walk runs on, how it is split, and the checks it can skip."""
     p.add_argument("--rows", type=int, default=5, help="generated rows per table at each step (default: %(default)s)")
     p.add_argument(
         "--from-dump",
@@ -65,6 +78,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the generated data (default: %(default)s)")
     p.add_argument("--no-drift", action="store_true", help="skip the models-vs-migrations check at head")
     p.add_argument("--no-lint", action="store_true", help="skip the static review and squawk lint of the scripts")
+
+
+def add_gate_options(p: argparse.ArgumentParser) -> None:
+    """What fails the run."""
     p.add_argument(
         "--fail-on-limits",
         action="store_true",
@@ -100,6 +117,10 @@ def parser() -> argparse.ArgumentParser:
         help="gate only the revisions whose files differ from the "
         "default branch (origin/HEAD, else main/master); the others are walked, their failures known",
     )
+
+
+def add_report_options(p: argparse.ArgumentParser) -> None:
+    """The report files the run writes (the summary on the console is always printed)."""
     p.add_argument("--junit-xml", type=Path, help="write a JUnit report here")
     p.add_argument("--json", type=Path, help="write a JSON report here")
     p.add_argument("--sarif", type=Path, help="write a SARIF 2.1.0 report here (for code-scanning UIs)")
@@ -110,7 +131,6 @@ def parser() -> argparse.ArgumentParser:
         help="write a self-contained HTML page here: the revision "
         "graph with each revision's verdict, findings, locks and blocked time",
     )
-    return p
 
 
 def attach(report: WalkReport, findings: list[Finding]) -> None:
@@ -143,10 +163,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
     """The walk, then the static checks; once the walk is done, its reports are written whatever happens next."""
-    if args.rows < 0:
-        raise UserError("--rows cannot be negative")
-    if args.jobs is not None and args.jobs < 1:
-        raise UserError("--jobs must be at least 1")
+    check_numbers(args)
     remove_earlier([args.junit_xml, args.json, args.sarif, args.html])
     with ExitStack() as stack:
         session = load_session(args.config)
@@ -165,14 +182,7 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
             server=host if isinstance(host, EphemeralPostgres) else None,
             pg_bin=args.pg_bin,
         )
-        parts = len(databases)
-        more = f" (and {parts - 1} more, a part of the history each)" if parts > 1 else ""
-        console.print(
-            f"walking {args.config} on {masked(databases[0])}{more} with {described(info)}, "
-            f"{args.rows} rows per table, seed {args.seed}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        announce(console, args, databases, info)
         options = WalkOptions(
             rows=args.rows,
             seed=args.seed,
@@ -183,15 +193,15 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
         report = walked(ParallelWalk(session, databases, options, order), console, args, info, len(order))
         report = judge_deploys(report, limits)
         report.run = info
-        try:
-            if not args.no_lint:
-                static_checks(report, session)
-        finally:
-            try:
-                report = gate(report, baseline, args.write_baseline, console.print)
-            finally:  # a baseline that cannot be written must not lose the walk either
-                publish(console, report, args)
-    return report
+        return concluded(report, session, baseline, args, console)
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    """What argparse cannot check of --rows and --jobs, before any earlier report is removed or any server started."""
+    if args.rows < 0:
+        raise UserError("--rows cannot be negative")
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError("--jobs must be at least 1")
 
 
 def walk_host(args: argparse.Namespace, stack: ExitStack) -> EphemeralPostgres | UserServer | None:
@@ -229,6 +239,18 @@ def part_name(host: EphemeralPostgres | UserServer, part: int) -> str:
     return "walk" if part == 0 else f"walk_{part + 1}"
 
 
+def announce(console: Console, args: argparse.Namespace, databases: list[URL], info: RunInfo) -> None:
+    """The run's first line: what is walked, where (the first part's database), and on which data."""
+    parts = len(databases)
+    more = f" (and {parts - 1} more, a part of the history each)" if parts > 1 else ""
+    console.print(
+        f"walking {args.config} on {masked(databases[0])}{more} with {described(info)}, "
+        f"{args.rows} rows per table, seed {args.seed}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def walked(walking: ParallelWalk, console: Console, args: argparse.Namespace, info: RunInfo, total: int) -> WalkReport:
     """The walk's report; when it is interrupted, a partial one is written (the revisions walked so far)."""
     done: list[RevisionResult] = []
@@ -244,6 +266,21 @@ def walked(walking: ParallelWalk, console: Console, args: argparse.Namespace, in
             partial = WalkReport(revisions=done, run=info, interrupted=True)
             write_files(partial, args)
             raise
+
+
+def concluded(
+    report: WalkReport, session: Session, baseline: Baseline, args: argparse.Namespace, console: Console
+) -> WalkReport:
+    """The walked report with the static checks, as gated; printed and written whatever the checks or gate do."""
+    try:
+        if not args.no_lint:
+            static_checks(report, session)
+    finally:
+        try:
+            report = gate(report, baseline, args.write_baseline, console.print)
+        finally:  # a baseline that cannot be written must not lose the walk either
+            publish(console, report, args)
+    return report
 
 
 def static_checks(report: WalkReport, session: Session) -> None:

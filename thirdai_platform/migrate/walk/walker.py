@@ -74,11 +74,7 @@ def walk(
     # running them, so let PostgreSQL keep one plan. It changes how queries are planned, never what they return.
     connection.execute(text("SET plan_cache_mode = force_generic_plan"))
     connection.commit()
-    # A restored dump without alembic_version is the schema an application made before its first revision
-    # (create_all): every revision is walked on top of it.
-    applied = history.ancestors(runner.script, runner.heads()) if options.from_current else set()
-    if not options.from_current:
-        ensure_empty(connection)
+    applied = already_applied(runner, options.from_current)
     report = WalkReport()
 
     def record(result: RevisionResult) -> None:
@@ -88,33 +84,46 @@ def walk(
 
     heads = runner.script.get_heads()
     if len(heads) > 1 and (part is None or part.first):
-        report.findings.append(
-            Finding(
-                None,
-                "heads",
-                FAILURE,
-                f"the history has {len(heads)} heads: {', '.join(heads)}; join them with `inv db.merge`",
-            )
-        )
+        report.findings.append(several_heads(heads))
     order = [script for script in history.in_order(runner.script) if script.revision not in applied]
     if part is not None:
         order = [script for script in order if script.revision in part.revisions]
     with probing(runner.url, options.probe) as probe:
         broken = walk_revisions(runner, order, options, part, record, probe)
     if probe is not None and probe.problem:
-        report.findings.append(
-            Finding(
-                None,
-                "deploy probe",
-                LIMIT,
-                "how long live traffic waits for the migrations' "
-                f"locks is not measured past the probe's failure: {probe.problem}",
-            )
-        )
+        report.findings.append(probe_stopped(probe.problem))
     if options.check_drift and not broken and len(heads) == 1 and (part is None or part.last):
         report.findings += drift(runner.session)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def already_applied(runner: Runner, from_current: bool) -> set[str]:
+    """The revisions the database has (a restored dump), not walked again; without from_current, none: the database
+    must be empty. A restored dump without alembic_version is the schema an application made before its first
+    revision (create_all): every revision is walked on top of it."""
+    if from_current:
+        return history.ancestors(runner.script, runner.heads())
+    ensure_empty(runner.connection)
+    return set()
+
+
+def several_heads(heads: list[str]) -> Finding:
+    return Finding(
+        None,
+        "heads",
+        FAILURE,
+        f"the history has {len(heads)} heads: {', '.join(heads)}; join them with `inv db.merge`",
+    )
+
+
+def probe_stopped(problem: str) -> Finding:
+    return Finding(
+        None,
+        "deploy probe",
+        LIMIT,
+        f"how long live traffic waits for the migrations' locks is not measured past the probe's failure: {problem}",
+    )
 
 
 @contextmanager
@@ -142,58 +151,21 @@ def walk_revisions(
     cannot_upgrade: set[str] = set()  # revisions already reported as failing to upgrade
     for script in order:
         if broken:
-            reset_schema(connection)
-            schema = None
+            schema, touched = None, frozenset()
             filled.clear()
-            touched = frozenset()
-            try:
-                climb_to(runner, script)
-            except StepFailed as failure:
-                result = RevisionResult(
-                    script.revision, (script.doc or "").strip(), legs={leg: "skipped" for leg in LEGS}
-                )
-                # an ancestor walked by an earlier part: reported by that part
-                if failure.revision in cannot_upgrade or (part is not None and failure.revision not in part.revisions):
-                    result.findings.append(
-                        Finding(
-                            script.revision,
-                            "setup",
-                            NOTE,
-                            f"not walked: its ancestor {failure.revision} does not upgrade (reported there)",
-                        )
-                    )
-                elif options.from_current:  # the walk starts again from an empty database, not from the dump
-                    result.findings.append(
-                        Finding(
-                            script.revision,
-                            "setup",
-                            LIMIT,
-                            "not walked: after a failure the "
-                            "walk starts again from an empty database, and this history does "
-                            f"not climb from one without the dump ({failure})",
-                        )
-                    )
+            failure = climb_again(runner, script)
+            if failure is not None:
+                reported = already_reported(failure.revision, cannot_upgrade, part)
+                if not reported:
                     cannot_upgrade.add(failure.revision)
-                else:
-                    result.findings.append(
-                        Finding(
-                            script.revision,
-                            "setup",
-                            FAILURE,
-                            f"cannot reach its parent on a fresh database: {failure}",
-                            statement=failure.statement,
-                        )
-                    )
-                    cannot_upgrade.add(failure.revision)
-                record(result)
+                record(not_reached(script, failure, reported, options.from_current))
                 continue
-        fresh = schema is None and options.from_current  # a restored dump: add generated rows to all its tables too
         revision_walk = RevisionWalk(
             runner,
             script,
             options,
             schema or schema_snapshot(connection),
-            seed_all=fresh,
+            seed_all=schema is None and options.from_current,  # a restored dump: add rows to all its tables too
             filled=filled,
             previously_touched=touched,
             probe=probe,
@@ -205,6 +177,53 @@ def walk_revisions(
         broken = len(result.legs) < len(LEGS) or "failed" in result.legs.values()
         record(result)
     return broken
+
+
+def climb_again(runner: Runner, script: Script) -> StepFailed | None:
+    """After a broken leg: an empty schema again, climbed to script's parent; the step that failed, if one did."""
+    reset_schema(runner.connection)
+    try:
+        climb_to(runner, script)
+    except StepFailed as failure:
+        return failure
+    return None
+
+
+def already_reported(ancestor: str, cannot_upgrade: set[str], part: Part | None) -> bool:
+    """The ancestor's failure to upgrade is reported already: earlier in this walk, or by the earlier part that
+    walks it."""
+    return ancestor in cannot_upgrade or (part is not None and ancestor not in part.revisions)
+
+
+def not_reached(script: Script, failure: StepFailed, reported: bool, from_current: bool) -> RevisionResult:
+    """A revision whose parent could not be climbed to: its legs skipped, and why (a failure where it is first seen)."""
+    result = RevisionResult(script.revision, (script.doc or "").strip(), legs={leg: "skipped" for leg in LEGS})
+    if reported:
+        finding = Finding(
+            script.revision,
+            "setup",
+            NOTE,
+            f"not walked: its ancestor {failure.revision} does not upgrade (reported there)",
+        )
+    elif from_current:  # the walk starts again from an empty database, not from the dump
+        finding = Finding(
+            script.revision,
+            "setup",
+            LIMIT,
+            "not walked: after a failure the "
+            "walk starts again from an empty database, and this history does "
+            f"not climb from one without the dump ({failure})",
+        )
+    else:
+        finding = Finding(
+            script.revision,
+            "setup",
+            FAILURE,
+            f"cannot reach its parent on a fresh database: {failure}",
+            statement=failure.statement,
+        )
+    result.findings.append(finding)
+    return result
 
 
 def drift(session: Session) -> list[Finding]:
