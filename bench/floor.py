@@ -16,10 +16,11 @@ import time
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from thirdai_platform.database.connection import connected  # noqa: E402
+from thirdai_platform.database.url import parse_url  # noqa: E402
 from thirdai_platform.migrate import history  # noqa: E402
 from thirdai_platform.migrate.session import load_session  # noqa: E402
 from thirdai_platform.migrate.walk.data import empty_tables  # noqa: E402
@@ -77,7 +78,9 @@ def main() -> None:
     arguments.add_argument("--rows", type=int, default=10)
     arguments.add_argument("--from-dump", type=Path)
     args = arguments.parse_args()
-    url = make_url(args.url)
+    url = parse_url(
+        args.url, "--url"
+    )  # psycopg2, as the CLI connects: a bare postgresql:// is psycopg 3 in SQLAlchemy 2.1
     if args.from_dump:
         restore_dump(args.from_dump, url)
     print(json.dumps(floor(args.config.resolve(), url, args.rows, from_current=args.from_dump is not None)))

@@ -1,21 +1,26 @@
 """Time the walk on the real histories (bench/real_histories.py) against its floor, on one ephemeral server.
 
-    python bench/real_speed.py [--only NAME ...] [--rows 10] [--json out.json]
+    python bench/real_speed.py [--only NAME ...] [--rows 10] [--runs 3] [--json out.json]
 
-For each history, in its own venv and with this working tree on PYTHONPATH: the floor (bench/floor.py: up, down
-and up again per revision with rows, no checks) on one database, then the CLI as a user runs it (lint included)
-with --url on another database of the same server (so in one process: --url walks in one part). Printed: both
-times, their ratio, and where the walk's time went per revision (RevisionResult.phase_seconds, see phases.py);
-"lint+start" is the CLI's wall time less its walk: start-up, lint and review, reports.
+For each history, in its own venv and with this working tree on PYTHONPATH, --runs rounds of: the floor
+(bench/floor.py: up, down and up again per revision with rows, no checks) on one database, then the CLI as a user
+runs it (lint included) with --url on another database of the same server (so in one process: --url walks in one
+part). Both are timed as whole processes (start-up, restoring the starting dump, loading the scripts: both pay
+them), with every package byte-compiled as pip leaves it. Printed per history: the median and range over the
+rounds of both times and of their ratio, the walk alone (the report's seconds), and where the walk's time went per
+revision (RevisionResult.phase_seconds, see walk/phases.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,6 +35,9 @@ DEFAULT = ("ckan", "zou", "prefect-psycopg2", "mlflow-start", "dagster")
 
 
 def run_floor(python: Path, ini: Path, url: str, rows: int, start: tuple[str, ...], timeout: float) -> dict:
+    """The floor's own timings, and "wall": its whole process, timed as the CLI's is (start-up, restoring a dump,
+    loading the scripts: what any tool pays before its first leg)."""
+    started = time.monotonic()
     done = subprocess.run(
         [str(python), str(FLOOR), "--config", str(ini), "--url", url, "--rows", str(rows), *start],
         cwd=ini.parent,
@@ -40,10 +48,11 @@ def run_floor(python: Path, ini: Path, url: str, rows: int, start: tuple[str, ..
     )
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "wall": round(time.monotonic() - started, 1)}
 
 
 def time_history(name: str, out: Path, server, rows: int, timeout: float) -> dict:
+    """One round on one history: the floor, then the CLI, each on a database of its own."""
     history = next(h for h in by_name(name))
     ini = prepare(history, out)
     python = venv_for(history)
@@ -55,12 +64,6 @@ def time_history(name: str, out: Path, server, rows: int, timeout: float) -> dic
     report = json.loads(report_file.read_text()) if report_file.exists() else {"revisions": [], "seconds": 0}
     revisions = report["revisions"]
     unscoped = sum(any(f["check"] == "scope" for f in r["findings"]) for r in revisions)
-    failures = sum(
-        f["severity"] == "failure"
-        for r in revisions
-        for f in r["findings"]
-        if f["check"] in ("upgrade", "downgrade", "upgrade again")
-    )
     return {
         "history": name,
         "revisions": len(revisions),
@@ -68,30 +71,46 @@ def time_history(name: str, out: Path, server, rows: int, timeout: float) -> dic
         "cli": cli,
         "walk_seconds": report["seconds"],
         "unscoped": unscoped,
-        "leg_failures": failures,
         "phases": totals([r.get("phase_seconds", {}) for r in revisions]),
     }
 
 
-def print_row(row: dict) -> None:
-    floor, n = row["floor"].get("total"), max(row["revisions"], 1)
-    walk_s, cli_s = row["walk_seconds"], row["cli"]["seconds"]
-    ratio = f"{cli_s / floor:.2f}" if floor else "-"
+def spread(values: list[float]) -> str:
+    """The median, and the lowest and highest of the rounds: "1.62 (1.55-1.71)"."""
+    if not values:
+        return "-"
+    low, high = min(values), max(values)
+    return f"{statistics.median(values):.2f}" + (f" ({low:.2f}-{high:.2f})" if len(values) > 1 else "")
+
+
+def print_rounds(rounds: list[dict]) -> None:
+    """One line per history over its rounds: the floor's and the CLI's whole process, their ratio, the walk alone."""
+    first, n = rounds[0], max(rounds[0]["revisions"], 1)
+    timed = [r for r in rounds if r["floor"].get("wall") and r["cli"]["exit"] != "timeout"]
+    floors, clis = [r["floor"]["wall"] for r in timed], [r["cli"]["seconds"] for r in timed]
     print(
-        f"{row['history']:<18} {row['revisions']:>4} {floor or 0:>8.2f} {row['floor'].get('migrations', 0):>8.2f} "
-        f"{cli_s:>8.1f} {walk_s:>8.2f} {cli_s - walk_s:>10.1f} {ratio:>6} {1000 * walk_s / n:>8.0f} "
-        f"{row['unscoped']:>8} {row['cli']['exit']!s:>5}",
+        f"{first['history']:<18} {first['revisions']:>4}  floor {spread(floors)} s  CLI {spread(clis)} s  "
+        f"CLI/floor {spread([c / f for c, f in zip(clis, floors)])}  "
+        f"walk {spread([r['walk_seconds'] for r in timed])} s  legs of the floor "
+        f"{spread([r['floor'].get('migrations', 0) for r in timed])} s  unscoped {first['unscoped']}  "
+        f"exit {first['cli']['exit']}",
         flush=True,
     )
-    if row["floor"].get("error"):
-        print(f"      floor: {row['floor']['error']}")
-    print("      ms/revision: " + "  ".join(f"{k} {1000 * v / n:.1f}" for k, v in row["phases"].items()), flush=True)
+    for r in rounds:
+        if r["floor"].get("error"):
+            print(f"      floor: {r['floor']['error']}")
+    phases = totals([r["phases"] for r in rounds])
+    print(
+        "      ms/revision: " + "  ".join(f"{k} {1000 * v / n / len(rounds):.1f}" for k, v in phases.items()),
+        flush=True,
+    )
 
 
 def main() -> None:
     arguments = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     arguments.add_argument("--only", nargs="+", default=list(DEFAULT))
     arguments.add_argument("--rows", type=int, default=10)
+    arguments.add_argument("--runs", type=int, default=3, help="rounds per history (default: %(default)s)")
     arguments.add_argument("--timeout", type=float, default=1800)
     arguments.add_argument(
         "--out",
@@ -101,19 +120,18 @@ def main() -> None:
     )
     arguments.add_argument("--json", type=Path)
     args = arguments.parse_args()
-    print(
-        f"{'history':<18} {'revs':>4} {'floor s':>8} {'(migr.)':>8} {'CLI s':>8} {'walk s':>8} {'lint+start':>10} "
-        f"{'CLI/a':>6} {'ms/rev':>8} {'unscoped':>8} {'exit':>5}",
-        flush=True,
-    )
-    rows = []
+    # Our own code compiled once too (the histories' venvs are, in venv_for): PYTHONPATH points at this tree.
+    compileall.compile_dir(REPO / "thirdai_platform", quiet=2, workers=0)
+    rounds = {}
     args.out.mkdir(parents=True, exist_ok=True)
     with start_server() as server:
         for name in args.only:
-            rows.append(time_history(name, args.out.resolve(), server, args.rows, args.timeout))
-            print_row(rows[-1])
+            rounds[name] = [
+                time_history(name, args.out.resolve(), server, args.rows, args.timeout) for _ in range(args.runs)
+            ]
+            print_rounds(rounds[name])
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+        args.json.write_text(json.dumps(rounds, indent=2))
 
 
 if __name__ == "__main__":
