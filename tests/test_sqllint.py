@@ -16,7 +16,7 @@ from thirdai_platform.migrate.session import Session
 from thirdai_platform.migrate.static_checks import lint_findings, whole_schema_limit
 from thirdai_platform.migrate.walk.scope import revision_reach
 
-REPO_SQUAWK_CONFIG = Path(__file__).resolve().parents[1] / "thirdai_platform" / "migrate" / "squawk.toml"
+REPO_SQUAWK_CONFIG = Path(__file__).resolve().parents[1] / "thirdai_platform" / "migrate" / "review" / "squawk.toml"
 
 ENV_PY = """\
 from alembic import context
