@@ -8,6 +8,7 @@ the earlier ones without colliding with them.
     catalog      the tables, read from pg_catalog     order    parents before children
     checks       CHECKs parsed (pglast) into tests     domain   what they leave each column, as plain data
     expressions  a CHECK as a Python test of a row     draw     values within a column's domain
+    operators    SQL's operators and functions         casts    SQL's casts
     planner      the rows to insert, planned first     filler   reads what rows must fit, inserts them
     fakes        realistic values by column name (mimesis)
 """
