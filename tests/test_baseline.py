@@ -21,7 +21,7 @@ from thirdai_platform.migrate.baseline import (
     write_baseline,
 )
 from thirdai_platform.migrate.findings import FAILURE, KNOWN, LIMIT, NOTE, Finding, RevisionResult, WalkReport
-from thirdai_platform.migrate.session import load_config
+from thirdai_platform.migrate.session import load_session
 
 HISTORIES = Path(__file__).parent / "histories"
 REPO_ROOT = Path(__file__).parents[1]
@@ -114,10 +114,10 @@ def test_baseline_rev_in_the_pyproject_next_to_alembic_ini_covers_it_and_its_anc
     ini = planted_copy(tmp_path)
     (ini.parent / "pyproject.toml").write_text('[tool.thirdai-migrate]\nbaseline = "0002_projects"\n')
 
-    assert chosen_baseline(load_config(ini)).revisions == {"0001_teams_users", "0002_projects"}
+    assert chosen_baseline(load_session(ini)).revisions == {"0001_teams_users", "0002_projects"}
     (ini.parent / "pyproject.toml").write_text('[tool.thirdai-migrate]\nbaseline = "0042_nothing"\n')
     with pytest.raises(UserError, match="baseline = '0042_nothing' is no revision of the history"):
-        chosen_baseline(load_config(ini))
+        chosen_baseline(load_session(ini))
 
 
 def git(directory: Path, *arguments: str) -> None:
@@ -136,12 +136,12 @@ def test_changed_only_gates_the_revisions_a_branch_changes_or_adds_and_those_aft
     (versions / "0003_team_budget.py").write_text((versions / "0003_team_budget.py").read_text() + "\n# changed\n")
 
     # 0004 comes after the changed 0003, which may break it: gated too
-    assert chosen_baseline(load_config(ini), changed_only=True).revisions == {"0001_teams_users", "0002_projects"}
+    assert chosen_baseline(load_session(ini), changed_only=True).revisions == {"0001_teams_users", "0002_projects"}
 
 
 def test_changed_only_outside_a_git_checkout_is_one_line(tmp_path):
     with pytest.raises(UserError, match=r"^--changed-only needs a git checkout, and .* is not in one$"):
-        chosen_baseline(load_config(planted_copy(tmp_path)), changed_only=True)
+        chosen_baseline(load_session(planted_copy(tmp_path)), changed_only=True)
 
 
 NEW_DEFECT = '''

@@ -29,6 +29,7 @@ from thirdai_platform.errors import UserError
 from thirdai_platform.migrate import history
 from thirdai_platform.migrate.findings import FAILURE, KNOWN, Finding, WalkReport
 from thirdai_platform.migrate.git_changes import changed_files, repository_root
+from thirdai_platform.migrate.session import Session
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -158,19 +159,18 @@ def unchanged_revisions(scripts: ScriptDirectory, start: Path) -> frozenset[str]
     return frozenset(s.revision for s in every if s.revision not in gated)
 
 
-def chosen_baseline(config: Config, baseline_file: Path | None = None, changed_only: bool = False) -> Baseline:
+def chosen_baseline(session: Session, baseline_file: Path | None = None, changed_only: bool = False) -> Baseline:
     """Every source of known failures the project and the command line name, together; empty when none does."""
-    settings, directory = project_settings(config)
+    settings, directory = project_settings(session.config)
     baseline = Baseline()
     if isinstance(settings.get("baseline"), str):
         where = str(directory / "pyproject.toml")
-        baseline |= Baseline(revisions=up_to(ScriptDirectory.from_config(config), settings["baseline"], where))
+        baseline |= Baseline(revisions=up_to(session.scripts, settings["baseline"], where))
     for path in (baseline_file, directory / settings["baseline-file"] if "baseline-file" in settings else None):
         if path is not None:
             baseline |= read_baseline(path)[0]
     if changed_only:
-        scripts = ScriptDirectory.from_config(config)
-        baseline |= Baseline(revisions=unchanged_revisions(scripts, Path(scripts.dir)))
+        baseline |= Baseline(revisions=unchanged_revisions(session.scripts, Path(session.scripts.dir)))
     return baseline
 
 

@@ -167,7 +167,7 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
     remove_earlier([args.junit_xml, args.json, args.sarif, args.html])
     with ExitStack() as stack:
         session = load_session(args.config)
-        baseline = chosen_baseline(session.config, args.baseline, args.changed_only)
+        baseline = chosen_baseline(session, args.baseline, args.changed_only)
         limits = chosen_limits(session.config, args.max_blocked_write, args.max_blocked_read, args.rolling_deploys)
         host = walk_host(args, stack)
         databases, order = walk_databases(args, session, host, revisions_in_range(session))

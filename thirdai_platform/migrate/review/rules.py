@@ -1,17 +1,15 @@
 """The review's rules, each a function of a parsed revision script (syntax.py) returning its findings.
 
 Each rule catches a mistake that autogenerate or a hurried author makes and that would otherwise surface only when
-the revision runs against real data. A rule is silenced in the script with `# review: ignore RULE-ID -- reason`.
+the revision runs against real data. reviewer.py runs them all (CHECKS) on a script.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 
 from thirdai_platform.migrate.review import syntax
-from thirdai_platform.migrate.review.ignore_comments import ignore_comments
 from thirdai_platform.migrate.review.syntax import ParsedScript, ReviewFinding
 
 ERROR = "error"
@@ -38,53 +36,7 @@ LONE_PERCENT = re.compile(r"%(?!%|s|\(\w+\)s)")
 DOUBLED_PERCENT = re.compile(r"%%")
 
 
-def review_script(path: str | Path) -> list[ReviewFinding]:
-    """Findings of every rule for one revision script, minus those silenced with a reasoned ignore comment."""
-    script = syntax.load(path)
-    raw = [
-        finding
-        for check in (
-            _drop_constraint_none,
-            _empty_downgrade,
-            _execute_without_reverse,
-            _drop_without_data_move,
-            _invalid_data_loss,
-            _drop_add_looks_like_rename,
-            _enum_created_twice,
-            _percent_in_raw_sql,
-        )
-        for finding in check(script)
-    ]
-    ignored, ignore_findings = _ignores(script)
-    kept = [finding for finding in raw if finding.rule not in ignored]
-    return sorted(kept + ignore_findings, key=lambda finding: (finding.line, finding.rule))
-
-
-def risky_operations(path: str | Path) -> list[str]:
-    """One line per operation a reviewer should look at twice: drops, type changes, enum changes, raw SQL."""
-    script = syntax.load(path)
-    lines = []
-    for direction, function in script.functions.items():
-        for call in syntax.calls(function):
-            method = syntax.method(call)
-            where = f"{direction} (line {call.lineno})"
-            if method == "drop_table":
-                lines.append(f"{where}: drops table {script.table_of(call)}")
-            elif method == "drop_column":
-                lines.append(f"{where}: drops column {script.table_of(call)}.{script.column_name_of(call)}")
-            elif method == "alter_column" and syntax.keyword(call, "type_") is not None:
-                column = f"{script.table_of(call)}.{script.column_name_of(call)}"
-                lines.append(f"{where}: changes the type of {column} to {ast.unparse(syntax.keyword(call, 'type_'))}")
-            elif method in ("create", "drop") and syntax.enum_name(syntax.receiver_enum(call, script)) is not None:
-                lines.append(f"{where}: {method}s enum type {syntax.enum_name(syntax.receiver_enum(call, script))}")
-            elif method == "EnumMigration":
-                lines.append(f"{where}: changes enum labels ({syntax.shorten(ast.unparse(call))})")
-            elif method in RAW_SQL_METHODS:
-                lines.append(f"{where}: raw SQL {syntax.shorten(syntax.sql_text(call) or ast.unparse(call))}")
-    return lines
-
-
-def _finding(script: ParsedScript, rule: str, node: ast.AST | int, message: str) -> ReviewFinding:
+def rule_finding(script: ParsedScript, rule: str, node: ast.AST | int, message: str) -> ReviewFinding:
     line = node if isinstance(node, int) else node.lineno
     return ReviewFinding(rule, script.revision, script.path, line, message, RULES[rule])
 
@@ -100,7 +52,7 @@ def _drop_constraint_none(script: ParsedScript) -> list[ReviewFinding]:
         name = call.args[0] if call.args else syntax.keyword(call, "constraint_name")
         if isinstance(name, ast.Constant) and name.value is None:
             findings.append(
-                _finding(
+                rule_finding(
                     script,
                     "drop-constraint-none",
                     call,
@@ -114,11 +66,13 @@ def _drop_constraint_none(script: ParsedScript) -> list[ReviewFinding]:
 def _empty_downgrade(script: ParsedScript) -> list[ReviewFinding]:
     downgrade = script.functions.get("downgrade")
     if downgrade is None:
-        return [_finding(script, "empty-downgrade", 1, "the script has no downgrade(): write one to undo upgrade()")]
+        return [
+            rule_finding(script, "empty-downgrade", 1, "the script has no downgrade(): write one to undo upgrade()")
+        ]
     if not _is_empty_body(downgrade):
         return []
     return [
-        _finding(
+        rule_finding(
             script,
             "empty-downgrade",
             downgrade,
@@ -149,7 +103,7 @@ def _execute_without_reverse(script: ParsedScript) -> list[ReviewFinding]:
     if not executes:
         return []
     return [
-        _finding(
+        rule_finding(
             script,
             "execute-without-reverse",
             executes[0],
@@ -204,7 +158,7 @@ def _drop_without_data_move(script: ParsedScript) -> list[ReviewFinding]:
     if drops and script.data_loss.computed:  # only the walk, running the script, knows what it declares
         direction, _, dropped = drops[0]
         return [
-            _finding(
+            rule_finding(
                 script,
                 "computed-data-loss",
                 script.data_loss.line,
@@ -216,7 +170,7 @@ def _drop_without_data_move(script: ParsedScript) -> list[ReviewFinding]:
             )
         ]
     return [
-        _finding(
+        rule_finding(
             script,
             "drop-without-data-move",
             call,
@@ -231,7 +185,7 @@ def _drop_without_data_move(script: ParsedScript) -> list[ReviewFinding]:
 def _invalid_data_loss(script: ParsedScript) -> list[ReviewFinding]:
     """A data_loss of another shape: the walk refuses it in the same words and holds the script to no declared loss."""
     malformed = script.data_loss.malformed
-    return [_finding(script, "invalid-data-loss", script.data_loss.line, malformed)] if malformed else []
+    return [rule_finding(script, "invalid-data-loss", script.data_loss.line, malformed)] if malformed else []
 
 
 def _drop_add_looks_like_rename(script: ParsedScript) -> list[ReviewFinding]:
@@ -254,7 +208,7 @@ def _drop_add_looks_like_rename(script: ParsedScript) -> list[ReviewFinding]:
             for added_table, new in adds:
                 if added_table == table and new != old:
                     findings.append(
-                        _finding(
+                        rule_finding(
                             script,
                             "drop-add-looks-like-rename",
                             call,
@@ -286,7 +240,7 @@ def _enum_created_twice(script: ParsedScript) -> list[ReviewFinding]:
                 name = syntax.enum_name(enum)
                 if name in explicit and not _create_type_false(enum):
                     findings.append(
-                        _finding(
+                        rule_finding(
                             script,
                             "enum-created-twice",
                             call,
@@ -325,7 +279,7 @@ def _percent_in_raw_sql(script: ParsedScript) -> list[ReviewFinding]:
         sql = syntax.literal(call.args[0]) if call.args else None
         if isinstance(sql, str) and LONE_PERCENT.search(DOUBLED_PERCENT.sub("", sql)):
             findings.append(
-                _finding(
+                rule_finding(
                     script,
                     "percent-in-raw-sql",
                     call,
@@ -344,25 +298,14 @@ def _is_cursor(call: ast.Call) -> bool:
     return "cur" in name.lower()
 
 
-# --- silencing -----------------------------------------------------------------------------------------------------
-
-
-def _ignores(script: ParsedScript) -> tuple[set[str], list[ReviewFinding]]:
-    """Rule ids silenced by reasoned ignore comments, and findings for ignore comments that are not valid."""
-    ignored, findings = set(), []
-    for comment in ignore_comments(Path(script.path).read_text(encoding="utf-8"), "review"):
-        rule = comment.rule
-        if rule not in RULES:
-            findings.append(_finding(script, "invalid-ignore", comment.line, f"ignore names an unknown rule {rule!r}"))
-        elif not comment.reason:
-            findings.append(
-                _finding(
-                    script,
-                    "invalid-ignore",
-                    comment.line,
-                    f"ignore of {rule} needs a reason: # review: ignore {rule} -- why",
-                )
-            )
-        else:
-            ignored.add(rule)
-    return ignored, findings
+# Every rule above, in the order review_script runs them.
+CHECKS = (
+    _drop_constraint_none,
+    _empty_downgrade,
+    _execute_without_reverse,
+    _drop_without_data_move,
+    _invalid_data_loss,
+    _drop_add_looks_like_rename,
+    _enum_created_twice,
+    _percent_in_raw_sql,
+)

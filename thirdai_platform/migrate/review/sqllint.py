@@ -95,17 +95,8 @@ def squawk_findings(sql_of: dict[Step, str], config_path: Path | None) -> dict[S
         step: [statement for statement in parsed_sql.statements(sql) if "alembic_version" not in statement]
         for step, sql in sql_of.items()
     }
-    step_of_file, files_by_assumption = {}, {}
     with tempfile.TemporaryDirectory(prefix="squawk-") as directory:
-        for index, (step, statements) in enumerate(statements_of.items()):
-            if not statements:
-                continue
-            path = Path(directory, f"{index}.sql")
-            # squawk reads one statement per paragraph, so the line of a finding tells its statement.
-            path.write_text("\n\n".join(statements) + "\n", encoding="utf-8")
-            step_of_file[path.name] = step
-            in_transaction = not any(TRANSACTION_START.match(statement) for statement in statements)
-            files_by_assumption.setdefault(in_transaction, []).append(path)
+        step_of_file, files_by_assumption = _squawk_files(Path(directory), statements_of)
         violations = [
             violation
             for in_transaction, paths in files_by_assumption.items()
@@ -113,23 +104,44 @@ def squawk_findings(sql_of: dict[Step, str], config_path: Path | None) -> dict[S
         ]
     findings = {step: [] for step in sql_of}
     for violation in violations:
-        revision, direction = step = step_of_file[Path(violation["file"]).name]
-        statements = statements_of[step]
-        index = bisect.bisect_right(_first_lines(statements), violation["line"]) - 1
-        statement = statements[max(index, 0)]
-        findings[step].append(
-            LintFinding(
-                revision=revision,
-                direction=direction,
-                rule=violation["rule_name"],
-                statement=parsed_sql.shortened(statement, STATEMENT_PREVIEW),
-                message=violation["message"],
-                help=violation.get("help") or "",
-                severity=violation["level"].lower(),
-                drops=parsed_sql.dropped(statement) if violation["rule_name"] in DROP_RULES else frozenset(),
-            )
-        )
+        step = step_of_file[Path(violation["file"]).name]
+        findings[step].append(_lint_finding(step, statements_of[step], violation))
     return findings
+
+
+def _squawk_files(
+    directory: Path, statements_of: dict[Step, list[str]]
+) -> tuple[dict[str, Step], dict[bool, list[Path]]]:
+    """A file in directory for each step with statements: the step of each file name, and the files by whether
+    squawk is to assume a surrounding transaction."""
+    step_of_file, files_by_assumption = {}, {}
+    for index, (step, statements) in enumerate(statements_of.items()):
+        if not statements:
+            continue
+        path = directory / f"{index}.sql"
+        # squawk reads one statement per paragraph, so the line of a finding tells its statement.
+        path.write_text("\n\n".join(statements) + "\n", encoding="utf-8")
+        step_of_file[path.name] = step
+        in_transaction = not any(TRANSACTION_START.match(statement) for statement in statements)
+        files_by_assumption.setdefault(in_transaction, []).append(path)
+    return step_of_file, files_by_assumption
+
+
+def _lint_finding(step: Step, statements: list[str], violation: dict) -> LintFinding:
+    """One of squawk's violations as a finding, tied to the statement on the violation's line."""
+    revision, direction = step
+    index = bisect.bisect_right(_first_lines(statements), violation["line"]) - 1
+    statement = statements[max(index, 0)]
+    return LintFinding(
+        revision=revision,
+        direction=direction,
+        rule=violation["rule_name"],
+        statement=parsed_sql.shortened(statement, STATEMENT_PREVIEW),
+        message=violation["message"],
+        help=violation.get("help") or "",
+        severity=violation["level"].lower(),
+        drops=parsed_sql.dropped(statement) if violation["rule_name"] in DROP_RULES else frozenset(),
+    )
 
 
 def lint_revisions(session: Session, revisions: list[str] | None = None) -> list[LintFinding]:

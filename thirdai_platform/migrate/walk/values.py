@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 INTEGER_MAX = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": 2**63 - 1}
 TEXT_KINDS = {"text", "varchar", "bpchar", "name", "citext"}
 NUMBER_KINDS = set(INTEGER_MAX) | {"numeric", "float4", "float8"}
+TIME_KINDS = {"date", "time", "timetz", "timestamp", "timestamptz", "interval"}
 # Kinds whose unique values count up from the current maximum of the column.
 ORDERED_KINDS = set(INTEGER_MAX) | {
     "numeric",
@@ -104,32 +105,14 @@ def scalar_type(name: str, typmod: int) -> PgType | None:
 def random_value(pg_type: PgType, rng: Random, column_name: str = "") -> object:
     """Any valid value of the type (no uniqueness promised)."""
     kind = pg_type.kind
-    if kind in INTEGER_MAX:
-        # Now and then the largest value, so that narrowing migrations meet it.
-        return INTEGER_MAX[kind] if rng.random() < 0.03 else rng.randrange(100_000 if kind != "int2" else 1000)
-    if kind == "numeric":
-        whole_digits = pg_type.precision - pg_type.scale if pg_type.precision else 6
-        scale = pg_type.scale if pg_type.precision else 2
-        whole = rng.randrange(10 ** min(whole_digits, 6)) if whole_digits > 0 else 0
-        return Decimal(whole) + Decimal(rng.randrange(10**scale)).scaleb(-scale)
-    if kind in ("float4", "float8"):
-        return round(rng.uniform(0, 10_000), 3)
-    if kind == "money":
-        return Decimal(rng.randrange(1_000_000)).scaleb(-2)
+    if kind in NUMBER_KINDS or kind == "money":
+        return random_number(pg_type, rng)
+    if kind in TIME_KINDS:
+        return random_moment(kind, rng)
     if kind in TEXT_KINDS:
         return clip(random_text(rng, column_name), pg_type.length)
     if kind == "bool":
         return rng.random() < 0.5
-    if kind == "date":
-        return START_DATE + timedelta(days=rng.randrange(-3650, 3650))
-    if kind in ("timestamp", "timestamptz"):
-        moment = START_TIME + timedelta(seconds=rng.randrange(-(10**8), 10**8), microseconds=rng.randrange(10**6))
-        return moment.replace(tzinfo=timezone.utc) if kind == "timestamptz" else moment
-    if kind in ("time", "timetz"):
-        moment = time(rng.randrange(24), rng.randrange(60), rng.randrange(60))
-        return moment.isoformat() + "+00" if kind == "timetz" else moment
-    if kind == "interval":
-        return timedelta(days=rng.randrange(400), seconds=rng.randrange(86_400))
     if kind == "uuid":
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
     if kind in ("json", "jsonb"):
@@ -154,6 +137,35 @@ def random_value(pg_type: PgType, rng: Random, column_name: str = "") -> object:
     if kind == "array":
         return array_literal([random_value(pg_type.element, rng, column_name) for _ in range(rng.randrange(4))])
     raise ValueError(f"no generator for {kind}")
+
+
+def random_number(pg_type: PgType, rng: Random) -> int | Decimal | float:
+    """A value of an integer, numeric, float or money type, within its precision."""
+    kind = pg_type.kind
+    if kind in INTEGER_MAX:
+        # Now and then the largest value, so that narrowing migrations meet it.
+        return INTEGER_MAX[kind] if rng.random() < 0.03 else rng.randrange(100_000 if kind != "int2" else 1000)
+    if kind == "numeric":
+        whole_digits = pg_type.precision - pg_type.scale if pg_type.precision else 6
+        scale = pg_type.scale if pg_type.precision else 2
+        whole = rng.randrange(10 ** min(whole_digits, 6)) if whole_digits > 0 else 0
+        return Decimal(whole) + Decimal(rng.randrange(10**scale)).scaleb(-scale)
+    if kind == "money":
+        return Decimal(rng.randrange(1_000_000)).scaleb(-2)
+    return round(rng.uniform(0, 10_000), 3)  # float4, float8
+
+
+def random_moment(kind: str, rng: Random) -> object:
+    """A value of a date, time, timestamp or interval type, around 2020."""
+    if kind == "date":
+        return START_DATE + timedelta(days=rng.randrange(-3650, 3650))
+    if kind in ("timestamp", "timestamptz"):
+        moment = START_TIME + timedelta(seconds=rng.randrange(-(10**8), 10**8), microseconds=rng.randrange(10**6))
+        return moment.replace(tzinfo=timezone.utc) if kind == "timestamptz" else moment
+    if kind in ("time", "timetz"):
+        moment = time(rng.randrange(24), rng.randrange(60), rng.randrange(60))
+        return moment.isoformat() + "+00" if kind == "timetz" else moment
+    return timedelta(days=rng.randrange(400), seconds=rng.randrange(86_400))  # interval
 
 
 def other_value(kind: str, rng: Random) -> object:

@@ -8,6 +8,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from thirdai_platform.errors import message_line
+
 NOT_NULL_VIOLATION = "23502"
 FOREIGN_KEY_VIOLATION = "23503"
 UNIQUE_VIOLATION = "23505"
@@ -28,8 +30,7 @@ class StatementError:
         original = error.orig
         diag = getattr(original, "diag", None)  # psycopg2 and psycopg
         sqlstate = getattr(original, "pgcode", None) or getattr(original, "sqlstate", None)
-        lines = str(original).strip().splitlines()
-        return cls(sqlstate, lines[0] if lines else type(original).__name__, getattr(diag, "column_name", None))
+        return cls(sqlstate, message_line(error), getattr(diag, "column_name", None))
 
 
 def attempt(connection: Connection, sql: str, parameters: dict | None = None) -> StatementError | None:

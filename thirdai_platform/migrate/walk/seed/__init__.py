@@ -8,6 +8,7 @@ the earlier ones without colliding with them.
     catalog      the tables, read from pg_catalog     order    parents before children
     checks       CHECKs parsed (pglast) into tests     domain   what they leave each column, as plain data
     expressions  a CHECK as a Python test of a row     draw     values within a column's domain
+    operators    SQL's operators and functions         casts    SQL's casts
     planner      the rows to insert, planned first     filler   reads what rows must fit, inserts them
     fakes        realistic values by column name (mimesis)
 """
@@ -51,6 +52,26 @@ def seed_database(
     problems = [
         SeedProblem(name, "fixtures name a table that does not exist") for name in sorted(set(fixtures) - set(tables))
     ]
+    generated = {name: rows if only is None or name in only else 0 for name in tables}
+    fillers = fill_tables(connection, tables, fixtures, generated, seed=seed, salt=salt, parents_since=parents_since)
+    connection.commit()
+    return SeedResult(
+        inserted={filler.table.name: filler.inserted for filler in fillers},
+        problems=problems + [problem for filler in fillers for problem in filler.problems],
+    )
+
+
+def fill_tables(
+    connection: Connection,
+    tables: dict[str, Table],
+    fixtures: dict[str, list[dict]],
+    generated: dict[str, int],
+    *,
+    seed: int,
+    salt: str,
+    parents_since: int | None,
+) -> list[TableFiller]:
+    """Each table's fixtures, then its number of generated rows, parents first; then the foreign keys left NULL."""
     order, deferred, on_not_null_cycle = insertion_order(tables)
     fillers = []
     for name in order:
@@ -64,15 +85,11 @@ def seed_database(
             parents_since=parents_since,
         )
         filler.insert_fixtures(fixtures.get(name, []))
-        filler.insert_generated(rows if only is None or name in only else 0)
+        filler.insert_generated(generated[name])
         fillers.append(filler)
     for filler in fillers:  # now every parent has rows: fill the foreign keys left NULL to break cycles
         filler.fill_deferred_keys()
-    connection.commit()
-    return SeedResult(
-        inserted={filler.table.name: filler.inserted for filler in fillers},
-        problems=problems + [problem for filler in fillers for problem in filler.problems],
-    )
+    return fillers
 
 
 def with_parents(connection: Connection, tables: dict[str, Table]) -> dict[str, Table]:

@@ -7,7 +7,6 @@ evaluator models (the database then decides). An expression with a form it does 
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -16,8 +15,8 @@ from pglast import ast, parse_sql
 from pglast.enums import A_Expr_Kind, BoolExprType, BoolTestType, NullTestType
 from pglast.parser import ParseError
 
-from thirdai_platform.migrate.walk.seed.casts import CASTS, Unknown, to_text
-from thirdai_platform.migrate.walk.seed.domain import like_pattern, python_regex
+from thirdai_platform.migrate.walk.seed.casts import CASTS, Unknown
+from thirdai_platform.migrate.walk.seed.operators import BINARY, FUNCTIONS, count_nulls
 
 Row = dict
 Evaluator = Callable[[Row], object]
@@ -201,53 +200,7 @@ HANDLERS: dict[type, Callable[[ast.Node], Evaluator]] = {
 }
 
 
-# ---- operators and functions
-
-
-def matches(flags: int, anchored: bool) -> Callable[[object, object], bool]:
-    def match(value: object, pattern: object) -> bool:
-        if anchored:
-            return re.fullmatch(like_pattern(str(pattern)), str(value), flags | re.DOTALL) is not None
-        return re.search(python_regex(str(pattern)), str(value), flags) is not None
-
-    return match
-
-
-def negated(test: Callable[[object, object], bool]) -> Callable[[object, object], bool]:
-    return lambda value, pattern: not test(value, pattern)
-
-
-def concatenate(left: object, right: object) -> str:
-    return to_text(left) + to_text(right)
-
-
-BINARY = {
-    "=": operator.eq,
-    "<>": operator.ne,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "%": operator.mod,
-    "||": concatenate,
-    "~": matches(0, False),
-    "~*": matches(re.IGNORECASE, False),
-    "~~": matches(0, True),
-    "~~*": matches(re.IGNORECASE, True),
-}
-BINARY.update(
-    {
-        "!~": negated(BINARY["~"]),
-        "!~*": negated(BINARY["~*"]),
-        "!~~": negated(BINARY["~~"]),
-        "!~~*": negated(BINARY["~~*"]),
-    }
-)
+# ---- operators and function calls (what each does: operators.py)
 
 
 def strict(function: Callable[..., object], parts: list[Evaluator]) -> Evaluator:
@@ -323,24 +276,6 @@ def compile_between(node: ast.A_Expr) -> Evaluator:
         return (lowest <= checked <= highest) == inside
 
     return strict(between, [value, low, high])
-
-
-def count_nulls(*values: object) -> int:
-    return sum(value is None for value in values)
-
-
-FUNCTIONS = {
-    "length": len,
-    "char_length": len,
-    "character_length": len,
-    "octet_length": lambda value: len(to_text(value).encode()),
-    "lower": lambda value: to_text(value).lower(),
-    "upper": lambda value: to_text(value).upper(),
-    "btrim": lambda value, chars=" ": to_text(value).strip(chars),
-    "ltrim": lambda value, chars=" ": to_text(value).lstrip(chars),
-    "rtrim": lambda value, chars=" ": to_text(value).rstrip(chars),
-    "abs": abs,
-}
 
 
 def compile_call(node: ast.FuncCall) -> Evaluator:

@@ -53,7 +53,10 @@ class TableFiller:
             {name for key in self.deferred_keys if key.parent == table.name for name in key.parent_columns}
         )
         self.clause = table_clause(table.name, *(column(name) for name in table.columns), schema="public")
-        self.new_rows: list[tuple] = []  # (ctid, *self_key_columns) of generated rows, to fill deferred keys
+        # What fill_deferred_keys points the generated rows at: (ctid, *self_key_columns) of each, and the parent
+        # keys read before they were inserted.
+        self.new_rows: list[tuple] = []
+        self.earlier_parent_keys: dict[str, list[tuple]] = {}
 
     def report(self, reason: str) -> None:
         self.problems.append(SeedProblem(self.table.name, reason))
@@ -86,22 +89,26 @@ class TableFiller:
     # -- generated rows
 
     def insert_generated(self, rows: int) -> None:
+        """Plan the rows from what the table holds now, then insert them."""
         if rows <= 0:
             return
-        state = PlanState()
-        blocker = self.unfillable_column() or self.never_true_check() or self.load_existing(state)
+        blocker = self.unfillable_column() or self.never_true_check()
+        if blocker is None:
+            state = self.read_state()
+            blocker = self.missing_parent(state.parent_keys)
         if blocker:
             self.report(blocker)
             return
-        self.planner = RowPlanner(
+        self.earlier_parent_keys = state.parent_keys
+        planner = RowPlanner(
             self.plan, state, random_prefix=self.random_prefix, salt_tag=self.salt_tag, rows_wanted=rows
         )
         try:
-            planned = [self.planner.make_row(index, attempt=0) for index in range(rows)]
+            planned = [planner.make_row(index, attempt=0) for index in range(rows)]
         except Exception as error:  # noqa: BLE001 - a schema the planner misreads must not stop the walk
             self.report(f"the seeder could not plan rows ({type(error).__name__}: {message_line(error)})")
             return
-        self.insert_all(planned)
+        self.insert_all(planner, planned)
 
     def unfillable_column(self) -> str | None:
         for c in self.insert_columns:
@@ -119,9 +126,27 @@ class TableFiller:
                 return f'no row can pass check constraint "{check.name}": {check.definition}'
         return None
 
-    def load_existing(self, state: PlanState) -> str | None:
+    def missing_parent(self, parent_keys: dict[str, list[tuple]]) -> str | None:
+        """A NOT NULL foreign key whose parent table has no row to point to."""
+        for key in self.direct_keys:
+            if not parent_keys[key.name] and not self.table.can_be_null(key):
+                cycle = " (it is on a cycle of NOT NULL foreign keys)" if self.on_not_null_cycle else ""
+                return f"foreign key {key.name} is NOT NULL but {key.parent} has no rows to point to{cycle}"
+        return None
+
+    def read_state(self) -> PlanState:
         """Read what the new rows must fit with: row count, column maxima, parent keys, used key values."""
-        quoted = self.quote_table()
+        existing_rows, maxima = self.read_count_and_maxima()
+        parent_keys = {
+            key.name: self.read_parent_keys(key)
+            for key in self.table.foreign_keys
+            if key in self.direct_keys or key.parent == self.table.name
+        }
+        used = {key: self.read_used(key) for key in self.plan.dedupe_keys}
+        return PlanState(existing_rows, maxima, parent_keys, used, self.unused_parents(parent_keys, used))
+
+    def read_count_and_maxima(self) -> tuple[int, dict[str, object]]:
+        """The table's row count and the maxima of its ordered unique columns, in one round trip."""
         ordered = [
             name for name in sorted(self.plan.unique_columns) if self.table.columns[name].type.kind in ORDERED_KINDS
         ]
@@ -129,29 +154,17 @@ class TableFiller:
             f"max({self.quote(name)}){'::numeric' if self.table.columns[name].type.kind == 'money' else ''}"
             for name in ordered
         ]
-        selected = ", ".join(["count(*)", *maxima])  # one round trip for both
-        state.existing_rows, *found = self.connection.execute(text(f"SELECT {selected} FROM {quoted}")).one()
-        state.maxima = dict(zip(ordered, found))
-        self.parent_keys = state.parent_keys = {
-            key.name: self.read_parent_keys(key)
-            for key in self.table.foreign_keys
-            if key in self.direct_keys or key.parent == self.table.name
-        }
-        for key in self.direct_keys:
-            if not self.parent_keys[key.name] and not self.table.can_be_null(key):
-                cycle = " (it is on a cycle of NOT NULL foreign keys)" if self.on_not_null_cycle else ""
-                return f"foreign key {key.name} is NOT NULL but {key.parent} has no rows to point to{cycle}"
-        state.used = {
-            key: {
-                freeze(row)
-                for row in self.connection.execute(text(f"SELECT {', '.join(map(self.quote, key))} FROM {quoted}"))
-            }
-            for key in self.plan.dedupe_keys
-        }
-        state.free_parents = self.unused_parents(state)
-        return None
+        selected = ", ".join(["count(*)", *maxima])
+        count, *found = self.connection.execute(text(f"SELECT {selected} FROM {self.quote_table()}")).one()
+        return count, dict(zip(ordered, found))
 
-    def unused_parents(self, state: PlanState) -> dict[str, list[tuple]]:
+    def read_used(self, key: tuple[str, ...]) -> set[tuple]:
+        query = f"SELECT {', '.join(map(self.quote, key))} FROM {self.quote_table()}"
+        return {freeze(row) for row in self.connection.execute(text(query))}
+
+    def unused_parents(
+        self, parent_keys: dict[str, list[tuple]], used: dict[tuple[str, ...], set[tuple]]
+    ) -> dict[str, list[tuple]]:
         """For a foreign key that is also unique (one row per parent at most): the parents still without one,
         shuffled. Random picks would keep hitting taken parents once most are taken."""
         free = {}
@@ -159,11 +172,10 @@ class TableFiller:
             for unique_key in self.plan.dedupe_keys:
                 if set(unique_key) <= set(key.columns):
                     positions = [key.columns.index(name) for name in unique_key]
-                    used = state.used[unique_key]
                     parents = [
                         parent
-                        for parent in state.parent_keys[key.name]
-                        if freeze(parent[i] for i in positions) not in used
+                        for parent in parent_keys[key.name]
+                        if freeze(parent[i] for i in positions) not in used[unique_key]
                     ]
                     Random(f"{self.random_prefix}|{key.name}").shuffle(parents)
                     free[key.name] = parents
@@ -177,7 +189,7 @@ class TableFiller:
         query = f"SELECT DISTINCT {columns} FROM public.{self.quote(key.parent)} WHERE {not_null} ORDER BY {columns}"
         return [tuple(row) for row in self.connection.execute(text(query))]
 
-    def insert_all(self, rows: list[dict]) -> None:
+    def insert_all(self, planner: RowPlanner, rows: list[dict]) -> None:
         statement = self.insert_statement()
         done = failed = failures_in_a_row = 0
         first_error = ""
@@ -192,7 +204,7 @@ class TableFiller:
             except DBAPIError:
                 pass  # find the rows at fault one by one
             for index, row in enumerate(batch, start):
-                error = self.insert_one(index, row)
+                error = self.insert_one(planner, index, row)
                 if error is None:
                     done, failures_in_a_row = done + 1, 0
                     continue
@@ -213,10 +225,10 @@ class TableFiller:
             statement = statement.returning(literal_column("ctid"), *(column(name) for name in self.self_key_columns))
         return statement
 
-    def insert_one(self, index: int, row: dict) -> str | None:
+    def insert_one(self, planner: RowPlanner, index: int, row: dict) -> str | None:
         """Insert one row, with new values when a constraint rejects it; the last database error if none fit."""
         error = None
-        for candidate in self.candidates(index, row):
+        for candidate in self.candidates(planner, index, row):
             try:
                 with self.connection.begin_nested():
                     result = self.connection.execute(self.insert_statement().values(candidate))
@@ -234,11 +246,11 @@ class TableFiller:
         check = next((check for check in self.table.checks if named and check.name == named[1]), None)
         return f"{error}: {check.definition}" if check else error
 
-    def candidates(self, index: int, row: dict):
+    def candidates(self, planner: RowPlanner, index: int, row: dict):
         yield row
         for attempt in range(1, RETRIES + 1):
-            yield self.planner.make_row(index, attempt)
-        yield self.with_defaults(self.planner.make_row(index, RETRIES + 1))
+            yield planner.make_row(index, attempt)
+        yield self.with_defaults(planner.make_row(index, RETRIES + 1))
 
     def with_defaults(self, row: dict) -> dict:
         """Last resort for CHECK constraints: their columns take the column default, else NULL."""
@@ -259,7 +271,7 @@ class TableFiller:
         new_keys = [tuple(row[1:]) for row in self.new_rows]
         for key in self.deferred_keys:
             if key.parent == self.table.name:  # rows inserted earlier: existing ones, then earlier new ones
-                earlier = self.parent_keys[key.name]
+                earlier = self.earlier_parent_keys[key.name]
                 self_positions = [self.self_key_columns.index(name) for name in key.parent_columns]
             else:
                 earlier, self_positions = self.read_parent_keys(key), []

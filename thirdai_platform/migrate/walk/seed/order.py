@@ -15,27 +15,9 @@ def insertion_order(tables: dict[str, Table]) -> tuple[list[str], set[tuple[str,
         if key.parent == key.table and table.can_be_null(key)
     }
     remaining, order, on_cycle = sorted(tables), [], set()
-
-    def waits_on(name: str) -> list[ForeignKey]:
-        return [
-            key
-            for key in tables[name].foreign_keys
-            if key.parent in remaining and key.parent != name and (name, key.name) not in deferred
-        ]
-
-    def reaches(start: str, goal: str) -> bool:
-        seen, todo = set(), [start]
-        while todo:
-            name = todo.pop()
-            if name == goal:
-                return True
-            if name not in seen:
-                seen.add(name)
-                todo.extend(key.parent for key in waits_on(name))
-        return False
-
     while remaining:
-        ready = [name for name in remaining if not waits_on(name)]
+        waits = {name: waits_on(tables[name], remaining, deferred) for name in remaining}
+        ready = [name for name in remaining if not waits[name]]
         if ready:
             order.append(ready[0])
             remaining.remove(ready[0])
@@ -44,14 +26,36 @@ def insertion_order(tables: dict[str, Table]) -> tuple[list[str], set[tuple[str,
         breakable = [
             key
             for name in remaining
-            for key in waits_on(name)
-            if tables[name].can_be_null(key) and reaches(key.parent, name)
+            for key in waits[name]
+            if tables[name].can_be_null(key) and reaches(waits, key.parent, name)
         ]
         if breakable:
             deferred.add((breakable[0].table, breakable[0].name))
             continue
-        stuck = next(name for name in remaining if any(reaches(key.parent, name) for key in waits_on(name)))
+        stuck = next(name for name in remaining if any(reaches(waits, key.parent, name) for key in waits[name]))
         on_cycle.add(stuck)
         order.append(stuck)
         remaining.remove(stuck)
     return order, deferred, on_cycle
+
+
+def waits_on(table: Table, remaining: list[str], deferred: set[tuple[str, str]]) -> list[ForeignKey]:
+    """The table's foreign keys to another table not inserted yet, but those left NULL to fill afterwards."""
+    return [
+        key
+        for key in table.foreign_keys
+        if key.parent in remaining and key.parent != table.name and (table.name, key.name) not in deferred
+    ]
+
+
+def reaches(waits: dict[str, list[ForeignKey]], start: str, goal: str) -> bool:
+    """Whether the goal table is among those the start table waits on, directly or through others."""
+    seen, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        if name == goal:
+            return True
+        if name not in seen:
+            seen.add(name)
+            todo.extend(key.parent for key in waits[name])
+    return False

@@ -8,7 +8,7 @@ database has the last word on each row.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from random import Random
 
@@ -40,11 +40,11 @@ UUID_TYPE = PgType("uuid")
 class PlanState:
     """What new rows must fit with, read from the database before planning starts."""
 
-    existing_rows: int = 0
-    maxima: dict[str, object] = field(default_factory=dict)  # of ordered unique columns
-    parent_keys: dict[str, list[tuple]] = field(default_factory=dict)  # by foreign key name
-    used: dict[tuple[str, ...], set[tuple]] = field(default_factory=dict)  # by unique key
-    free_parents: dict[str, list[tuple]] = field(default_factory=dict)  # parents a one-to-one key has not used
+    existing_rows: int
+    maxima: dict[str, object]  # of ordered unique columns
+    parent_keys: dict[str, list[tuple]]  # by foreign key name
+    used: dict[tuple[str, ...], set[tuple]]  # by unique key
+    free_parents: dict[str, list[tuple]]  # parents a one-to-one key has not used
 
 
 @dataclass
