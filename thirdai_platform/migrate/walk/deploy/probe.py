@@ -31,6 +31,7 @@ from psycopg2.errors import LockNotAvailable
 from sqlalchemy.engine import URL
 
 from thirdai_platform.database.connection import engine_for
+from thirdai_platform.errors import one_line
 from thirdai_platform.migrate.walk.deploy.locks import (
     BLOCKS_READS,
     BLOCKS_WRITES,
@@ -132,12 +133,6 @@ class Leg:
                 names = None if self.tables is None else sorted(self.tables)
                 self.targets = [target_of(*row) for row in traffic.query("EXECUTE deploy_probe_targets(%s)", (names,))]
             return self.targets
-
-
-def one_line(error: BaseException) -> str:
-    error = getattr(error, "orig", None) or error  # SQLAlchemy's wrapper: the driver's own error
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
 
 
 def holder(kind: str, row: bool, holders: list[tuple[str, str]]) -> tuple[str, str] | None:
