@@ -150,9 +150,23 @@ def plan(c, report=None):
         "baseline": "the failures this file lists are known: reported apart, they do not fail the run",
         "write_baseline": "write today's failures to this file, as known",
         "changed_only": "gate only the revisions this branch changes; the others' failures are known",
+        "max_blocked_write": "fail a revision whose legs block the application's writes longer (e.g. 2s)",
+        "max_blocked_read": "the same for its reads",
+        "html": "also write the walk's HTML report here",
     }
 )
-def verify(c, rows=5, seed=0, url=None, baseline=None, write_baseline=None, changed_only=False):
+def verify(
+    c,
+    rows=5,
+    seed=0,
+    url=None,
+    baseline=None,
+    write_baseline=None,
+    changed_only=False,
+    max_blocked_write=None,
+    max_blocked_read=None,
+    html=None,
+):
     """Walk every revision up, down and up with generated data (what `nox -s migrations` runs)."""
     from thirdai_platform.migrate.cli import main
 
@@ -161,6 +175,9 @@ def verify(c, rows=5, seed=0, url=None, baseline=None, write_baseline=None, chan
     arguments += ["--baseline", baseline] if baseline else []
     arguments += ["--write-baseline", write_baseline] if write_baseline else []
     arguments += ["--changed-only"] if changed_only else []
+    arguments += ["--max-blocked-write", max_blocked_write] if max_blocked_write else []
+    arguments += ["--max-blocked-read", max_blocked_read] if max_blocked_read else []
+    arguments += ["--html", html] if html else []
     code = main(arguments)
     if code:
         raise Exit(code=code)

@@ -314,9 +314,15 @@ def test_eight_concurrent_upgrades_apply_each_revision_once(database_url):
 
 
 def test_verify_walks_our_history_on_an_ephemeral_server(tmp_path):
-    result = inv("db.verify", "--rows", "2")
+    result = inv("db.verify", "--rows", "2", "--html", str(tmp_path / "walk.html"), "--max-blocked-read", "1h")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "passed: " in result.stdout and HEAD in result.stdout
+    assert HEAD in (tmp_path / "walk.html").read_text()
+
+
+def test_verify_passes_the_deploy_limits_to_the_walk():
+    refused = inv("db.verify", "--max-blocked-write", "soon")
+    assert refused.returncode == 2 and "soon" in one_line_error(refused)
 
 
 def test_lint_reviews_and_lints_without_a_database(project):
