@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from thirdai_platform.migrate.commands.task_output import review_sentence
+from thirdai_platform.migrate.review import review_script
 from thirdai_platform.migrate.review.syntax import shorten as _shorten
 
 REPO = Path(__file__).resolve().parents[1]
+REVIEW_CASES = Path(__file__).parent / "review_cases"
 CHATTER = ("Context impl", "Will assume", "setting up autogenerate plugin", "Generating static SQL")
 HEADS = "the history has 2 heads (0010_integrations_pw_resets, zz_second_head); join them first with `inv db.merge`"
 SECOND_HEAD = '''"""a second head"""
@@ -101,13 +104,19 @@ def test_a_migration_failing_half_way_names_its_revision_and_statement(database_
     )
 
 
-def test_a_new_revisions_review_findings_are_sentences(database_url, tmp_path):
+def test_a_new_empty_revision_has_nothing_to_undo(database_url, tmp_path):
     finished = inv("db.revision", "-m", "nothing yet", "--empty", url=database_url, config=our_history(tmp_path))
     assert finished.returncode == 0, finished.stderr
-    found = [line for line in finished.stdout.splitlines() if line.startswith("  finding: ")]
-    assert found and "ReviewFinding(" not in finished.stdout
-    assert found[0].startswith("  finding: error at line ") and found[0].endswith("(empty-downgrade)")
-    assert not finished.stdout.startswith("Generating")  # Alembic's status line: we say "wrote PATH"
+    assert finished.stdout.startswith("wrote ")  # not Alembic's "Generating ..." status line
+    assert "finding" not in finished.stdout  # upgrade() and downgrade() both empty: nothing to review yet
+
+
+def test_review_findings_are_sentences():
+    [found] = review_script(REVIEW_CASES / "empty_downgrade.py")
+    assert review_sentence(found) == (
+        "error at line 12 of empty_downgrade.py: downgrade() does nothing: it must restore the schema and the data "
+        "that upgrade() changed (empty-downgrade)"
+    )
 
 
 def test_sql_piped_into_head_ends_quietly(database_url):

@@ -21,6 +21,7 @@ def rules_of(case: str) -> list[str]:
         ("drop_constraint_none", "drop-constraint-none"),
         ("empty_downgrade", "empty-downgrade"),
         ("downgrade_not_implemented", "empty-downgrade"),
+        ("maintenance_beside_change", "empty-downgrade"),
         ("execute_without_reverse", "execute-without-reverse"),
         ("drop_without_data_move", "drop-without-data-move"),
         ("drop_add_rename", "drop-add-looks-like-rename"),
@@ -44,6 +45,8 @@ def test_rule_fires_on_its_example_and_nothing_else(case, rule):
         "enum_created_once",
         "percent_escaped",
         "drop_what_upgrade_created",
+        "nothing_to_undo",
+        "placeholder_revision",
     ],
 )
 def test_clean_variant_has_no_findings(case):

@@ -101,6 +101,21 @@ def names_in(sql: str) -> Names:
     return found
 
 
+# Statements that change no schema and no data: rebuilding an index, statistics, reclaiming space, a matview's
+# rows recomputed from its query. An upgrade of only these leaves nothing for a downgrade to undo.
+MAINTENANCE = frozenset({"ReindexStmt", "VacuumStmt", "ClusterStmt", "RefreshMatViewStmt", "CheckPointStmt"})
+
+
+def only_maintenance(sql: str) -> bool:
+    """Whether every statement of the SQL is maintenance (REINDEX, VACUUM, ANALYZE, CLUSTER, REFRESH MATERIALIZED
+    VIEW, CHECKPOINT); False for SQL PostgreSQL's parser rejects."""
+    try:
+        found = parsed(sql)
+    except Unreadable:
+        return False
+    return bool(found) and all(set(statement["stmt"]) <= MAINTENANCE for statement in found)
+
+
 def parsed(sql: str) -> list[dict]:
     try:
         return json.loads(parse_sql_json(sql))["stmts"]

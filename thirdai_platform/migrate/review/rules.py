@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
+from thirdai_platform.migrate import parsed_sql
 from thirdai_platform.migrate.review import syntax
 from thirdai_platform.migrate.review.syntax import ParsedScript, ReviewFinding
 
@@ -69,7 +70,7 @@ def _empty_downgrade(script: ParsedScript) -> list[ReviewFinding]:
         return [
             rule_finding(script, "empty-downgrade", 1, "the script has no downgrade(): write one to undo upgrade()")
         ]
-    if not _is_empty_body(downgrade):
+    if not _is_empty_body(downgrade) or _changes_nothing(script.functions.get("upgrade")):
         return []
     return [
         rule_finding(
@@ -81,18 +82,44 @@ def _empty_downgrade(script: ParsedScript) -> list[ReviewFinding]:
     ]
 
 
-def _is_empty_body(function: ast.FunctionDef) -> bool:
-    for statement in function.body:
-        if isinstance(statement, ast.Pass):
-            continue
-        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-            continue  # docstring or a bare string
-        if isinstance(statement, ast.Raise) and statement.exc is not None:
-            raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
-            if isinstance(raised, ast.Name) and raised.id == "NotImplementedError":
-                continue
+def _changes_nothing(upgrade: ast.FunctionDef | None) -> bool:
+    """An upgrade that leaves nothing to undo: empty (a placeholder or a merge), or only maintenance SQL such as
+    REINDEX or ANALYZE (parsed_sql.only_maintenance)."""
+    if upgrade is None:
         return False
+    if _is_empty_body(upgrade):
+        return True
+    for statement in _flattened(upgrade.body):
+        if _does_nothing(statement):
+            continue
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if not isinstance(call, ast.Call) or syntax.method(call) not in RAW_SQL_METHODS:
+            return False
+        sql = syntax.sql_text(call)
+        if sql is None or not parsed_sql.only_maintenance(sql):
+            return False
     return True
+
+
+def _flattened(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of a body, those inside `with` blocks (e.g. autocommit_block()) in their place."""
+    return [inner for s in body for inner in (_flattened(s.body) if isinstance(s, ast.With) else [s])]
+
+
+def _is_empty_body(function: ast.FunctionDef) -> bool:
+    return all(_does_nothing(statement) for statement in function.body)
+
+
+def _does_nothing(statement: ast.stmt) -> bool:
+    """`pass`, a docstring or bare string, or `raise NotImplementedError`."""
+    if isinstance(statement, ast.Pass):
+        return True
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+        return True
+    if isinstance(statement, ast.Raise) and statement.exc is not None:
+        raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+        return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+    return False
 
 
 def _execute_without_reverse(script: ParsedScript) -> list[ReviewFinding]:
