@@ -1,4 +1,4 @@
-"""One revision's round trip: its three legs, each followed by its checks (checks.py), on a database that keeps
+"""One revision's round trip: its three legs, each followed by its checks (checks/), on a database that keeps
 the rows earlier revisions left. walk.py sequences the revisions.
 """
 
@@ -13,7 +13,10 @@ from alembic.script import Script
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding, RevisionResult
 from thirdai_platform.migrate.static_checks import whole_schema_limit
 from thirdai_platform.migrate.walk import data
-from thirdai_platform.migrate.walk.checks import check_downgrade, check_schema, check_upgrade, check_upgrade_again
+from thirdai_platform.migrate.walk.checks.compare import check_schema
+from thirdai_platform.migrate.walk.checks.downgrade import check_downgrade
+from thirdai_platform.migrate.walk.checks.upgrade import check_upgrade
+from thirdai_platform.migrate.walk.checks.upgrade_again import check_upgrade_again
 from thirdai_platform.migrate.walk.data import DataCopies, TableCopy, live
 from thirdai_platform.migrate.walk.deploy import rolling
 from thirdai_platform.migrate.walk.deploy.locks import LockObserver
@@ -53,7 +56,7 @@ def fixtures(script: Script, when: str) -> dict[str, list[dict]]:
 
 
 class RevisionWalk:
-    """The three legs of one revision, each followed by its checks (checks.py). The checks cover the tables the
+    """The three legs of one revision, each followed by its checks (checks/). The checks cover the tables the
     revision acts on, each in one query for all of them, so a revision costs about the same at the 400th revision as
     at the 5th."""
 

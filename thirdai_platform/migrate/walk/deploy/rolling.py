@@ -18,7 +18,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from thirdai_platform.migrate.findings import NOTE, ROLLING_CHECKS, Finding
-from thirdai_platform.migrate.walk.checks import RoundTrip
 from thirdai_platform.migrate.walk.data import DataCopies, TableCopy, qualified, quote
 from thirdai_platform.migrate.walk.deploy.errors import (
     NOT_NULL_VIOLATION,
@@ -27,6 +26,7 @@ from thirdai_platform.migrate.walk.deploy.errors import (
     StatementError,
     attempt,
 )
+from thirdai_platform.migrate.walk.roundtrip import RoundTrip
 from thirdai_platform.migrate.walk.schema import (
     MISSING,
     TABLE_PARTS,
