@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from thirdai_platform.migrate.findings import NOTE, Finding
-from thirdai_platform.migrate.walk import data
+from thirdai_platform.migrate.walk import data, value_search
 from thirdai_platform.migrate.walk.checks.compare import changed_columns, timestamp_columns
 from thirdai_platform.migrate.walk.data import Comparison, TableCopy, live
 from thirdai_platform.migrate.walk.roundtrip import UPGRADE, RoundTrip, type_of
@@ -151,7 +151,7 @@ def values_destroyed(
             return None
         lost = f"{distinct} → {distinct_now} distinct values"
     others = [(t, c) for t, cols in now.columns.items() for c in cols if (t, c) != (table, column)]
-    return None if data.vanished_values_found(trip.connection, before, table, column, others) else lost
+    return None if value_search.vanished_values_found(trip.connection, before, table, column, others) else lost
 
 
 # -- a dropped column or table -----------------------------------------------------------------------------------
@@ -182,7 +182,7 @@ def values_found_nowhere(
     lost = {}
     for column in dropped:
         values = data.distinct_values(trip.connection, copy.rows, column)
-        if values and not data.values_found_in(trip.connection, copy.rows, column, values, places):
+        if values and not value_search.values_found_in(trip.connection, copy.rows, column, values, places):
             lost[column] = values
     return lost
 
