@@ -204,18 +204,7 @@ class RevisionWalk:
 
     def walk(self) -> None:
         trip, parent = self.trip, self.trip.parent
-        # Tables keep what earlier revisions wrote; only empty ones get rows here (a table created by the previous
-        # revision loses its rows in that revision's round trip). New rows go where this revision acts, at r.
-        # Every empty table, in scope or not: a table's rows need parents to point to.
-        unknown = [t for t in self.parent.columns if t not in self.filled]
-        with self.phases.timed("seed"):
-            empty = None if self.seed_all else data.empty_tables(self.connection, unknown)
-        not_filled = self.seed("before", only=empty, rows=self.options.rows)
-        self.filled.update(set(self.parent.columns) - not_filled)
-        seeded = set(self.parent.columns) if empty is None else empty
-        refill = self.previously_touched & set(parent.columns) - seeded
-        if refill:
-            self.seed("before", only=refill, rows=min(self.options.rows, MOST_ROWS_WRITTEN_AT_REVISION), salt=":refill")
+        self.fill_before_upgrade()
         trip.before = self.copy(parent)
         if not self.leg(UPGRADE, self.runner.upgrade):
             return
@@ -243,6 +232,21 @@ class RevisionWalk:
         self.check("compare", check_schema, trip, UPGRADE_AGAIN, trip.at_revision, again)
         self.check("compare", check_upgrade_again, trip, again)
         self.final_schema = again if self.tables is None else merged(self.parent, again, self.tables)
+
+    def fill_before_upgrade(self) -> None:
+        """Tables keep what earlier revisions wrote; only empty ones get rows here (a table created by the previous
+        revision loses its rows in that revision's round trip), and so do the tables the previous revision changed.
+        New rows go where this revision acts, at r."""
+        # Every empty table, in scope or not: a table's rows need parents to point to.
+        unknown = [t for t in self.parent.columns if t not in self.filled]
+        with self.phases.timed("seed"):
+            empty = None if self.seed_all else data.empty_tables(self.connection, unknown)
+        not_filled = self.seed("before", only=empty, rows=self.options.rows)
+        self.filled.update(set(self.parent.columns) - not_filled)
+        seeded = set(self.parent.columns) if empty is None else empty
+        refill = self.previously_touched & set(self.trip.parent.columns) - seeded
+        if refill:
+            self.seed("before", only=refill, rows=min(self.options.rows, MOST_ROWS_WRITTEN_AT_REVISION), salt=":refill")
 
     def touched_tables(self, before: DataCopies, parent: SchemaSnapshot, now: SchemaSnapshot) -> set[str]:
         """Tables the upgrade created or changed in schema or data, and tables using an enum type it changed."""
