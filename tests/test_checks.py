@@ -1,4 +1,4 @@
-"""The checks of one round trip (checks.py), run on tables a test changes by hand: no migration runs here.
+"""The checks of one round trip (walk/checks/), run on tables a test changes by hand: no migration runs here.
 
 Each test plays the part of a leg with plain SQL between copying the data and calling the check, and records the
 leg's time window as the walk does."""
@@ -11,7 +11,10 @@ import pytest
 from sqlalchemy import create_engine, pool, text
 
 from thirdai_platform.migrate.findings import FAILURE, NOTE
-from thirdai_platform.migrate.walk.checks import check_downgrade, check_schema, check_upgrade, check_upgrade_again
+from thirdai_platform.migrate.walk.checks.compare import check_schema
+from thirdai_platform.migrate.walk.checks.downgrade import check_downgrade
+from thirdai_platform.migrate.walk.checks.upgrade import check_upgrade
+from thirdai_platform.migrate.walk.checks.upgrade_again import check_upgrade_again
 from thirdai_platform.migrate.walk.data import DataCopies
 from thirdai_platform.migrate.walk.roundtrip import DOWNGRADE, UPGRADE, UPGRADE_AGAIN, Declared, RoundTrip, Window
 from thirdai_platform.migrate.walk.schema import schema_snapshot

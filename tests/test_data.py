@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, pool, text
 
-from thirdai_platform.migrate.walk.data import Comparison, DataCopies, live, missing_rows, place_holding, same_rows
+from thirdai_platform.migrate.walk.data import Comparison, DataCopies, live, missing_rows, same_rows
+from thirdai_platform.migrate.walk.value_search import place_holding
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""One revision's round trip: its three legs, each followed by its checks (checks.py), on a database that keeps
+"""One revision's round trip: its three legs, each followed by its checks (checks/), on a database that keeps
 the rows earlier revisions left. walk.py sequences the revisions.
 """
 
@@ -13,7 +13,10 @@ from alembic.script import Script
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding, RevisionResult
 from thirdai_platform.migrate.static_checks import whole_schema_limit
 from thirdai_platform.migrate.walk import data
-from thirdai_platform.migrate.walk.checks import check_downgrade, check_schema, check_upgrade, check_upgrade_again
+from thirdai_platform.migrate.walk.checks.compare import check_schema
+from thirdai_platform.migrate.walk.checks.downgrade import check_downgrade
+from thirdai_platform.migrate.walk.checks.upgrade import check_upgrade
+from thirdai_platform.migrate.walk.checks.upgrade_again import check_upgrade_again
 from thirdai_platform.migrate.walk.data import DataCopies, TableCopy, live
 from thirdai_platform.migrate.walk.deploy import rolling
 from thirdai_platform.migrate.walk.deploy.locks import LockObserver
@@ -53,7 +56,7 @@ def fixtures(script: Script, when: str) -> dict[str, list[dict]]:
 
 
 class RevisionWalk:
-    """The three legs of one revision, each followed by its checks (checks.py). The checks cover the tables the
+    """The three legs of one revision, each followed by its checks (checks/). The checks cover the tables the
     revision acts on, each in one query for all of them, so a revision costs about the same at the 400th revision as
     at the 5th."""
 
@@ -201,18 +204,7 @@ class RevisionWalk:
 
     def walk(self) -> None:
         trip, parent = self.trip, self.trip.parent
-        # Tables keep what earlier revisions wrote; only empty ones get rows here (a table created by the previous
-        # revision loses its rows in that revision's round trip). New rows go where this revision acts, at r.
-        # Every empty table, in scope or not: a table's rows need parents to point to.
-        unknown = [t for t in self.parent.columns if t not in self.filled]
-        with self.phases.timed("seed"):
-            empty = None if self.seed_all else data.empty_tables(self.connection, unknown)
-        not_filled = self.seed("before", only=empty, rows=self.options.rows)
-        self.filled.update(set(self.parent.columns) - not_filled)
-        seeded = set(self.parent.columns) if empty is None else empty
-        refill = self.previously_touched & set(parent.columns) - seeded
-        if refill:
-            self.seed("before", only=refill, rows=min(self.options.rows, MOST_ROWS_WRITTEN_AT_REVISION), salt=":refill")
+        self.fill_before_upgrade()
         trip.before = self.copy(parent)
         if not self.leg(UPGRADE, self.runner.upgrade):
             return
@@ -240,6 +232,21 @@ class RevisionWalk:
         self.check("compare", check_schema, trip, UPGRADE_AGAIN, trip.at_revision, again)
         self.check("compare", check_upgrade_again, trip, again)
         self.final_schema = again if self.tables is None else merged(self.parent, again, self.tables)
+
+    def fill_before_upgrade(self) -> None:
+        """Tables keep what earlier revisions wrote; only empty ones get rows here (a table created by the previous
+        revision loses its rows in that revision's round trip), and so do the tables the previous revision changed.
+        New rows go where this revision acts, at r."""
+        # Every empty table, in scope or not: a table's rows need parents to point to.
+        unknown = [t for t in self.parent.columns if t not in self.filled]
+        with self.phases.timed("seed"):
+            empty = None if self.seed_all else data.empty_tables(self.connection, unknown)
+        not_filled = self.seed("before", only=empty, rows=self.options.rows)
+        self.filled.update(set(self.parent.columns) - not_filled)
+        seeded = set(self.parent.columns) if empty is None else empty
+        refill = self.previously_touched & set(self.trip.parent.columns) - seeded
+        if refill:
+            self.seed("before", only=refill, rows=min(self.options.rows, MOST_ROWS_WRITTEN_AT_REVISION), salt=":refill")
 
     def touched_tables(self, before: DataCopies, parent: SchemaSnapshot, now: SchemaSnapshot) -> set[str]:
         """Tables the upgrade created or changed in schema or data, and tables using an enum type it changed."""

@@ -1,4 +1,4 @@
-"""What one revision's round trip recorded for its checks (checks.py): its declarations, the legs' time windows,
+"""What one revision's round trip recorded for its checks (checks/): its declarations, the legs' time windows,
 the copies and snapshots the walk took, and what the checks learnt on the way (a RoundTrip)."""
 
 from __future__ import annotations
@@ -86,6 +86,10 @@ class RoundTrip:
             or table in self.reported_lost
             or f"{table}.{column}" in self.reported_lost
         )
+
+    def written_here(self, table: str) -> int:
+        """How many rows were written into the table at the revision."""
+        return self.written.tables[table].count - self.after_upgrade.tables[table].count
 
     def finding(self, leg: str, message: str, severity: str = FAILURE, **where) -> Finding:
         return Finding(self.revision, leg, severity, message, **where)

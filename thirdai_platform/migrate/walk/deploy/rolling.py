@@ -16,7 +16,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from thirdai_platform.migrate.findings import NOTE, ROLLING_CHECKS, Finding
-from thirdai_platform.migrate.walk.checks import RoundTrip
 from thirdai_platform.migrate.walk.data import TableCopy, qualified, quote
 from thirdai_platform.migrate.walk.deploy.errors import (
     NOT_NULL_VIOLATION,
@@ -34,6 +33,7 @@ from thirdai_platform.migrate.walk.deploy.traffic import (
     renamed_columns,
     what_became_of,
 )
+from thirdai_platform.migrate.walk.roundtrip import RoundTrip
 from thirdai_platform.migrate.walk.schema import SchemaSnapshot, column_type, column_type_name
 
 ROLLING_DEPLOY, ROLLING_BACK = ROLLING_CHECKS  # the checks' names in findings: after the upgrade, after the downgrade
