@@ -1,5 +1,5 @@
 """One revision's round trip: its three legs, each followed by its checks (checks/), on a database that keeps
-the rows earlier revisions left. walk.py sequences the revisions.
+the rows earlier revisions left. walker.py sequences the revisions.
 """
 
 from __future__ import annotations
