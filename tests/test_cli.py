@@ -15,7 +15,11 @@ from thirdai_platform.migrate.commands.verbs import upgrade
 from thirdai_platform.migrate.server.ephemeral import find_bin_dir
 from thirdai_platform.migrate.session import load_session
 from thirdai_platform.migrate.static_checks import revisions_in_range
+from thirdai_platform.migrate.walk import climb
+from thirdai_platform.migrate.walk.dump import restore_dump, restored
+from thirdai_platform.migrate.walk.parallel import walk_database
 from thirdai_platform.migrate.walk.seed import seed_database
+from thirdai_platform.migrate.walk.walker import WalkOptions
 
 REPO = Path(__file__).resolve().parents[1]
 # Every revision of our history, oldest first, whatever they are called and however many there are.
@@ -194,6 +198,20 @@ def test_a_revision_that_fails_on_the_dumps_rows_keeps_its_descendants_from_bein
     assert [r["legs"]["upgrade"] for r in report["revisions"]] == ["ok", "failed", "skipped", "skipped"]
     assert failures_and_setup(report) == [[], [("upgrade", "failure")], [("setup", "note")], [("setup", "note")]]
     assert "its ancestor 0002_column_2 does not upgrade" in report["revisions"][3]["findings"][0]["message"]
+
+
+def test_a_climb_that_failed_from_the_dump_is_not_tried_again(tmp_path, database_url, monkeypatch):
+    """0003 and 0004 both climb through 0002, which fails on the dump's rows: the dump is restored once for both."""
+    ini = create_all_project(tmp_path, [ADDS, REFUSES_THE_DUMP, ADDS, ADDS])
+    url = make_url(database_url)
+    dump = restored(tmp_path / "create_all.sql", url)
+    restores = []
+    monkeypatch.setattr(climb, "restore_dump", lambda *arguments: restores.append(restore_dump(*arguments)))
+
+    report = walk_database(load_session(ini, url=url), url, WalkOptions(check_drift=False, dump=dump))
+
+    assert [r.legs["upgrade"] for r in report.revisions] == ["ok", "failed", "skipped", "skipped"]
+    assert len(restores) == 1
 
 
 def test_a_malformed_url_option_is_one_line_naming_the_option():

@@ -138,9 +138,7 @@ def walk_revisions(
     probe: Probe | None,
     climber: Climber,
 ) -> bool:
-    """Walks the revisions in order; True when the last one left the database broken (a failed or unfinished leg).
-    After a broken leg (and at a later part's start) the climber brings the database to the next one's parent."""
-    connection = runner.connection
+    """Walks the revisions in order; True when the last one left the database broken (a failed or unfinished leg)."""
     broken, schema, filled, touched = part is not None and not part.first, None, set(), frozenset()
     cannot_upgrade: set[str] = set()  # revisions already reported as failing to upgrade
     for script in order:
@@ -158,7 +156,7 @@ def walk_revisions(
             runner,
             script,
             options,
-            schema or schema_snapshot(connection),
+            schema or schema_snapshot(runner.connection),
             seed_all=schema is None and options.dump is not None,  # a restored dump: add rows to all its tables too
             filled=filled,
             previously_touched=touched,
