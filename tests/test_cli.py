@@ -8,13 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from thirdai_platform.migrate.commands.verbs import upgrade
 from thirdai_platform.migrate.server.ephemeral import find_bin_dir
 from thirdai_platform.migrate.session import load_session
 from thirdai_platform.migrate.static_checks import revisions_in_range
+from thirdai_platform.migrate.walk import climb
+from thirdai_platform.migrate.walk.dump import restore_dump, restored
+from thirdai_platform.migrate.walk.parallel import walk_database
 from thirdai_platform.migrate.walk.seed import seed_database
+from thirdai_platform.migrate.walk.walker import WalkOptions
 
 REPO = Path(__file__).resolve().parents[1]
 # Every revision of our history, oldest first, whatever they are called and however many there are.
@@ -95,8 +100,19 @@ def test_jobs_below_one_is_one_line():
     assert finished.returncode == 2 and finished.stderr == "error: --jobs must be at least 1\n"
 
 
-def create_all_project(tmp_path: Path, first_downgrade: str) -> Path:
-    """A history whose first revision changes a table the application created itself (create_all), and its dump."""
+# A revision of the create_all project: its upgrade and downgrade, {column} being the column it is about.
+ADDS = 'op.add_column("accounts", sa.Column("{column}", sa.Text))', 'op.drop_column("accounts", "{column}")'
+DOWNGRADE_RAISES = ADDS[0], 'raise RuntimeError("no way back")'
+# The dump's account 1000 breaks the constraint: this upgrade fails wherever the dump's rows are.
+REFUSES_THE_DUMP = (
+    'op.create_check_constraint("{column}", "accounts", "id < 1000")',
+    'op.drop_constraint("{column}", "accounts")',
+)
+
+
+def create_all_project(tmp_path: Path, revisions: list[tuple[str, str]]) -> Path:
+    """A history whose first revision changes a table the application created itself (create_all), and its dump
+    (with a row, and a schema of its own): revision k runs revisions[k], each about a name of its own."""
     shutil.copy(REPO / "tests" / "histories" / "env.py", tmp_path)
     project = tmp_path / "from_create_all"
     (project / "versions").mkdir(parents=True)
@@ -104,21 +120,28 @@ def create_all_project(tmp_path: Path, first_downgrade: str) -> Path:
         "[alembic]\nscript_location = %(here)s/..\nversion_locations = %(here)s/versions\n"
     )
     (project / "models.py").write_text("import sqlalchemy as sa\nmetadata = sa.MetaData()\n")
-    for revision, parent, column, downgrade in (
-        ("0001_nickname", None, "nickname", first_downgrade),
-        ("0002_motto", "0001_nickname", "motto", 'op.drop_column("accounts", "motto")'),
-    ):
+    parent = None
+    for number, (up, down) in enumerate(revisions, start=1):
+        revision, column = f"{number:04d}_column_{number}", f"column_{number}"
         (project / "versions" / f"{revision}.py").write_text(
             f'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "{revision}"\ndown_revision = {parent!r}\n\n\n'
-            f'def upgrade():\n    op.add_column("accounts", sa.Column("{column}", sa.Text))\n\n\n'
-            f"def downgrade():\n    {downgrade}\n"
+            f"def upgrade():\n    {up.format(column=column)}\n\n\n"
+            f"def downgrade():\n    {down.format(column=column)}\n"
         )
-    (tmp_path / "create_all.sql").write_text("CREATE TABLE accounts (id integer PRIMARY KEY, name text NOT NULL);\n")
+        parent = revision
+    (tmp_path / "create_all.sql").write_text(
+        "CREATE TABLE accounts (id integer PRIMARY KEY, name text NOT NULL);\n"
+        "INSERT INTO accounts VALUES (1000, 'from the dump');\n"
+        "CREATE SCHEMA audit;\n"  # restored again, its schemas are made again too
+        "CREATE TABLE audit.events (id integer);\n"
+    )
     return project / "alembic.ini"
 
 
-def walk_from_create_all(tmp_path: Path, first_downgrade: str) -> tuple[subprocess.CompletedProcess, dict]:
-    ini = create_all_project(tmp_path, first_downgrade)
+def walk_from_create_all(
+    tmp_path: Path, revisions: list[tuple[str, str]], jobs: int = 1
+) -> tuple[subprocess.CompletedProcess, dict]:
+    ini = create_all_project(tmp_path, revisions)
     finished = migrate(
         "--config",
         str(ini),
@@ -127,29 +150,68 @@ def walk_from_create_all(tmp_path: Path, first_downgrade: str) -> tuple[subproce
         "--no-lint",
         "--no-drift",
         "--jobs",
-        "1",
+        str(jobs),
         "--json",
         str(tmp_path / "out.json"),
     )
     return finished, json.loads((tmp_path / "out.json").read_text())
 
 
+def failures_and_setup(report: dict) -> list[list[tuple[str, str]]]:
+    """Per revision, its failures and what kept it from being walked."""
+    return [
+        [(f["check"], f["severity"]) for f in r["findings"] if f["severity"] == "failure" or f["check"] == "setup"]
+        for r in report["revisions"]
+    ]
+
+
 def test_a_dump_of_the_schema_an_application_creates_before_its_first_revision(tmp_path):
     """mlflow and dagster make their first tables with create_all; their revisions start from those."""
-    finished, report = walk_from_create_all(tmp_path, 'op.drop_column("accounts", "nickname")')
+    finished, report = walk_from_create_all(tmp_path, [ADDS, ADDS])
 
     assert finished.returncode == 0, finished.stdout + finished.stderr
-    assert [r["revision"] for r in report["revisions"]] == ["0001_nickname", "0002_motto"]
+    assert [r["revision"] for r in report["revisions"]] == ["0001_column_1", "0002_column_2"]
     assert all(r["rows_checked"] > 0 for r in report["revisions"])  # the dump's table got rows and was checked
 
 
-def test_after_a_failure_on_a_dump_the_revisions_it_cannot_climb_to_are_a_limit(tmp_path):
-    finished, report = walk_from_create_all(tmp_path, "pass")
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_after_a_broken_leg_on_a_dump_the_walk_starts_again_from_the_dump(tmp_path, jobs):
+    """The history does not climb from an empty database (its first revision needs the dump's table): after each
+    failing downgrade the dump is restored and climbed to the next revision's parent, which is walked in full. In
+    two parts, the second walks 0003 and 0004 on its own copy of the dump, and restores it there."""
+    finished, report = walk_from_create_all(tmp_path, [DOWNGRADE_RAISES, ADDS, DOWNGRADE_RAISES, ADDS], jobs)
 
-    assert finished.returncode == 1 and "Traceback" not in finished.stderr
-    failed, after = report["revisions"]
-    assert {f["severity"] for f in failed["findings"]} >= {"failure"}
-    assert [(f["check"], f["severity"]) for f in after["findings"]] == [("setup", "limit")]
+    assert finished.returncode == 1 and "Traceback" not in finished.stderr, finished.stdout + finished.stderr
+    ok = {"upgrade": "ok", "downgrade": "ok", "upgrade again": "ok"}
+    failed = {"upgrade": "ok", "downgrade": "failed", "upgrade again": "skipped"}
+    assert [r["legs"] for r in report["revisions"]] == [failed, ok, failed, ok]
+    downgrade_failed = [("downgrade", "failure")]
+    assert failures_and_setup(report) == [downgrade_failed, [], downgrade_failed, []]
+    assert all(r["rows_checked"] > 0 for r in report["revisions"])
+
+
+def test_a_revision_that_fails_on_the_dumps_rows_keeps_its_descendants_from_being_walked(tmp_path):
+    """Started again from the dump, the climb to 0003's parent fails where 0002 did: reported there, a note after."""
+    finished, report = walk_from_create_all(tmp_path, [ADDS, REFUSES_THE_DUMP, ADDS, ADDS])
+
+    assert finished.returncode == 1 and "Traceback" not in finished.stderr, finished.stdout + finished.stderr
+    assert [r["legs"]["upgrade"] for r in report["revisions"]] == ["ok", "failed", "skipped", "skipped"]
+    assert failures_and_setup(report) == [[], [("upgrade", "failure")], [("setup", "note")], [("setup", "note")]]
+    assert "its ancestor 0002_column_2 does not upgrade" in report["revisions"][3]["findings"][0]["message"]
+
+
+def test_a_climb_that_failed_from_the_dump_is_not_tried_again(tmp_path, database_url, monkeypatch):
+    """0003 and 0004 both climb through 0002, which fails on the dump's rows: the dump is restored once for both."""
+    ini = create_all_project(tmp_path, [ADDS, REFUSES_THE_DUMP, ADDS, ADDS])
+    url = make_url(database_url)
+    dump = restored(tmp_path / "create_all.sql", url)
+    restores = []
+    monkeypatch.setattr(climb, "restore_dump", lambda *arguments: restores.append(restore_dump(*arguments)))
+
+    report = walk_database(load_session(ini, url=url), url, WalkOptions(check_drift=False, dump=dump))
+
+    assert [r.legs["upgrade"] for r in report.revisions] == ["ok", "failed", "skipped", "skipped"]
+    assert len(restores) == 1
 
 
 def test_a_malformed_url_option_is_one_line_naming_the_option():

@@ -26,7 +26,7 @@ from thirdai_platform.migrate.server.user_server import UserServer
 from thirdai_platform.migrate.session import Session, load_session
 from thirdai_platform.migrate.static_checks import revisions_in_range, static_findings
 from thirdai_platform.migrate.walk.deploy.verdict import chosen_limits, judge_deploys
-from thirdai_platform.migrate.walk.dump import restore_dump
+from thirdai_platform.migrate.walk.dump import Dump, restored
 from thirdai_platform.migrate.walk.parallel import ParallelWalk, after_dump, parts_for
 from thirdai_platform.migrate.walk.walker import WalkOptions
 
@@ -65,7 +65,8 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="FILE",
         help="start from this pg_dump (custom or plain format) instead of an empty database; the walk "
-        "covers the revisions after the one recorded in it, timing each leg at that size",
+        "covers the revisions after the one recorded in it, timing each leg at that size (after a failing "
+        "leg it starts again from the dump)",
     )
     p.add_argument(
         "--jobs",
@@ -170,7 +171,7 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
         baseline = chosen_baseline(session, args.baseline, args.changed_only)
         limits = chosen_limits(session.config, args.max_blocked_write, args.max_blocked_read, args.rolling_deploys)
         host = walk_host(args, stack)
-        databases, order = walk_databases(args, session, host, revisions_in_range(session))
+        databases, order, dump = walk_databases(args, session, host, revisions_in_range(session))
         session.url = databases[0]
         check_env_py(session)
         info = run_info(
@@ -187,7 +188,7 @@ def walk_and_check(args: argparse.Namespace, console: Console) -> WalkReport:
             rows=args.rows,
             seed=args.seed,
             check_drift=not args.no_drift,
-            from_current=args.from_dump is not None,
+            dump=dump,
             rolling_deploys=limits.rolling_deploys,
         )
         report = walked(ParallelWalk(session, databases, options, order), console, args, info, len(order))
@@ -215,21 +216,23 @@ def walk_host(args: argparse.Namespace, stack: ExitStack) -> EphemeralPostgres |
 
 def walk_databases(
     args: argparse.Namespace, session: Session, host: EphemeralPostgres | UserServer | None, order: list[str]
-) -> tuple[list[URL], list[str]]:
-    """One database per part, and the revisions they walk. From a dump, it is restored once, into the first; the
-    others are copies of it (a template must have no other connection: nothing is connected to it by then)."""
+) -> tuple[list[URL], list[str], Dump | None]:
+    """One database per part, the revisions they walk, and the dump they start from. It is restored once, into the
+    first; the others are copies of it (a template must have no other connection: nothing is connected to it by
+    then). A part restores it again into its own database after a broken leg."""
     if host is None:
         databases = [parse_url(args.url, source="--url")]
     else:
         databases = [host.create_database(part_name(host, 0))]
+    dump = None
     if args.from_dump:
-        restore_dump(args.from_dump, databases[0], args.pg_bin)
+        dump = restored(args.from_dump, databases[0], args.pg_bin)
         order = after_dump(databases[0], session, order)
     if host is not None:
         parts = parts_for(len(order), args.jobs or (1 if args.from_dump else None))  # a dump: one part unless asked
         template = databases[0].database if args.from_dump else "template0"
         databases += [host.create_database(part_name(host, part), template) for part in range(1, parts)]
-    return databases, order
+    return databases, order, dump
 
 
 def part_name(host: EphemeralPostgres | UserServer, part: int) -> str:

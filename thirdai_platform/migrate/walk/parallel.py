@@ -1,14 +1,14 @@
 """The walk split across processes: each walks some consecutive revisions on a database of its own.
 
-A part after the first starts as the walk does after a failure: an empty database climbs to the parent of the
-part's first revision with plain upgrades, tables get generated rows, and from there every revision of the part is
-walked with all its checks. The data a part starts with is generated at that revision instead of carried up from
-base; everything else is the same walk. On two cores two parts walk a long history in about half the time.
+A part after the first starts as the walk does after a failure: its database, empty or a copy of the dump, climbs to
+the parent of the part's first revision with plain upgrades (climb.py), tables get generated rows, and from there
+every revision of the part is walked with all its checks. From an empty database, the data a part starts with is
+generated at that revision instead of carried up from base; everything else is the same walk. On two cores two
+parts walk a long history in about half the time.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import multiprocessing
 import os
@@ -25,7 +25,7 @@ from thirdai_platform.errors import UserError
 from thirdai_platform.migrate import history
 from thirdai_platform.migrate.findings import RevisionResult, WalkReport
 from thirdai_platform.migrate.session import Session, load_session
-from thirdai_platform.migrate.walk.runner import Runner, StepFailed
+from thirdai_platform.migrate.walk.runner import Runner
 from thirdai_platform.migrate.walk.walker import Part, WalkOptions, walk
 
 # A part climbs to its start with plain upgrades (~10 ms a revision) and pays for a process and a database: below
@@ -80,25 +80,7 @@ def walk_database(
 ) -> WalkReport:
     """The walk on one database, over a connection of its own."""
     with connected(url) as connection:
-        runner = Runner(session.on(url, connection))
-        if part is not None and not part.first and options.from_current:
-            part = climbed_from_dump(runner, part)
-        return walk(runner, options, on_revision, part)
-
-
-def climbed_from_dump(runner: Runner, part: Part) -> Part:
-    """A later part of a walk from a dump, on its own copy of it: plain upgrades bring the dump to the part's start,
-    and the part is walked from there on the dump's data, as the walk in one part would. When one of those upgrades
-    fails (the part walking it reports it), the part starts as the walk does after a failure."""
-    start = runner.script.get_revision(part.revisions[0])
-    applied = history.ancestors(runner.script, runner.heads())
-    try:
-        for script in history.climb(runner.script, start):
-            if script.revision not in applied:
-                runner.upgrade(script)
-    except StepFailed:
-        return part
-    return dataclasses.replace(part, first=True)  # walked on from where the database is, like the first part
+        return walk(Runner(session.on(url, connection)), options, on_revision, part)
 
 
 def after_dump(url: URL, session: Session, order: list[str]) -> list[str]:
@@ -162,8 +144,7 @@ class ParallelWalk:
                 running -= 1
                 if kind == "done":
                     findings, rendered = payload
-                    # the heads of the history, when a part walked from a dump checked them too: said once
-                    report.findings += [finding for finding in findings if finding not in report.findings]
+                    report.findings += findings
                     self.session.rendered.update(rendered)
                 else:
                     errors.append(payload)

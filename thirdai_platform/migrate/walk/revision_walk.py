@@ -21,6 +21,7 @@ from thirdai_platform.migrate.walk.data import DataCopies, TableCopy, live
 from thirdai_platform.migrate.walk.deploy import rolling
 from thirdai_platform.migrate.walk.deploy.locks import LockObserver
 from thirdai_platform.migrate.walk.deploy.probe import Probe, blocked
+from thirdai_platform.migrate.walk.dump import Dump
 from thirdai_platform.migrate.walk.phases import Phases
 from thirdai_platform.migrate.walk.roundtrip import DOWNGRADE, UPGRADE, UPGRADE_AGAIN, Declared, RoundTrip, Window
 from thirdai_platform.migrate.walk.runner import Runner, StepFailed
@@ -46,7 +47,9 @@ class WalkOptions:
     rows: int = 5
     seed: int = 0
     check_drift: bool = True
-    from_current: bool = False  # start from the revision the database is at (a restored dump) instead of empty
+    # the dump restored into the database, which the walk starts from instead of an empty one (and again after a
+    # broken leg): the revisions after those it has are walked
+    dump: Dump | None = None
     rolling_deploys: bool = False  # a running version that breaks on the new schema fails the revision (else a note)
     probe: bool = True  # live traffic during each leg, and how long it waited (deploy/probe.py)
 

@@ -4,7 +4,8 @@ For each revision r with parent state p, in topological order:
   at p: seed rows, copy the data (before)     → upgrade → check nothing vanished, copy (after upgrade)
   at r: seed rows, copy (written at r)        → downgrade → schema and data must equal `before`
                                               → upgrade again → schema and data must equal `after upgrade`
-A failing leg is a finding; the walk resets the database, climbs back to the next revision's parent and goes on.
+A failing leg is a finding; the walk starts again where it started (an empty database, or the dump restored anew),
+climbs to the next revision's parent (climb.py) and goes on.
 """
 
 from __future__ import annotations
@@ -24,18 +25,12 @@ from thirdai_platform.migrate import history
 from thirdai_platform.migrate.drift import model_drift
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding, RevisionResult, WalkReport
 from thirdai_platform.migrate.session import Session
+from thirdai_platform.migrate.walk.climb import Climber
 from thirdai_platform.migrate.walk.deploy.probe import Probe
 from thirdai_platform.migrate.walk.revision_walk import RevisionWalk, WalkOptions
 from thirdai_platform.migrate.walk.roundtrip import LEGS, UPGRADE
 from thirdai_platform.migrate.walk.runner import Runner, StepFailed
 from thirdai_platform.migrate.walk.schema import schema_snapshot
-
-
-def reset_schema(connection: Connection) -> None:
-    connection.rollback()
-    connection.execute(text("DROP SCHEMA public CASCADE"))
-    connection.execute(text("CREATE SCHEMA public"))
-    connection.commit()
 
 
 def ensure_empty(connection: Connection) -> None:
@@ -44,16 +39,11 @@ def ensure_empty(connection: Connection) -> None:
         raise UserError(f"the walk needs an empty database, this one has {tables} tables")
 
 
-def climb_to(runner: Runner, target: Script) -> None:
-    """From an empty schema, apply every ancestor of target (no checks): the state the target's walk starts from."""
-    for revision in history.climb(runner.script, target):
-        runner.upgrade(revision)
-
-
 @dataclass(frozen=True)
 class Part:
     """Some consecutive revisions of the history, walked on a database of their own (see parallel.py). A part that
-    does not start at base starts as the walk does after a failure: its first parent climbed to on an empty schema."""
+    does not start at base starts as the walk does after a failure: its first parent climbed to from the walk's start
+    (its database is given empty, or a copy of the dump)."""
 
     revisions: tuple[str, ...]
     first: bool  # starts at base: checks the heads
@@ -66,15 +56,15 @@ def walk(
     on_revision: Callable[[RevisionResult], None] | None = None,
     part: Part | None = None,
 ) -> WalkReport:
-    """Walk every revision (or those of `part`); with options.from_current, only those after the revisions the
-    database already has (a restored dump), else the database must be empty."""
+    """Walk every revision (or those of `part`); with options.dump, only those after the revisions the database
+    already has (the dump, restored), else the database must be empty."""
     started = time.perf_counter()
     connection = runner.connection
     # The catalog queries of the schema snapshots are prepared once; planning them anew each time costs more than
     # running them, so let PostgreSQL keep one plan. It changes how queries are planned, never what they return.
     connection.execute(text("SET plan_cache_mode = force_generic_plan"))
     connection.commit()
-    applied = already_applied(runner, options.from_current)
+    applied = already_applied(runner, options.dump is not None)
     report = WalkReport()
 
     def record(result: RevisionResult) -> None:
@@ -88,8 +78,10 @@ def walk(
     order = [script for script in history.in_order(runner.script) if script.revision not in applied]
     if part is not None:
         order = [script for script in order if script.revision in part.revisions]
+    # a later part's database is the walk's start as given: its first revision's parent is climbed to from it
+    climber = Climber(runner, options.dump, applied, as_given=part is not None and not part.first)
     with probing(runner.url, options.probe) as probe:
-        broken = walk_revisions(runner, order, options, part, record, probe)
+        broken = walk_revisions(runner, order, options, part, record, probe, climber)
     if probe is not None and probe.problem:
         report.findings.append(probe_stopped(probe.problem))
     if options.check_drift and not broken and len(heads) == 1 and (part is None or part.last):
@@ -98,11 +90,11 @@ def walk(
     return report
 
 
-def already_applied(runner: Runner, from_current: bool) -> set[str]:
-    """The revisions the database has (a restored dump), not walked again; without from_current, none: the database
-    must be empty. A restored dump without alembic_version is the schema an application made before its first
-    revision (create_all): every revision is walked on top of it."""
-    if from_current:
+def already_applied(runner: Runner, from_dump: bool) -> set[str]:
+    """The revisions the database has (a restored dump), not walked again; without a dump, none: the database must
+    be empty. A restored dump without alembic_version is the schema an application made before its first revision
+    (create_all): every revision is walked on top of it."""
+    if from_dump:
         return history.ancestors(runner.script, runner.heads())
     ensure_empty(runner.connection)
     return set()
@@ -144,28 +136,28 @@ def walk_revisions(
     part: Part | None,
     record: Callable[[RevisionResult], None],
     probe: Probe | None,
+    climber: Climber,
 ) -> bool:
     """Walks the revisions in order; True when the last one left the database broken (a failed or unfinished leg)."""
-    connection = runner.connection
     broken, schema, filled, touched = part is not None and not part.first, None, set(), frozenset()
     cannot_upgrade: set[str] = set()  # revisions already reported as failing to upgrade
     for script in order:
         if broken:
             schema, touched = None, frozenset()
             filled.clear()
-            failure = climb_again(runner, script)
+            failure = climber.to_parent_of(script)
             if failure is not None:
                 reported = already_reported(failure.revision, cannot_upgrade, part)
                 if not reported:
                     cannot_upgrade.add(failure.revision)
-                record(not_reached(script, failure, reported, options.from_current))
+                record(not_reached(script, failure, reported, options.dump is not None))
                 continue
         revision_walk = RevisionWalk(
             runner,
             script,
             options,
-            schema or schema_snapshot(connection),
-            seed_all=schema is None and options.from_current,  # a restored dump: add rows to all its tables too
+            schema or schema_snapshot(runner.connection),
+            seed_all=schema is None and options.dump is not None,  # a restored dump: add rows to all its tables too
             filled=filled,
             previously_touched=touched,
             probe=probe,
@@ -179,23 +171,13 @@ def walk_revisions(
     return broken
 
 
-def climb_again(runner: Runner, script: Script) -> StepFailed | None:
-    """After a broken leg: an empty schema again, climbed to script's parent; the step that failed, if one did."""
-    reset_schema(runner.connection)
-    try:
-        climb_to(runner, script)
-    except StepFailed as failure:
-        return failure
-    return None
-
-
 def already_reported(ancestor: str, cannot_upgrade: set[str], part: Part | None) -> bool:
     """The ancestor's failure to upgrade is reported already: earlier in this walk, or by the earlier part that
     walks it."""
     return ancestor in cannot_upgrade or (part is not None and ancestor not in part.revisions)
 
 
-def not_reached(script: Script, failure: StepFailed, reported: bool, from_current: bool) -> RevisionResult:
+def not_reached(script: Script, failure: StepFailed, reported: bool, from_dump: bool) -> RevisionResult:
     """A revision whose parent could not be climbed to: its legs skipped, and why (a failure where it is first seen)."""
     result = RevisionResult(script.revision, (script.doc or "").strip(), legs={leg: "skipped" for leg in LEGS})
     if reported:
@@ -205,21 +187,13 @@ def not_reached(script: Script, failure: StepFailed, reported: bool, from_curren
             NOTE,
             f"not walked: its ancestor {failure.revision} does not upgrade (reported there)",
         )
-    elif from_current:  # the walk starts again from an empty database, not from the dump
-        finding = Finding(
-            script.revision,
-            "setup",
-            LIMIT,
-            "not walked: after a failure the "
-            "walk starts again from an empty database, and this history does "
-            f"not climb from one without the dump ({failure})",
-        )
     else:
+        start = "from the dump" if from_dump else "on a fresh database"
         finding = Finding(
             script.revision,
             "setup",
             FAILURE,
-            f"cannot reach its parent on a fresh database: {failure}",
+            f"cannot reach its parent {start}: {failure}",
             statement=failure.statement,
         )
     result.findings.append(finding)
