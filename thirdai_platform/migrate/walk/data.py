@@ -78,15 +78,10 @@ class DataCopies:
     ):
         temps = {table: f"walk_copy_{next(_copy_numbers)}" for table in columns}
         counts = {}
-        if temps:
-            connection.execute(
-                text(";".join(f"CREATE TEMP TABLE {temps[t]} AS {live(t).select(columns[t])}" for t in temps))
-            )
-            counts = dict(
-                connection.execute(
-                    text(union_all([f"SELECT {i}, count(*) FROM {temp}" for i, temp in enumerate(temps.values())]))
-                ).all()
-            )
+        if temps:  # the copies and their row counts in one round trip: the result is the last statement's
+            creates = [f"CREATE TEMP TABLE {temps[t]} AS {live(t).select(columns[t])}" for t in temps]
+            counted = union_all([f"SELECT {i}, count(*) FROM {temp}" for i, temp in enumerate(temps.values())])
+            counts = dict(connection.execute(text(";".join([*creates, counted]))).all())
         self.tables = {
             **(unchanged or {}),
             **{
