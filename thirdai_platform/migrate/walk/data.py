@@ -13,9 +13,15 @@ from dataclasses import dataclass
 from itertools import count
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult
 
 SCHEMA = "public"
+
+
+def run_sql(connection: Connection, sql: str) -> CursorResult:
+    """Run SQL that takes no parameters as the driver gets it. These statements name tables and columns, so nearly
+    each is new to SQLAlchemy's statement cache, and compiling it would cost more than its round trip."""
+    return connection.exec_driver_sql(sql, execution_options={"no_parameters": True})  # a % stays a %
 
 
 def quote(name: str) -> str:
@@ -78,15 +84,10 @@ class DataCopies:
     ):
         temps = {table: f"walk_copy_{next(_copy_numbers)}" for table in columns}
         counts = {}
-        if temps:
-            connection.execute(
-                text(";".join(f"CREATE TEMP TABLE {temps[t]} AS {live(t).select(columns[t])}" for t in temps))
-            )
-            counts = dict(
-                connection.execute(
-                    text(union_all([f"SELECT {i}, count(*) FROM {temp}" for i, temp in enumerate(temps.values())]))
-                ).all()
-            )
+        if temps:  # the copies and their row counts in one round trip: the result is the last statement's
+            creates = [f"CREATE TEMP TABLE {temps[t]} AS {live(t).select(columns[t])}" for t in temps]
+            counted = union_all([f"SELECT {i}, count(*) FROM {temp}" for i, temp in enumerate(temps.values())])
+            counts = dict(run_sql(connection, ";".join([*creates, counted])).all())
         self.tables = {
             **(unchanged or {}),
             **{
@@ -102,7 +103,7 @@ def forget_copies(connection: Connection, copies: list[DataCopies]) -> None:
         dict.fromkeys(copy.rows.relation for copies_of_tables in copies for copy in copies_of_tables.tables.values())
     )
     if temps:
-        connection.execute(text(f"DROP TABLE IF EXISTS {', '.join(temps)}"))
+        run_sql(connection, f"DROP TABLE IF EXISTS {', '.join(temps)}")
         connection.commit()
 
 
@@ -138,8 +139,9 @@ def missing_rows(connection: Connection, comparisons: dict[str, Comparison]) -> 
     if not names:
         return {name: NONE_MISSING for name in comparisons}
     counts = dict(
-        connection.execute(
-            text(union_all([f"SELECT {i}, count(*) FROM ({comparisons[n].gone()}) gone" for i, n in enumerate(names)]))
+        run_sql(
+            connection,
+            union_all([f"SELECT {i}, count(*) FROM ({comparisons[n].gone()}) gone" for i, n in enumerate(names)]),
         ).all()
     )
     found = {name: NONE_MISSING for name in equal}
@@ -147,8 +149,8 @@ def missing_rows(connection: Connection, comparisons: dict[str, Comparison]) -> 
         if counts[i] == 0:
             found[name] = NONE_MISSING
             continue
-        sample = connection.execute(
-            text(f"SELECT row_to_json(gone) FROM ({comparisons[name].gone()}) gone LIMIT 1")
+        sample = run_sql(
+            connection, f"SELECT row_to_json(gone) FROM ({comparisons[name].gone()}) gone LIMIT 1"
         ).scalar()
         found[name] = Missing(counts[i], sample)
     return found
@@ -174,7 +176,7 @@ def same_rows(connection: Connection, pairs: dict[str, tuple[Rows, Rows, list[st
             for i, (left, right, columns) in enumerate(pairs.values())
         ]
     )
-    return {names[i] for i, same in connection.execute(text(compared)).all() if same}
+    return {names[i] for i, same in run_sql(connection, compared).all() if same}
 
 
 def count_rows(connection: Connection, tables: list[str]) -> dict[str, int]:
@@ -182,8 +184,8 @@ def count_rows(connection: Connection, tables: list[str]) -> dict[str, int]:
     if not tables:
         return {}
     counts = dict(
-        connection.execute(
-            text(union_all([f"SELECT {i}, count(*) FROM {qualified(t)}" for i, t in enumerate(tables)]))
+        run_sql(
+            connection, union_all([f"SELECT {i}, count(*) FROM {qualified(t)}" for i, t in enumerate(tables)])
         ).all()
     )
     return {table: counts[i] for i, table in enumerate(tables)}
@@ -194,8 +196,9 @@ def empty_tables(connection: Connection, tables: list[str]) -> set[str]:
     if not tables:
         return set()
     empty = (
-        connection.execute(
-            text(union_all([f"SELECT {i} WHERE NOT EXISTS (SELECT FROM {qualified(t)})" for i, t in enumerate(tables)]))
+        run_sql(
+            connection,
+            union_all([f"SELECT {i} WHERE NOT EXISTS (SELECT FROM {qualified(t)})" for i, t in enumerate(tables)]),
         )
         .scalars()
         .all()
@@ -214,19 +217,19 @@ def row_by_key(connection: Connection, rows: Rows, columns: list[str], key: dict
 
 def distinct_values(connection: Connection, rows: Rows, column: str) -> int:
     query = f"SELECT count(DISTINCT {quote(column)}) FROM ({rows.select([column])}) r"
-    return connection.execute(text(query)).scalar_one()
+    return run_sql(connection, query).scalar_one()
 
 
 def count_values(connection: Connection, rows: Rows, column: str) -> int:
     """How many rows hold a value (not NULL) in the column."""
     query = f"SELECT count({quote(column)}) FROM ({rows.select([column])}) r"
-    return connection.execute(text(query)).scalar_one()
+    return run_sql(connection, query).scalar_one()
 
 
 def row_with_value(connection: Connection, rows: Rows, columns: list[str], column: str) -> dict | None:
     """One row whose `column` is not NULL, as a sample for a finding."""
     query = f"SELECT row_to_json(r) FROM ({rows.select(columns)}) r WHERE {quote(column)} IS NOT NULL LIMIT 1"
-    return connection.execute(text(query)).scalar()
+    return run_sql(connection, query).scalar()
 
 
 def column_fingerprints(
@@ -244,7 +247,7 @@ def column_fingerprints(
             places.append((table, column))
     if not selects:
         return {}
-    return {places[i]: (n, int(h)) for i, n, h in connection.execute(text(union_all(selects))).all()}
+    return {places[i]: (n, int(h)) for i, n, h in run_sql(connection, union_all(selects)).all()}
 
 
 # Is a value read before a type change (as text) the same value as the one read after it, under the new type?
@@ -275,7 +278,7 @@ def changed_under_type(
     connection: Connection, before: Rows, table: str, key: list[str], column: str, new_type: str
 ) -> Missing:
     """The rows (matched by key) whose value of `column` is not the same under its new type as before."""
-    connection.execute(text(_EQUAL_UNDER_TYPE))
+    run_sql(connection, _EQUAL_UNDER_TYPE)
     selected = key + [column]
     joined = " AND ".join(f"b.{quote(k)} IS NOT DISTINCT FROM a.{quote(k)}" for k in key)
     query = (

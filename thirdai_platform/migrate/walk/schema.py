@@ -116,8 +116,7 @@ WHERE NOT EXISTS (SELECT FROM pg_constraint con
 UNION ALL
 SELECT CASE ty.typtype WHEN 'e' THEN 'enum' ELSE 'domain' END, ty.typname,
        CASE ty.typtype
-       WHEN 'e' THEN coalesce((SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)::text
-                               FROM pg_enum e WHERE e.enumtypid = ty.oid), '[]')
+       WHEN 'e' THEN coalesce(labels.list, '[]')
        ELSE concat_ws(' ',
            format_type(ty.typbasetype, ty.typtypmod),
            CASE WHEN ty.typnotnull THEN 'NOT NULL' END,
@@ -126,6 +125,9 @@ SELECT CASE ty.typtype WHEN 'e' THEN 'enum' ELSE 'domain' END, ty.typname,
             FROM pg_constraint con WHERE con.contypid = ty.oid))
        END, NULL, NULL, NULL
 FROM pg_type ty
+-- every enum's labels in one scan of pg_enum: looked up per type, pg_enum is scanned once per enum
+LEFT JOIN (SELECT e.enumtypid, json_agg(e.enumlabel ORDER BY e.enumsortorder)::text AS list
+           FROM pg_enum e GROUP BY e.enumtypid) labels ON labels.enumtypid = ty.oid
 WHERE ty.oid >= {USER_OIDS} AND ty.typnamespace = (TABLE target) AND ty.typtype IN ('e', 'd')
   AND NOT EXISTS (SELECT FROM extension_members m WHERE m.classid = ty.tableoid AND m.objid = ty.oid)
 UNION ALL
@@ -134,14 +136,16 @@ SELECT 'sequence', r.relname, concat_ws(' ', {SEQUENCE_OPTIONS}, 'OWNED BY ' || 
 FROM relations r JOIN pg_sequence s ON s.seqrelid = r.oid
 -- the column owning it, if any (LIMIT 1: looked up per sequence through pg_depend's index, not by a scan of it)
 LEFT JOIN LATERAL (
-    SELECT d.deptype, t.relname || '.' || a.attname AS column_name
+    SELECT t.relname || '.' || a.attname AS column_name
     FROM pg_depend d
     JOIN pg_class t ON t.oid = d.refobjid
     JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
     WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
-      AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
+      AND d.deptype = 'a' AND d.refobjsubid > 0
     LIMIT 1) owner ON true
-WHERE owner.deptype IS DISTINCT FROM 'i'
+WHERE NOT EXISTS (SELECT FROM pg_depend i  -- an identity sequence, told by its dependency alone (no join)
+                  WHERE i.classid = 'pg_class'::regclass AND i.objid = r.oid AND i.refclassid = 'pg_class'::regclass
+                    AND i.deptype = 'i' AND i.refobjsubid > 0)
 UNION ALL
 SELECT CASE r.relkind WHEN 'v' THEN 'view' ELSE 'materialized_view' END, r.relname, pg_get_viewdef(r.oid, true),
        NULL, NULL, NULL

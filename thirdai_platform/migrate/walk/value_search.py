@@ -4,10 +4,9 @@ query, as the upgrade check does for a dropped column (or the values that left a
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from thirdai_platform.migrate.walk.data import Rows, qualified, quote, union_all
+from thirdai_platform.migrate.walk.data import Rows, qualified, quote, run_sql, union_all
 
 
 def distinct_non_null(rows: Rows, column: str) -> str:
@@ -27,16 +26,15 @@ def place_holding(
     while start < len(places):
         batch = places[start : start + size]
         counts = dict(
-            connection.execute(
-                text(
-                    f"WITH w AS MATERIALIZED ({values}) "
-                    + union_all(
-                        [
-                            f"SELECT {i}, count(*) FROM w WHERE w.v IN (SELECT {quote(other)}::text FROM {qualified(table)})"
-                            for i, (table, other) in enumerate(batch)
-                        ]
-                    )
-                )
+            run_sql(
+                connection,
+                f"WITH w AS MATERIALIZED ({values}) "
+                + union_all(
+                    [
+                        f"SELECT {i}, count(*) FROM w WHERE w.v IN (SELECT {quote(other)}::text FROM {qualified(table)})"
+                        for i, (table, other) in enumerate(batch)
+                    ]
+                ),
             ).all()
         )
         for i, place in enumerate(batch):
@@ -58,7 +56,7 @@ def vanished_values_found(
 ) -> bool:
     """Are the non-NULL values that left table.column (there before, not now) all found in one of the places?"""
     vanished = f"{distinct_non_null(before, column)} EXCEPT SELECT {quote(column)}::text FROM {qualified(table)}"
-    wanted = connection.execute(text(f"SELECT count(*) FROM ({vanished}) w")).scalar_one()
+    wanted = run_sql(connection, f"SELECT count(*) FROM ({vanished}) w").scalar_one()
     if wanted == 0:
         return False  # the same values, on fewer rows: rows lost their value
     return place_holding(connection, vanished, wanted, places) is not None

@@ -33,13 +33,18 @@ class StatementError:
         return cls(sqlstate, message_line(error), getattr(diag, "column_name", None))
 
 
+SAVEPOINT = "deploy_attempt"
+
+
 def attempt(connection: Connection, sql: str, parameters: dict | None = None) -> StatementError | None:
-    """Run sql in a savepoint and roll it back: the error it raised, or None."""
-    savepoint = connection.begin_nested()
+    """Run sql in a savepoint and roll it back: the error it raised, or None.
+
+    Two round trips, not three: the savepoint is set in the statement's own (the statements of one execute run in
+    order, so it is set before sql fails), and rolled back and released in one more."""
     try:
-        connection.execute(text(sql), parameters or {})
+        connection.execute(text(f"SAVEPOINT {SAVEPOINT}; {sql}"), parameters or {})
     except DBAPIError as error:
         return StatementError.of(error)
     finally:
-        savepoint.rollback()
+        connection.execute(text(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}"))
     return None

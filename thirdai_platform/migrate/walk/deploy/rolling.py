@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from thirdai_platform.migrate.findings import NOTE, ROLLING_CHECKS, Finding
-from thirdai_platform.migrate.walk.data import TableCopy, qualified, quote
+from thirdai_platform.migrate.walk.data import TableCopy, qualified, quote, run_sql
 from thirdai_platform.migrate.walk.deploy.errors import (
     NOT_NULL_VIOLATION,
     NOT_THE_SCHEMAS_FAULT,
@@ -159,7 +159,7 @@ def sample_values(connection: Connection, copy: TableCopy, column: str, many: bo
         f"SELECT value FROM (SELECT DISTINCT {quote(column)} AS value FROM {copy.rows.relation}) d "
         f"ORDER BY length(value) DESC NULLS FIRST LIMIT {limit}"
     )
-    return list(connection.execute(text(query)).scalars())
+    return list(run_sql(connection, query).scalars())
 
 
 def write_failure(traffic: Traffic, table: str, column: str, value: str | None, error: StatementError) -> str:

@@ -15,9 +15,9 @@ the earlier ones without colliding with them.
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from thirdai_platform.migrate.walk.data import run_sql
 from thirdai_platform.migrate.walk.seed.catalog import Table, read_schema
 from thirdai_platform.migrate.walk.seed.filler import TableFiller
 from thirdai_platform.migrate.walk.seed.order import insertion_order
@@ -48,7 +48,7 @@ def seed_database(
         tables = with_parents(connection, tables)
         only = None if only is None else set(tables)
         # Rows this transaction (or its savepoints) writes carry an xmin from here on.
-        parents_since = connection.execute(text("SELECT pg_current_xact_id()::xid::text::bigint")).scalar_one()
+        parents_since = run_sql(connection, "SELECT pg_current_xact_id()::xid::text::bigint").scalar_one()
     problems = [
         SeedProblem(name, "fixtures name a table that does not exist") for name in sorted(set(fixtures) - set(tables))
     ]

@@ -9,12 +9,13 @@ from random import Random
 
 import psycopg2
 from psycopg2.extras import execute_values
-from sqlalchemy import column, insert, literal_column, text
+from sqlalchemy import column, insert, literal_column
 from sqlalchemy import table as table_clause
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from thirdai_platform.errors import message_line
+from thirdai_platform.migrate.walk.data import run_sql
 from thirdai_platform.migrate.walk.seed.catalog import ForeignKey, Table
 from thirdai_platform.migrate.walk.seed.planner import PlanState, RowPlanner, base36, freeze, is_null_row, plan_table
 from thirdai_platform.migrate.walk.seed.result import SeedProblem
@@ -155,12 +156,12 @@ class TableFiller:
             for name in ordered
         ]
         selected = ", ".join(["count(*)", *maxima])
-        count, *found = self.connection.execute(text(f"SELECT {selected} FROM {self.quote_table()}")).one()
+        count, *found = run_sql(self.connection, f"SELECT {selected} FROM {self.quote_table()}").one()
         return count, dict(zip(ordered, found))
 
     def read_used(self, key: tuple[str, ...]) -> set[tuple]:
         query = f"SELECT {', '.join(map(self.quote, key))} FROM {self.quote_table()}"
-        return {freeze(row) for row in self.connection.execute(text(query))}
+        return {freeze(row) for row in run_sql(self.connection, query)}
 
     def unused_parents(
         self, parent_keys: dict[str, list[tuple]], used: dict[tuple[str, ...], set[tuple]]
@@ -187,7 +188,7 @@ class TableFiller:
         if self.parents_since is not None:
             not_null += f" AND xmin::text::bigint >= {int(self.parents_since)}"
         query = f"SELECT DISTINCT {columns} FROM public.{self.quote(key.parent)} WHERE {not_null} ORDER BY {columns}"
-        return [tuple(row) for row in self.connection.execute(text(query))]
+        return [tuple(row) for row in run_sql(self.connection, query)]
 
     def insert_all(self, planner: RowPlanner, rows: list[dict]) -> None:
         statement = self.insert_statement()
