@@ -13,7 +13,7 @@ from deploy_histories import history
 
 from thirdai_platform.errors import UserError
 from thirdai_platform.migrate.baseline import entry_of
-from thirdai_platform.migrate.findings import FAILURE, NOTE, RevisionResult, WalkReport
+from thirdai_platform.migrate.findings import FAILURE, NOTE, Finding, RevisionResult, ScriptPlace, WalkReport
 from thirdai_platform.migrate.session import load_config
 from thirdai_platform.migrate.walk.deploy.rolling import ROLLING_DEPLOY
 from thirdai_platform.migrate.walk.deploy.verdict import (
@@ -23,6 +23,7 @@ from thirdai_platform.migrate.walk.deploy.verdict import (
     chosen_limits,
     judge_deploys,
     parse_duration,
+    wait_finding,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -190,3 +191,13 @@ def test_a_measured_wait_past_max_blocked_write_fails_the_walk_and_under_no_limi
     saved = json.loads((tmp_path / "out.json").read_text())["revisions"][-1]
     assert told.returncode == 0, told.stdout + told.stderr
     assert {f["severity"] for f in saved["findings"] if f["check"] == DEPLOY} == {NOTE}
+
+
+def test_a_wait_points_at_the_function_whose_run_made_it():
+    place = ScriptPlace("versions/0005_x.py", upgrade_line=12, downgrade_line=30)
+    result = RevisionResult("0005", "", {})
+    in_upgrade = wait_finding(result, {**wait("models", "write", 1.2), "leg": "upgrade again"}, None)
+    in_downgrade = wait_finding(result, {**wait("models", "write", 1.2), "leg": "downgrade"}, None)
+    assert (place.line_for(in_upgrade), place.line_for(in_downgrade)) == (12, 30)
+    rolling_back = Finding("0005", "rolling back", NOTE, "the new version's INSERT fails")
+    assert place.line_for(rolling_back) == 30

@@ -146,8 +146,17 @@ class ScriptPlace:
         """The review's own line; else the function the check ran (a downgrade's, a lint of the downgrade's SQL)."""
         if finding.check == "review" and (line := re.search(r":(\d+)\)$", finding.message)):
             return int(line[1])
-        downgrading = finding.check == "downgrade" or (finding.check == "lint" and "(downgrade)" in finding.message)
-        return self.downgrade_line if downgrading else self.upgrade_line
+        return self.downgrade_line if in_downgrade(finding) else self.upgrade_line
+
+
+def in_downgrade(finding: Finding) -> bool:
+    """Whether the finding is about the revision's downgrade: its leg's checks, the lint of its SQL, the new version
+    meeting it (rolling back), or a wait the downgrade made the application's traffic sit through."""
+    return (
+        finding.check in ("downgrade", ROLLING_CHECKS[1])
+        or (finding.check == "lint" and "(downgrade)" in finding.message)
+        or (finding.check == "deploy" and " in the downgrade behind " in finding.message)
+    )
 
 
 @dataclass(frozen=True)
