@@ -6,9 +6,9 @@ own venv, with pytest-alembic on PYTHONPATH only (see bench/run.py's docstring):
 
     PYTHONPATH=DIR:REPO python bench/pytest_alembic_suite.py --config alembic.ini [--from-dump FILE] URL URL URL URL
 
-one database per test, in order, the dump (if any) restored into it first. It prints JSON ("tests"): per test its seconds and
-"passed", "failed" (the exception's message) or "cannot run" (its database could not be made ready, or the test needs
-what the project does not give, as an autogenerate without target_metadata).
+one database per test, in order, the dump (if any) restored into it first. It prints JSON ("tests"): per test its
+seconds and "passed", "failed" (the exception's message) or "cannot run" (its database could not be made ready, or
+the test needs what the project does not give, as an autogenerate without target_metadata).
 """
 
 from __future__ import annotations
@@ -82,11 +82,15 @@ def outcome(ini: Path, test: Callable, url: URL, dump: Path | None) -> dict:
 
 def judged(error: Exception) -> dict:
     """A test's exception: "cannot run" when it needs a target_metadata the project's env.py does not give, else
-    "failed" with the message (an AlembicTestFailure's own, or the exception's type and message)."""
-    if isinstance(error, CommandError) and "does not provide a MetaData object" in str(error):
+    "failed" with the message, its first line saying what failed where (an AlembicTestFailure's context: the
+    failing revision and Alembic's error, each by its first line)."""
+    # pytest-alembic re-raises alembic's CommandError as a RuntimeError.
+    if isinstance(error, RuntimeError | CommandError) and "does not provide a MetaData object" in str(error):
         return {"result": "cannot run", "message": f"no target_metadata in env.py: {error}"}
     if isinstance(error, AlembicTestFailure):
-        return {"result": "failed", "message": str(error)}
+        where = [body.strip().splitlines()[0] for _, body in error.context or () if body.strip()]
+        headline = error.args[0] + (f" ({': '.join(where)})" if where else "")
+        return {"result": "failed", "message": f"{headline}\n{error}"}
     return {"result": "failed", "message": f"{type(error).__name__}: {error}"}
 
 
