@@ -52,6 +52,10 @@ def _stop_servers_then_resend(signum: int, frame) -> None:
     # The process is ending: what the connection pool logs as the stop breaks its connections (a traceback of
     # "Exception during reset") is not news for the user, who gets the one line below.
     logging.disable(logging.CRITICAL)
+    if ours:
+        # The walk's parts first: a part still running when its database is dropped would print the pool's
+        # traceback as it tries to connect again, and its logging is not ours to turn off.
+        _end_children()
     try:
         for server in [*reversed(_running)]:
             server.stop()  # the last one restores the previous handler
@@ -61,14 +65,16 @@ def _stop_servers_then_resend(signum: int, frame) -> None:
             _handler_before_us(signum, frame)
         else:
             if ours:
-                _end_children_and_say_so(signum, "; ".join(dict.fromkeys(s.gone_when_stopped for s in ours)))
+                gone = "; ".join(dict.fromkeys(s.gone_when_stopped for s in ours))
+                os.write(2, stopped_line(signum, gone).encode())  # not print(): the handler may have interrupted one
             os.kill(os.getpid(), signum)  # the default action: end the process as if we had not been here
 
 
-def _end_children_and_say_so(signum: int, gone: str) -> None:
-    for child in multiprocessing.active_children():  # the walk's parts: their server is gone
+def _end_children() -> None:
+    for child in multiprocessing.active_children():  # the walk's parts
         child.kill()
-    os.write(2, stopped_line(signum, gone).encode())  # not print(): the handler may have interrupted a print
+    for child in multiprocessing.active_children():
+        child.join(timeout=5)
 
 
 EPHEMERAL_GONE = "the ephemeral PostgreSQL server and its data are gone"

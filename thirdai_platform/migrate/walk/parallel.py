@@ -127,6 +127,22 @@ class ParallelWalk:
     def collect(self, on_revision: Callable[[RevisionResult], None] | None = None) -> WalkReport:
         if not self.workers:
             return walk_database(self.session, self.databases[0], self.options, on_revision)
+        try:
+            return self.collected(on_revision)
+        except BaseException:  # Ctrl-C, or a part that failed: the others stop before their databases are dropped
+            self.stop_parts()
+            raise
+
+    def stop_parts(self) -> None:
+        """Ends the parts still running: one left running while its database is dropped prints the connection
+        pool's traceback as it tries to connect again."""
+        for worker in self.workers:
+            if worker.is_alive():
+                worker.kill()
+        for worker in self.workers:
+            worker.join(timeout=5)
+
+    def collected(self, on_revision: Callable[[RevisionResult], None] | None) -> WalkReport:
         report, running, errors = WalkReport(), len(self.workers), []
         while running:
             try:
