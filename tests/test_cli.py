@@ -117,7 +117,7 @@ def create_all_project(tmp_path: Path, revisions: list[tuple[str, str]]) -> Path
     project = tmp_path / "from_create_all"
     (project / "versions").mkdir(parents=True)
     (project / "alembic.ini").write_text(
-        "[alembic]\nscript_location = %(here)s/..\nversion_locations = %(here)s/versions\n"
+        "[alembic]\nscript_location = %(here)s/..\nversion_locations = %(here)s/versions\npath_separator = os\n"
     )
     (project / "models.py").write_text("import sqlalchemy as sa\nmetadata = sa.MetaData()\n")
     parent = None
