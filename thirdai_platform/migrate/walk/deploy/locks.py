@@ -207,21 +207,24 @@ def raw_query(connection: Connection, name: str, sql: str) -> list[tuple]:
     """On a cursor of its own, past SQLAlchemy's events (the statement's cursor may still hold rows the migration is
     about to read), prepared once per session: planning the catalog join costs more than running it.
 
-    A driver other than psycopg2 may drop every prepared statement of the session behind our back (psycopg 3 sends
-    DEALLOCATE ALL after a DROP or a ROLLBACK once it prepared statements of its own), and a failed EXECUTE would
-    abort the migration's transaction: on those connections, whether it is still there is asked first."""
-    prepared = connection.info.setdefault("deploy_prepared", set())
+    psycopg2 is told to PREPARE and EXECUTE. psycopg 3 prepares on the server itself when asked (prepare=True) and
+    knows when its prepared statements are gone: it deallocates them all after a DROP or a ROLLBACK, ours with
+    them if they were ours, and a failed EXECUTE would abort the migration's transaction. Other drivers (asyncpg
+    keeps a statement cache of its own) are sent the query as it is."""
     dbapi_connection = connection.connection.dbapi_connection
+    driver = type(dbapi_connection).__module__.split(".")[0]
     cursor = dbapi_connection.cursor()
     try:
-        if name in prepared and not type(dbapi_connection).__module__.startswith("psycopg2"):
-            cursor.execute(f"SELECT count(*) FROM pg_prepared_statements WHERE name = '{name}'")
-            if not cursor.fetchone()[0]:
-                prepared.discard(name)
-        if name not in prepared:
-            cursor.execute(f"PREPARE {name} AS {sql}")
-            prepared.add(name)
-        cursor.execute(f"EXECUTE {name}")
+        if driver == "psycopg2":
+            prepared = connection.info.setdefault("deploy_prepared", set())
+            if name not in prepared:
+                cursor.execute(f"PREPARE {name} AS {sql}")
+                prepared.add(name)
+            cursor.execute(f"EXECUTE {name}")
+        elif driver == "psycopg":
+            cursor.execute(sql, prepare=True)
+        else:
+            cursor.execute(sql)
         return list(cursor.fetchall())
     finally:
         cursor.close()
