@@ -18,6 +18,8 @@ class IgnoreComment:
 
 def ignore_comments(source: str, tool: str) -> list[IgnoreComment]:
     """The ignore comments for `tool` ("review", "squawk") in a script's source, in order."""
+    if not re.search(rf"#\s*{re.escape(tool)}:\s*ignore", source):
+        return []  # the common case, without tokenizing the whole script
     pattern = re.compile(rf"#\s*{re.escape(tool)}:\s*ignore\s+(?P<rule>[\w-]+)\s*(?:--\s*(?P<reason>.*))?$")
     found = []
     for token in tokenize.generate_tokens(io.StringIO(source).readline):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,8 +129,12 @@ def literal(node: ast.expr):
 # --- small helpers on the syntax tree ------------------------------------------------------------------------------
 
 
-def calls(node: ast.AST) -> list[ast.Call]:
-    return sorted((n for n in ast.walk(node) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
+@functools.lru_cache(maxsize=1024)
+def calls(node: ast.AST) -> tuple[ast.Call, ...]:
+    """The calls inside node, in source order. Kept per node (by identity): every rule reads the same functions'
+    calls, and walking a large revision's syntax tree once per rule cost most of the review (zou: 1.6 of 3 s)."""
+    found = (n for n in ast.walk(node) if isinstance(n, ast.Call))
+    return tuple(sorted(found, key=lambda n: (n.lineno, n.col_offset)))
 
 
 def method(call: ast.Call) -> str:
