@@ -77,3 +77,31 @@ def test_a_dropped_table_is_named_and_reads_of_a_data_migration_are_not_counted(
         "notes": ("ACCESS EXCLUSIVE", "CREATE TABLE notes ( id SERIAL NOT NULL, PRIMARY KEY (id) )")
     }
     assert held(result, "downgrade") == {"notes": ("ACCESS EXCLUSIVE", "DROP TABLE notes")}
+
+
+def test_ddl_on_a_table_of_its_own_transaction_still_shows_the_locks_on_tables_from_before(tmp_path, database_url):
+    # After CREATE TABLE notes, the index on notes and its foreign key to notes are DDL on a table its own
+    # transaction created (their locks are not read again), but the foreign key to users and the column added to
+    # users lock tables that existed before: those are read and named.
+    result = the_revision(
+        tmp_path,
+        database_url,
+        (
+            "notes, indexed, pointing at users; users get a motto",
+            'op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True), sa.Column("user_id", sa.Integer))\n'
+            '    op.create_index("ix_notes_user_id", "notes", ["user_id"])\n'
+            '    op.create_foreign_key("fk_notes_user", "notes", "users", ["user_id"], ["id"])\n'
+            '    op.add_column("users", sa.Column("motto", sa.Text))',
+            'op.drop_column("users", "motto")\n    op.drop_table("notes")',
+        ),
+    )
+
+    upgrade = held(result, "upgrade")
+    assert upgrade["notes"][0] == "ACCESS EXCLUSIVE" and upgrade["notes"][1].startswith("CREATE TABLE notes")
+    assert upgrade["users"] == ("ACCESS EXCLUSIVE", "ALTER TABLE users ADD COLUMN motto TEXT")
+    acquired = {s["statement"].split(" (")[0]: s["acquired"] for s in result.statements["upgrade"]}
+    assert (
+        "users SHARE ROW EXCLUSIVE"
+        in acquired["ALTER TABLE notes ADD CONSTRAINT fk_notes_user FOREIGN KEY(user_id) REFERENCES users"]
+    )
+    assert acquired["CREATE INDEX ix_notes_user_id ON notes"] == []

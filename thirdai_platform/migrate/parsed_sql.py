@@ -106,6 +106,34 @@ def names_in(sql: str) -> Names:
 MAINTENANCE = frozenset({"ReindexStmt", "VacuumStmt", "ClusterStmt", "RefreshMatViewStmt", "CheckPointStmt"})
 
 
+# DDL that locks the tables it names (and their indexes, sequences and TOAST tables), and others only through what
+# depends on those: a foreign key or a view (walk/deploy/locks.py reads no locks after one on tables of its own).
+LOCKS_WHAT_IT_NAMES = frozenset({"IndexStmt", "AlterTableStmt"})
+
+
+def relations_of_ddl(statement: str) -> frozenset[str] | None:
+    """The relations (tables, indexes, sequences; without their schema) one CREATE INDEX or ALTER TABLE statement
+    names, a foreign key's table included; None for any other statement, CREATE INDEX CONCURRENTLY, or SQL the
+    parser rejects."""
+    try:
+        [raw] = parsed(statement)
+    except (Unreadable, ValueError):  # rejected, or not one statement
+        return None
+    [(kind, fields)] = raw["stmt"].items()
+    if kind not in LOCKS_WHAT_IT_NAMES or fields.get("concurrent"):
+        return None
+    found, waiting = set(), [fields]
+    while waiting:
+        item = waiting.pop()
+        if isinstance(item, list):
+            waiting.extend(item)
+        elif isinstance(item, dict):
+            if "relname" in item:  # a RangeVar
+                found.add(item["relname"])
+            waiting.extend(item.values())
+    return frozenset(found) or None
+
+
 def only_maintenance(sql: str) -> bool:
     """Whether every statement of the SQL is maintenance (REINDEX, VACUUM, ANALYZE, CLUSTER, REFRESH MATERIALIZED
     VIEW, CHECKPOINT); False for SQL PostgreSQL's parser rejects."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from thirdai_platform.migrate.parsed_sql import relations_of_ddl
 from thirdai_platform.migrate.walk.schema import USER_OIDS
 
 PROBE = "thirdai_platform.deploy_probe"  # Connection.info key of the probe's own connections
@@ -52,7 +53,9 @@ FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation
 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.relation >= {USER_OIDS}
   AND (c.oid IS NULL OR ({TABLES}))  -- not the locks of indexes, sequences, TOAST tables: a DDL holds many
 """
-KNOWN_TABLES_SQL = f"SELECT c.oid::bigint, c.relname::text FROM pg_class c WHERE c.oid >= {USER_OIDS} AND {TABLES}"
+# oid 0 (no relation's) stands for "the database has event triggers": DDL may then run anything
+KNOWN_TABLES_SQL = f"""SELECT c.oid::bigint, c.relname::text FROM pg_class c WHERE c.oid >= {USER_OIDS} AND {TABLES}
+UNION ALL SELECT 0, NULL WHERE EXISTS (SELECT FROM pg_event_trigger)"""
 # Statements that take no lock a live application's reads or writes would wait on (a SELECT's ACCESS SHARE and
 # ROW SHARE only hold up an ACCESS EXCLUSIVE or EXCLUSIVE one): their locks are not read, which keeps the cost of
 # a walk small (Alembic's own version queries, env.py's settings, a data migration's reads).
@@ -98,11 +101,20 @@ class LockObserver:
         self.statements: list[StatementTimes] = []
         self.held: dict[str, HeldLock] = {}  # table → the strongest lock held on it
         self.open: dict[int, dict[tuple[str, str], Taken]] = {}  # connection → its transaction's locks
+        # connection → the tables its open transaction created: no other session sees them, nothing from before
+        # depends on them, and the transaction holds ACCESS EXCLUSIVE on them already
+        self.created: dict[int, set[str]] = {}
+        self.seen: set[int] = set()  # oids of the tables known at the start or seen in a lock since
+        self.named_at_start: frozenset[str] = frozenset()
+        self.event_triggers = False
         self.seconds = 0.0  # spent observing (the walk's phase "locks")
 
     def __enter__(self) -> LockObserver:
         started = time.perf_counter()
         self.names = dict(raw_query(self.connection, "deploy_known_tables", KNOWN_TABLES_SQL))
+        self.event_triggers = 0 in self.names
+        self.names.pop(0, None)
+        self.seen, self.named_at_start = set(self.names), frozenset(self.names.values())
         self.seconds += time.perf_counter() - started
         listen_once()
         ACTIVE.append(self)
@@ -124,7 +136,7 @@ class LockObserver:
         ended = time.perf_counter()
         times = StatementTimes(" ".join(statement.split())[:STATEMENT_LIMIT], ended - started)
         self.statements.append(times)
-        if not HARMLESS.match(statement):
+        if not HARMLESS.match(statement) and not self.only_on_tables_it_created(connection, statement):
             taken = self.open.setdefault(id(connection), {})
             for table, mode in self.table_locks(connection):
                 if (table, mode) not in taken:
@@ -132,8 +144,20 @@ class LockObserver:
                     times.acquired.append(f"{table} {mode}")
         self.seconds += time.perf_counter() - ended
 
+    def only_on_tables_it_created(self, connection: Connection, statement: str) -> bool:
+        """Whether the statement is DDL on tables its own transaction created (no table of that name existed
+        before): it can add no lock another session would wait on, so the locks are not read again after it. This
+        keeps a revision that creates a schema of hundreds of tables from reading all their locks after each
+        statement."""
+        created = self.created.get(id(connection))
+        if not created or self.event_triggers:
+            return False
+        named = relations_of_ddl(statement)
+        return named is not None and named <= created and not named & self.named_at_start
+
     def ended(self, connection: Connection) -> None:
         self.close(id(connection))
+        self.created.pop(id(connection), None)
 
     def close(self, key: int) -> None:
         now = time.perf_counter()
@@ -170,6 +194,9 @@ class LockObserver:
                 table = self.names.get(oid)
             elif table is not None:
                 self.names[oid] = table
+                if oid not in self.seen:  # a table this transaction created
+                    self.seen.add(oid)
+                    self.created.setdefault(id(connection), set()).add(table)
             if table is not None and MODES.get(mode, mode) not in READS_ONLY:
                 locks.append((table, MODES.get(mode, mode)))
         return locks
