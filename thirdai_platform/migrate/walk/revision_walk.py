@@ -34,8 +34,9 @@ from thirdai_platform.migrate.walk.schema import (
     restricted,
     schema_snapshot,
 )
-from thirdai_platform.migrate.walk.scope import revision_reach, tables_in_scope
+from thirdai_platform.migrate.walk.scope import cannot_render, revision_reach, tables_in_scope
 from thirdai_platform.migrate.walk.seed import seed_database
+from thirdai_platform.migrate.walk.trial import trial_reach
 
 # Rows "the new version writes" at a revision prove what a round trip does to them; past this many, more rows only
 # make a production-size rehearsal (--rows 100000) slower without proving more.
@@ -99,8 +100,10 @@ class RevisionWalk:
         )
         self.copies: list[DataCopies] = []
         self.final_schema: SchemaSnapshot | None = None  # after the last leg: the next revision's parent
-        if reach is None and (limit := whole_schema_limit(runner.session, script.revision)):
-            self.result.findings.append(limit)
+        # a LIMIT when a trial cannot scope it either (scope_by_trial), in its place among the findings
+        self.unscoped = (
+            (len(self.result.findings), whole_schema_limit(runner.session, script.revision)) if reach is None else None
+        )
 
     @property
     def rolling_severity(self) -> str:
@@ -208,6 +211,9 @@ class RevisionWalk:
     def walk(self) -> None:
         trip, parent = self.trip, self.trip.parent
         self.fill_before_upgrade()
+        if self.unscoped:
+            self.scope_by_trial()
+            parent = trip.parent
         trip.before = self.copy(parent)
         if not self.leg(UPGRADE, self.runner.upgrade):
             return
@@ -235,6 +241,21 @@ class RevisionWalk:
         self.check("compare", check_schema, trip, UPGRADE_AGAIN, trip.at_revision, again)
         self.check("compare", check_upgrade_again, trip, again)
         self.final_schema = again if self.tables is None else merged(self.parent, again, self.tables)
+
+    def scope_by_trial(self) -> None:
+        """A revision that cannot be rendered offline is scoped by the tables a trial of it names (trial.py), tried
+        on the rows just written; else it is checked on every table, and a LIMIT says why."""
+        reach = None
+        if cannot_render(self.runner.session, self.script.revision):
+            with self.phases.timed("render"):
+                reach = trial_reach(self.runner, self.script)
+        if reach is None:
+            at, limit = self.unscoped
+            if limit:
+                self.result.findings.insert(at, limit)
+            return
+        self.tables = tables_in_scope(reach, [self.parent]) | reach.names
+        self.trip.parent = restricted(self.parent, self.tables)
 
     def fill_before_upgrade(self) -> None:
         """Tables keep what earlier revisions wrote; only empty ones get rows here (a table created by the previous

@@ -60,6 +60,18 @@ def unscoped_reason(session: Session, revision: str) -> str | None:
     return None
 
 
+def cannot_render(session: Session, revision: str) -> bool:
+    """Whether a direction of the revision cannot be rendered offline (as opposed to SQL that renders but whose
+    tables cannot be read, which a trial of it would send too: walk/trial.py)."""
+    try:
+        directions_reach(session, revision)
+    except CannotRender:
+        return True
+    except Unscoped:
+        return False
+    return False
+
+
 class Unscoped(Exception):
     """The SQL of one direction renders, but which tables it acts on cannot be told."""
 
