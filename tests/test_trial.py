@@ -83,3 +83,50 @@ def test_a_trial_stops_before_a_commit_its_revision_sends(tmp_path, database_url
             connection.rollback()
     finally:
         engine.dispose()
+
+
+def test_a_trial_whose_downgrade_raises_leaves_nothing_of_its_upgrade(tmp_path, database_url):
+    # zou's a0f668430352: a batch operation (its DDL run at the end of the `with`), then a downgrade autogenerate
+    # left unable to compile. Had the trial's column stayed, the real upgrade would fail: it already exists.
+    report = walk_report(
+        history(
+            tmp_path,
+            (
+                "users are created by a team",
+                'with op.batch_alter_table("users") as batch_op:\n'
+                '        batch_op.add_column(sa.Column("created_by", sa.Integer))\n'
+                '        batch_op.create_foreign_key(None, "teams", ["created_by"], ["id"])',
+                'with op.batch_alter_table("users") as batch_op:\n'
+                '        batch_op.drop_constraint(None, type_="foreignkey")\n'
+                '        batch_op.drop_column("created_by")',
+            ),
+        ),
+        database_url,
+    )
+
+    [result] = [r for r in report.revisions if r.revision == "0002_change"]
+    assert result.legs["upgrade"] == "ok"
+    [failure] = [f for f in result.findings if f.severity == FAILURE]
+    assert failure.message.startswith("downgrade failed: CompileError: Can't emit DROP CONSTRAINT")
+
+
+def test_a_trial_stops_before_a_commit_of_the_connection(tmp_path, database_url):
+    ini = history(
+        tmp_path,
+        (
+            "notes, committed through the connection",
+            'op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True))\n    op.get_bind().commit()',
+            'op.drop_table("notes")',
+        ),
+    )
+    url = make_url(database_url)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            runner = Runner(load_session(ini, url=url).on(url, connection))
+            runner.upgrade(runner.script.get_revision("0001_teams_users"))
+            assert trial_reach(runner, runner.script.get_revision("0002_change")) is None
+            assert not inspect(connection).has_table("notes")
+            connection.rollback()
+    finally:
+        engine.dispose()

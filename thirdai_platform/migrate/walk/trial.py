@@ -43,6 +43,8 @@ def trial_reach(runner: Runner, script: Script) -> Reach | None:
     connection.commit()  # the trial's transaction is its own: nothing of the walk's is rolled back with it
     event.listen(connection, "before_cursor_execute", trial.record)
     event.listen(connection, "commit", trial.refuse_commit)
+    # Begun here, so that Alembic opens none of its own (a batch operation's DDL outside a transaction commits).
+    connection.begin()
     try:
         trial.run(runner, script)
     except Exception:  # noqa: BLE001 - the revision's own code can raise anything; its real step reports it
@@ -51,6 +53,9 @@ def trial_reach(runner: Runner, script: Script) -> Reach | None:
         event.remove(connection, "before_cursor_execute", trial.record)
         event.remove(connection, "commit", trial.refuse_commit)
         connection.rollback()
+        # A commit() refused by the listener leaves SQLAlchemy believing the transaction over while the database
+        # still has it open: rolled back at the driver too (nothing to do when there is none).
+        connection.connection.dbapi_connection.rollback()
     # stopped: even when the revision's code caught the stop and went on, what it sent is not all it does
     return None if trial.stopped else statements_reach(trial.sent)
 
