@@ -39,17 +39,41 @@ def test_a_data_migration_read_through_the_connection_is_scoped_by_its_trial_dow
     assert any(message.startswith("2 of 5 rows of users") for message in failures), failures
 
 
-def test_a_trial_stops_before_an_autocommit_block_and_leaves_nothing_behind(tmp_path, database_url):
+def test_an_autocommit_block_is_tried_inside_the_trial(tmp_path, database_url):
+    # prefect's backfills: batches of UPDATE in an autocommit block, committed one by one when the step runs
     report = walk_report(
         history(
             tmp_path,
             (
-                "notes, then statistics outside the transaction",
+                "names backfilled in batches",
+                "with op.get_context().autocommit_block():\n"
+                "        while op.get_bind().execute(\n"
+                '            sa.text("UPDATE users SET name = username WHERE id IN "\n'
+                '                    "(SELECT id FROM users WHERE name IS DISTINCT FROM username LIMIT 2)")\n'
+                "        ).rowcount:\n"
+                "            pass",
+                "pass",
+            ),
+        ),
+        database_url,
+    )
+
+    [result] = [r for r in report.revisions if r.revision == "0002_change"]
+    assert [f for f in result.findings if f.check == "scope"] == []
+    assert any(f.severity == FAILURE and "rows of users" in f.message for f in result.findings), result.findings
+
+
+def test_a_trial_of_what_cannot_run_in_a_transaction_leaves_nothing_behind(tmp_path, database_url):
+    report = walk_report(
+        history(
+            tmp_path,
+            (
+                "notes, then an index built concurrently",
                 'op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True))\n'
                 '    op.get_bind().execute(sa.text("SELECT count(*) FROM users")).scalar()\n'
                 "    with op.get_context().autocommit_block():\n"
-                '        op.execute("ANALYZE users")',
-                'op.drop_table("notes")',
+                '        op.create_index("ix_users_name", "users", ["name"], postgresql_concurrently=True)',
+                'op.drop_index("ix_users_name")\n    op.drop_table("notes")',
             ),
         ),
         database_url,
