@@ -16,6 +16,7 @@ trial's transaction (its statements name the same tables either way); one that c
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 
 from alembic.operations import Operations
@@ -69,14 +70,16 @@ class Trial:
         self.stopped: list[str] = []
 
     def run(self, runner: Runner, script: Script) -> None:
-        with EnvironmentContext(runner.config, runner.script) as environment:
-            environment.configure(connection=runner.connection)
-            context = environment.get_context()
-            context.autocommit_block = contextlib.nullcontext  # Alembic's would commit the trial
-            with Operations.context(context):
-                runner.top_levels.run(script)
-                script.module.upgrade()
-                script.module.downgrade()
+        # what the revision prints, its real steps print: once, not again for the trial
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            with EnvironmentContext(runner.config, runner.script) as environment:
+                environment.configure(connection=runner.connection)
+                context = environment.get_context()
+                context.autocommit_block = contextlib.nullcontext  # Alembic's would commit the trial
+                with Operations.context(context):
+                    runner.top_levels.run(script)
+                    script.module.upgrade()
+                    script.module.downgrade()
 
     def record(self, _connection, _cursor, statement: str, _parameters, _context, _executemany) -> None:
         if ENDS_TRANSACTION.match(statement):
