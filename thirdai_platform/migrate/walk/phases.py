@@ -1,9 +1,9 @@
 """Where a revision's time goes: seconds per phase of its walk, summed into RevisionResult.phase_seconds.
 
 A phase is timed by two perf_counter calls (well under a microsecond each), so the timer is always on. The phases:
-render (its SQL offline, for the scope), seed (finding empty tables, generating rows), copy (and dropping copies),
-snapshot, compare (the data and schema checks), rolling (the rolling-deploy replay), locks (the lock observer's
-own work inside the legs), leg (the migration steps, less the observer's work).
+render (its SQL offline, or a trial of it, for the scope), seed (finding empty tables, generating rows), copy (and
+dropping copies), snapshot, compare (the data and schema checks), rolling (the rolling-deploy replay), locks (the
+lock observer's own work inside the legs), leg (the migration steps, less the observer's work).
 """
 
 from __future__ import annotations

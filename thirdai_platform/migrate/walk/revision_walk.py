@@ -100,10 +100,6 @@ class RevisionWalk:
         )
         self.copies: list[DataCopies] = []
         self.final_schema: SchemaSnapshot | None = None  # after the last leg: the next revision's parent
-        # a LIMIT when a trial cannot scope it either (scope_by_trial), in its place among the findings
-        self.unscoped = (
-            (len(self.result.findings), whole_schema_limit(runner.session, script.revision)) if reach is None else None
-        )
 
     @property
     def rolling_severity(self) -> str:
@@ -211,7 +207,7 @@ class RevisionWalk:
     def walk(self) -> None:
         trip, parent = self.trip, self.trip.parent
         self.fill_before_upgrade()
-        if self.unscoped:
+        if self.tables is None:
             self.scope_by_trial()
             parent = trip.parent
         trip.before = self.copy(parent)
@@ -250,9 +246,8 @@ class RevisionWalk:
             with self.phases.timed("render"):
                 reach = trial_reach(self.runner, self.script)
         if reach is None:
-            at, limit = self.unscoped
-            if limit:
-                self.result.findings.insert(at, limit)
+            if limit := whole_schema_limit(self.runner.session, self.script.revision):
+                self.result.findings.insert(0, limit)  # first: it tells what the other findings cover
             return
         self.tables = tables_in_scope(reach, [self.parent]) | reach.names
         self.trip.parent = restricted(self.parent, self.tables)

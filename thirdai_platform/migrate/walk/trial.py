@@ -33,7 +33,7 @@ ENDS_TRANSACTION = re.compile(
     r"\s*(COMMIT|END|ABORT|BEGIN|START\s+TRANSACTION|PREPARE\s+TRANSACTION|ROLLBACK(?!\s+TO\b))\b", re.IGNORECASE
 )
 # The driver's placeholders (psycopg2: %(name)s and %s; psycopg 3 sends $1), read as values by the parser.
-PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s")
+PLACEHOLDER = re.compile(r"%\(\w+\)s|%s")
 
 
 class TrialStopped(Exception):
