@@ -112,9 +112,9 @@ LOCKS_WHAT_IT_NAMES = frozenset({"IndexStmt", "AlterTableStmt"})
 
 
 def relations_of_ddl(statement: str) -> frozenset[str] | None:
-    """The relations (tables, indexes, sequences; without their schema) one CREATE INDEX or ALTER TABLE statement
-    names, a foreign key's table included; None for any other statement, CREATE INDEX CONCURRENTLY, or SQL the
-    parser rejects."""
+    """What one CREATE INDEX or ALTER TABLE statement names, as names_in reads it (its tables, a foreign key's
+    table, a type a column changes to; without their schema); None for any other statement, CREATE INDEX
+    CONCURRENTLY, or SQL the parser rejects."""
     try:
         [raw] = parsed(statement)
     except (Unreadable, ValueError):  # rejected, or not one statement
@@ -122,16 +122,12 @@ def relations_of_ddl(statement: str) -> frozenset[str] | None:
     [(kind, fields)] = raw["stmt"].items()
     if kind not in LOCKS_WHAT_IT_NAMES or fields.get("concurrent"):
         return None
-    found, waiting = set(), [fields]
-    while waiting:
-        item = waiting.pop()
-        if isinstance(item, list):
-            waiting.extend(item)
-        elif isinstance(item, dict):
-            if "relname" in item:  # a RangeVar
-                found.add(item["relname"])
-            waiting.extend(item.values())
-    return frozenset(found) or None
+    found = Names()
+    try:
+        read_statement(raw["stmt"], statement, found)
+    except (KeyError, IndexError, TypeError):  # a tree of a shape the readers do not expect
+        return None
+    return frozenset(found.names) or None
 
 
 def only_maintenance(sql: str) -> bool:

@@ -95,12 +95,7 @@ class Trial:
 
 
 def statements_reach(statements: list[str]) -> Reach | None:
-    names, cascades = set(), False
-    for statement in statements:
-        try:
-            reach = reach_of(PLACEHOLDER.sub("NULL", statement).replace("%%", "%"))
-        except Unreadable:
-            return None
-        names |= reach.names
-        cascades = cascades or reach.cascades
-    return Reach(names, cascades)
+    try:
+        return reach_of("\n;\n".join(PLACEHOLDER.sub("NULL", statement).replace("%%", "%") for statement in statements))
+    except Unreadable:
+        return None
