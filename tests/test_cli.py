@@ -200,6 +200,20 @@ def test_a_revision_that_fails_on_the_dumps_rows_keeps_its_descendants_from_bein
     assert "its ancestor 0002_column_2 does not upgrade" in report["revisions"][3]["findings"][0]["message"]
 
 
+def test_a_dump_that_no_longer_restores_after_a_broken_leg_keeps_the_report(tmp_path):
+    """0001's downgrade fails after deleting the dump: the walk cannot start again from it, so 0002 and 0003 are
+    not walked (a limit each, not their failure), and what was walked is reported."""
+    gone = f"__import__('pathlib').Path({str(tmp_path / 'create_all.sql')!r}).unlink(missing_ok=True)"
+    deletes_the_dump = ADDS[0], f'{gone}; raise RuntimeError("no way back")'
+    finished, report = walk_from_create_all(tmp_path, [deletes_the_dump, ADDS, ADDS])
+
+    assert finished.returncode == 1 and "Traceback" not in finished.stderr, finished.stdout + finished.stderr
+    assert [r["legs"]["downgrade"] for r in report["revisions"]] == ["failed", "skipped", "skipped"]
+    assert failures_and_setup(report) == [[("downgrade", "failure")], [("setup", "limit")], [("setup", "limit")]]
+    message = report["revisions"][1]["findings"][0]["message"]
+    assert message.startswith("not walked: after a failing leg, the walk starts again from the dump: no dump file")
+
+
 def test_a_climb_that_failed_from_the_dump_is_not_tried_again(tmp_path, database_url, monkeypatch):
     """0003 and 0004 both climb through 0002, which fails on the dump's rows: the dump is restored once for both."""
     ini = create_all_project(tmp_path, [ADDS, REFUSES_THE_DUMP, ADDS, ADDS])

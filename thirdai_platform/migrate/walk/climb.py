@@ -27,6 +27,10 @@ def reset_schema(connection: Connection, others: Iterable[str] = ()) -> None:
     connection.commit()
 
 
+class CannotStartAgain(Exception):
+    """The walk's start cannot be made again (the dump no longer restores): the revisions left are not walked."""
+
+
 class Climber:
     """Brings the walk's database to a revision's parent from the walk's start. `applied`: the revisions the start
     has (the dump's; none on an empty database). `as_given`: the database is still the start, as the walk got it
@@ -65,4 +69,4 @@ class Climber:
         try:
             restore_dump(self.dump.path, self.runner.url, self.dump.bin_dir)
         except UserError as error:  # it was restored once: say that this is the second time
-            raise UserError(f"after a failing leg, the walk starts again from the dump: {error}") from None
+            raise CannotStartAgain(f"after a failing leg, the walk starts again from the dump: {error}") from None

@@ -25,7 +25,7 @@ from thirdai_platform.migrate import history
 from thirdai_platform.migrate.drift import model_drift
 from thirdai_platform.migrate.findings import FAILURE, LIMIT, NOTE, Finding, RevisionResult, WalkReport
 from thirdai_platform.migrate.session import Session
-from thirdai_platform.migrate.walk.climb import Climber
+from thirdai_platform.migrate.walk.climb import CannotStartAgain, Climber
 from thirdai_platform.migrate.walk.deploy.probe import Probe
 from thirdai_platform.migrate.walk.revision_walk import RevisionWalk, WalkOptions
 from thirdai_platform.migrate.walk.roundtrip import LEGS, UPGRADE
@@ -141,11 +141,16 @@ def walk_revisions(
     """Walks the revisions in order; True when the last one left the database broken (a failed or unfinished leg)."""
     broken, schema, filled, touched = part is not None and not part.first, None, set(), frozenset()
     cannot_upgrade: set[str] = set()  # revisions already reported as failing to upgrade
-    for script in order:
+    for position, script in enumerate(order):
         if broken:
             schema, touched = None, frozenset()
             filled.clear()
-            failure = climber.to_parent_of(script)
+            try:
+                failure = climber.to_parent_of(script)
+            except CannotStartAgain as error:
+                for left in order[position:]:
+                    record(not_walked(left, str(error)))
+                return True
             if failure is not None:
                 reported = already_reported(failure.revision, cannot_upgrade, part)
                 if not reported:
@@ -169,6 +174,13 @@ def walk_revisions(
         broken = len(result.legs) < len(LEGS) or "failed" in result.legs.values()
         record(result)
     return broken
+
+
+def not_walked(script: Script, why: str) -> RevisionResult:
+    """A revision the walk could not get to at all: what it did not check is a limit, not the revision's failure."""
+    result = RevisionResult(script.revision, (script.doc or "").strip(), legs={leg: "skipped" for leg in LEGS})
+    result.findings.append(Finding(script.revision, "setup", LIMIT, f"not walked: {why}"))
+    return result
 
 
 def already_reported(ancestor: str, cannot_upgrade: set[str], part: Part | None) -> bool:
