@@ -343,3 +343,42 @@ def test_a_malformed_data_loss_is_the_scripts_failure_and_the_walk_goes_on(datab
     malformed = the_failure(report, "0002_drop_nickname", "declaration")
     assert "data_loss must look like" in malformed.message
     assert legs(report)["0002_drop_nickname"] == ALL_OK  # walked, with nothing declared
+
+
+ANOTHER_COLUMN_EACH_CALL = '''"""PLANTED DEFECT: every other call of its upgrade adds another column.
+
+Revision ID: 0002_other_column
+"""
+import itertools
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_other_column"
+down_revision = "0001_users"
+CALLS = itertools.count()
+
+
+def upgrade() -> None:
+    op.add_column("users", sa.Column("nickname_b" if next(CALLS) % 2 else "nickname_a", sa.Text))
+
+
+def downgrade() -> None:
+    op.execute("ALTER TABLE users DROP COLUMN IF EXISTS nickname_a, DROP COLUMN IF EXISTS nickname_b")
+'''
+
+
+def test_an_upgrade_that_sends_other_statements_the_second_time_is_read_again(database_url, tmp_path):
+    """The downgrade gives the parent's schema back exactly, but the upgrade again adds another column than the
+    upgrade did (it is called once offline to render it, then for each upgrade): its schema is read and compared,
+    not taken to be the first upgrade's."""
+    history = tmp_path / "other_column"
+    shutil.copy(HISTORIES / "env.py", tmp_path)
+    shutil.copytree(HISTORIES / "declared_loss", history)
+    (history / "versions" / "0002_drop_nickname.py").unlink()
+    (history / "versions" / "0002_other_column.py").write_text(ANOTHER_COLUMN_EACH_CALL)
+    report = walk_history(history / "alembic.ini", database_url, check_drift=False)
+
+    again = [str(f) for f in failures(report) if f.check == UPGRADE_AGAIN]
+    assert any("column users.nickname_b missing" in f for f in again), again
+    assert legs(report)["0002_other_column"] == ALL_OK

@@ -14,10 +14,11 @@ from thirdai_platform.migrate.walk.schema import SchemaSnapshot
 def check_upgrade_again(trip: RoundTrip, now: SchemaSnapshot) -> list[Finding]:
     """Up again: the parent's rows exactly as after the first upgrade; rows written at r as far as p can carry them."""
     after_upgrade = trip.after_upgrade.tables
+    # on what is there again: a table or column the upgrade again did not make is the schema check's failure
     columns = {
-        t: [c for c in copy.columns if not trip.lost_on_downgrade.covers(t, c)]
+        t: [c for c in copy.columns if c in now.columns[t] and not trip.lost_on_downgrade.covers(t, c)]
         for t, copy in after_upgrade.items()
-        if not trip.lost_on_downgrade.covers(t)
+        if t in now.columns and not trip.lost_on_downgrade.covers(t)
     }
     same = {
         t: Comparison(after_upgrade[t].rows, live(t), cols, likely_equal=t not in trip.touched)
