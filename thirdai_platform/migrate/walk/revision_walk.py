@@ -84,6 +84,7 @@ class RevisionWalk:
         with self.phases.timed("render"):
             reach = revision_reach(runner.session, script.revision)
         self.tables = None if reach is None else tables_in_scope(reach, [parent]) | reach.names
+        self.scoped_by_sql = reach is not None  # its SQL renders offline (scope_by_trial may scope it otherwise)
         self.seed_all = seed_all  # a freshly restored database: add rows to every table before the upgrade
         # Tables known to hold rows, that no revision has reached since: shared along the walk, so that finding the
         # empty tables costs what the revision reaches, not what the schema holds.
@@ -99,6 +100,7 @@ class RevisionWalk:
             parent if self.tables is None else restricted(parent, self.tables),
         )
         self.copies: list[DataCopies] = []
+        self.sent: dict[str, bytes | None] = {}  # leg → what it sent (LockObserver.what_was_sent)
         self.final_schema: SchemaSnapshot | None = None  # after the last leg: the next revision's parent
 
     @property
@@ -174,6 +176,7 @@ class RevisionWalk:
             self.trip.windows[name] = window.ended()  # a value stamped with the current time falls inside
             waits = self.probe.stop() if probing else None
             self.result.locks[name], self.result.statements[name] = observer.summary()
+            self.sent[name] = observer.what_was_sent()
             self.phases.add("locks", observer.seconds)
             self.phases.add("leg", self.result.leg_seconds[name] - observer.seconds)
             if waits is not None:  # no entry: not probed (no table in scope, or the probe turned off)
@@ -233,10 +236,21 @@ class RevisionWalk:
         self.check("compare", check_downgrade, trip, back)
         if not self.leg(UPGRADE_AGAIN, self.runner.upgrade):
             return
-        again = self.snapshot()
+        again = trip.at_revision if self.upgrade_repeated(parent, back) else self.snapshot()
         self.check("compare", check_schema, trip, UPGRADE_AGAIN, trip.at_revision, again)
         self.check("compare", check_upgrade_again, trip, again)
         self.final_schema = again if self.tables is None else merged(self.parent, again, self.tables)
+
+    def upgrade_repeated(self, parent: SchemaSnapshot, back: SchemaSnapshot) -> bool:
+        """Whether the upgrade again made the schema the upgrade made, known without reading it: the downgrade gave
+        the parent's schema back exactly, and the upgrade again sent the very statements and parameters the upgrade
+        sent (DDL does the same on the same schema). Only for a revision whose SQL renders offline: one that needs
+        its connection may act through the driver's own cursor, which no statement event shows."""
+        sent = self.sent.get(UPGRADE)
+        if not self.scoped_by_sql or sent is None or sent != self.sent.get(UPGRADE_AGAIN):
+            return False
+        with self.phases.timed("compare"):
+            return not compare_schemas(parent, back)
 
     def scope_by_trial(self) -> None:
         """A revision that cannot be rendered offline is scoped by the tables a trial of it names (trial.py), tried

@@ -11,6 +11,7 @@ block) is not seen after it: its statement's duration still is.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -108,6 +109,7 @@ class LockObserver:
         self.named_at_start: frozenset[str] = frozenset()
         self.event_triggers = False
         self.seconds = 0.0  # spent observing (the walk's phase "locks")
+        self.sent = hashlib.blake2b(digest_size=16)  # every statement the leg sent, with its parameters
 
     def __enter__(self) -> LockObserver:
         started = time.perf_counter()
@@ -129,11 +131,12 @@ class LockObserver:
         if not connection.info.get(PROBE):
             connection.info["deploy_statement_started"] = time.perf_counter()
 
-    def after(self, connection: Connection, statement: str) -> None:
+    def after(self, connection: Connection, statement: str, parameters) -> None:
         started = connection.info.pop("deploy_statement_started", None)
         if started is None:
             return
         ended = time.perf_counter()
+        self.sent.update(f"{len(statement)}:{statement}{parameters!r}".encode())
         times = StatementTimes(" ".join(statement.split())[:STATEMENT_LIMIT], ended - started)
         self.statements.append(times)
         if not HARMLESS.match(statement) and not self.only_on_tables_it_created(connection, statement):
@@ -154,6 +157,11 @@ class LockObserver:
             return False
         named = relations_of_ddl(statement)
         return named is not None and named <= created and not named & self.named_at_start
+
+    def what_was_sent(self) -> bytes | None:
+        """A digest of the statements the leg sent and their parameters, in order; None when it cannot stand for
+        what the leg did: nothing was seen, or event triggers may run anything on DDL."""
+        return None if not self.statements or self.event_triggers else self.sent.digest()
 
     def ended(self, connection: Connection) -> None:
         self.close(id(connection))
@@ -222,7 +230,7 @@ def _before(connection: Connection, cursor, statement, parameters, context, exec
 
 def _after(connection: Connection, cursor, statement, parameters, context, executemany) -> None:
     if ACTIVE:
-        ACTIVE[-1].after(connection, statement)
+        ACTIVE[-1].after(connection, statement, parameters)
 
 
 def _ended(connection: Connection) -> None:
