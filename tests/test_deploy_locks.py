@@ -105,3 +105,23 @@ def test_ddl_on_a_table_of_its_own_transaction_still_shows_the_locks_on_tables_f
         in acquired["ALTER TABLE notes ADD CONSTRAINT fk_notes_user FOREIGN KEY(user_id) REFERENCES users"]
     )
     assert acquired["CREATE INDEX ix_notes_user_id ON notes"] == []
+
+
+def test_statements_on_types_alone_take_no_table_lock_but_a_cascading_drop_does(tmp_path, database_url):
+    # The locks are not read after CREATE TYPE (it locks no table); DROP TYPE ... CASCADE drops users.mood with
+    # the type, and its lock on users is read and named.
+    result = the_revision(
+        tmp_path,
+        database_url,
+        (
+            "users get a mood",
+            "op.execute(\"CREATE TYPE user_mood AS ENUM ('calm', 'cross')\")\n"
+            '    op.execute("ALTER TABLE users ADD COLUMN mood user_mood")',
+            'op.execute("DROP TYPE user_mood CASCADE")',
+        ),
+    )
+
+    assert held(result, "upgrade") == {"users": ("ACCESS EXCLUSIVE", "ALTER TABLE users ADD COLUMN mood user_mood")}
+    assert held(result, "downgrade") == {"users": ("ACCESS EXCLUSIVE", "DROP TYPE user_mood CASCADE")}
+    acquired = {s["statement"]: s["acquired"] for s in result.statements["upgrade"]}
+    assert acquired["CREATE TYPE user_mood AS ENUM ('calm', 'cross')"] == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, pool, text
 
+from thirdai_platform.migrate import parsed_sql
 from thirdai_platform.migrate.parsed_sql import Unreadable
 from thirdai_platform.migrate.walk.schema import schema_snapshot
 from thirdai_platform.migrate.walk.scope import reach_of, tables_in_scope
@@ -166,3 +167,23 @@ def test_what_a_comment_an_owner_or_a_schema_change_names_is_reached():
         "ALTER TYPE mood OWNER TO someone; "
         "ALTER TABLE notes SET SCHEMA archive;"
     )
+
+
+@pytest.mark.parametrize(
+    "statement, alone",
+    [
+        ("CREATE TYPE mood AS ENUM ('calm')", True),
+        ("ALTER TYPE mood ADD VALUE 'cross'", True),
+        ("ALTER TYPE mood RENAME TO old_mood", True),
+        ("DROP TYPE IF EXISTS mood, old_mood", True),
+        ("CREATE DOMAIN email AS text CHECK (VALUE LIKE '%@%')", True),
+        ("DROP TYPE mood CASCADE", False),  # drops the columns using it
+        ("ALTER DOMAIN email ADD CONSTRAINT short CHECK (length(VALUE) < 99)", False),  # checks every column
+        ("ALTER TYPE address ADD ATTRIBUTE zip text", False),  # may change typed tables
+        ("ALTER TABLE users ADD COLUMN mood mood", False),
+        ("CREATE TYPE mood AS ENUM ('calm'); ALTER TABLE users ADD COLUMN mood mood", False),
+        ("CREATE TYPE (", False),
+    ],
+)
+def test_statements_on_types_alone_lock_no_table(statement, alone):
+    assert parsed_sql.locks_no_table(statement) is alone

@@ -130,6 +130,28 @@ def relations_of_ddl(statement: str) -> frozenset[str] | None:
     return frozenset(found.names) or None
 
 
+# Statements on types alone, that lock no table: a new type, label, name or domain changes no table, and a DROP
+# without CASCADE fails while a column still uses the type. (ALTER DOMAIN, which checks the columns using it, and
+# ALTER TYPE ... ATTRIBUTE, which may change typed tables, are not among them.)
+TYPES_ALONE = frozenset({"CreateEnumStmt", "AlterEnumStmt", "CreateDomainStmt", "CompositeTypeStmt", "CreateRangeStmt"})
+TYPE_OBJECTS = frozenset({"OBJECT_TYPE", "OBJECT_DOMAIN"})
+
+
+def locks_no_table(statement: str) -> bool:
+    """Whether one statement creates, changes or drops types alone (see TYPES_ALONE); False for anything else,
+    several statements, or SQL the parser rejects."""
+    try:
+        [raw] = parsed(statement)
+    except (Unreadable, ValueError):
+        return False
+    [(kind, fields)] = raw["stmt"].items()
+    if kind == "DropStmt":
+        return fields.get("removeType") in TYPE_OBJECTS and fields.get("behavior") != "DROP_CASCADE"
+    if kind == "RenameStmt":
+        return fields.get("renameType") in TYPE_OBJECTS
+    return kind in TYPES_ALONE
+
+
 def only_maintenance(sql: str) -> bool:
     """Whether every statement of the SQL is maintenance (REINDEX, VACUUM, ANALYZE, CLUSTER, REFRESH MATERIALIZED
     VIEW, CHECKPOINT); False for SQL PostgreSQL's parser rejects."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from thirdai_platform.migrate.parsed_sql import relations_of_ddl
+from thirdai_platform.migrate.parsed_sql import locks_no_table, relations_of_ddl
 from thirdai_platform.migrate.walk.schema import USER_OIDS
 
 PROBE = "thirdai_platform.deploy_probe"  # Connection.info key of the probe's own connections
@@ -139,7 +139,7 @@ class LockObserver:
         self.sent.update(f"{len(statement)}:{statement}{parameters!r}".encode())
         times = StatementTimes(" ".join(statement.split())[:STATEMENT_LIMIT], ended - started)
         self.statements.append(times)
-        if not HARMLESS.match(statement) and not self.only_on_tables_it_created(connection, statement):
+        if not HARMLESS.match(statement) and not self.adds_no_table_lock(connection, statement):
             taken = self.open.setdefault(id(connection), {})
             for table, mode in self.table_locks(connection):
                 if (table, mode) not in taken:
@@ -147,13 +147,18 @@ class LockObserver:
                     times.acquired.append(f"{table} {mode}")
         self.seconds += time.perf_counter() - ended
 
-    def only_on_tables_it_created(self, connection: Connection, statement: str) -> bool:
-        """Whether the statement is DDL on tables its own transaction created (no table of that name existed
-        before): it can add no lock another session would wait on, so the locks are not read again after it. This
-        keeps a revision that creates a schema of hundreds of tables from reading all their locks after each
-        statement."""
+    def adds_no_table_lock(self, connection: Connection, statement: str) -> bool:
+        """Whether the statement can add no lock another session would wait on, so the locks are not read after
+        it: a statement on types alone (an enum's new type and the old one dropped), or DDL on tables its own
+        transaction created (no table of that name existed before), which keeps a revision that creates a schema
+        of hundreds of tables from reading all their locks after each statement. Never with event triggers: DDL
+        may then run anything."""
+        if self.event_triggers:
+            return False
+        if locks_no_table(statement):
+            return True
         created = self.created.get(id(connection))
-        if not created or self.event_triggers:
+        if not created:
             return False
         named = relations_of_ddl(statement)
         return named is not None and named <= created and not named & self.named_at_start
