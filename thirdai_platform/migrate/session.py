@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import CodeType
 
@@ -115,7 +116,13 @@ def handed_to_env(session: Session, *, quiet: bool, offline: bool = False, their
 
 def is_our_env_py(scripts: ScriptDirectory) -> bool:
     """Our env.py takes the URL and the connection from config.attributes only."""
-    return (Path(scripts.dir) / "env.py").resolve() == OUR_ENV_PY
+    return _is_our_env_py_in(scripts.dir)
+
+
+@lru_cache(maxsize=64)
+def _is_our_env_py_in(directory: str) -> bool:
+    # asked at each run of env.py (five a revision): resolving the path each time costs a system call a component
+    return (Path(directory) / "env.py").resolve() == OUR_ENV_PY
 
 
 @contextmanager
