@@ -176,11 +176,16 @@ def walk_revisions(
     return broken
 
 
+def skipped(script: Script, finding: Finding) -> RevisionResult:
+    """A revision whose legs were not run, and the finding that says why."""
+    return RevisionResult(
+        script.revision, (script.doc or "").strip(), legs={leg: "skipped" for leg in LEGS}, findings=[finding]
+    )
+
+
 def not_walked(script: Script, why: str) -> RevisionResult:
     """A revision the walk could not get to at all: what it did not check is a limit, not the revision's failure."""
-    result = RevisionResult(script.revision, (script.doc or "").strip(), legs={leg: "skipped" for leg in LEGS})
-    result.findings.append(Finding(script.revision, "setup", LIMIT, f"not walked: {why}"))
-    return result
+    return skipped(script, Finding(script.revision, "setup", LIMIT, f"not walked: {why}"))
 
 
 def already_reported(ancestor: str, cannot_upgrade: set[str], part: Part | None) -> bool:
@@ -191,7 +196,6 @@ def already_reported(ancestor: str, cannot_upgrade: set[str], part: Part | None)
 
 def not_reached(script: Script, failure: StepFailed, reported: bool, from_dump: bool) -> RevisionResult:
     """A revision whose parent could not be climbed to: its legs skipped, and why (a failure where it is first seen)."""
-    result = RevisionResult(script.revision, (script.doc or "").strip(), legs={leg: "skipped" for leg in LEGS})
     if reported:
         finding = Finding(
             script.revision,
@@ -208,8 +212,7 @@ def not_reached(script: Script, failure: StepFailed, reported: bool, from_dump: 
             f"cannot reach its parent {start}: {failure}",
             statement=failure.statement,
         )
-    result.findings.append(finding)
-    return result
+    return skipped(script, finding)
 
 
 def drift(session: Session) -> list[Finding]:
